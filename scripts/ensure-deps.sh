@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the project needs when it is missing: npm packages always, Debian tools when asked.
+# Usage: scripts/ensure-deps.sh [--debian]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages..." >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+if [ "${1:-}" = "--debian" ]; then
+  # tool → Debian package (../shared/spec/targets.md)
+  declare -A pkgs=(
+    [verilator]=verilator [iverilog]=iverilog [yosys]=yosys
+    [nextpnr-ice40]=nextpnr-ice40 [icepack]=fpga-icestorm
+  )
+  missing=()
+  for tool in "${!pkgs[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${pkgs[$tool]}"); done
+  if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then missing+=(python3-torch); fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  fi
+fi
+
+# Build when any TypeScript source is newer than the last build.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find isa sim rtl-gen programs verify cli test -name '*.ts' -newer "$stamp" -print -quit 2>/dev/null)" ] || [ tsconfig.json -nt "$stamp" ]; then
+  echo "building..." >&2
+  npx tsc -p tsconfig.json >&2
+  touch "$stamp"
+fi
