@@ -1,0 +1,110 @@
+/** `ivit op <name> --json '<params>'`: evaluate one golden op and print one JSON object. */
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import {
+  type JsonObject,
+  jsonInt,
+  optionalInt,
+  optionalIntArray,
+  parseJsonObject,
+  rejectUnknownKeys,
+  requireIntArray,
+  requireScale,
+  toBigInt,
+} from '../json-params.js';
+import { type NumericsConfig, NUMERICS_PRESETS, numericsConfig } from '../../verify/golden/numerics-config.js';
+import { dyadicFromScales, expX0, geluSigmaScale } from '../../verify/golden/constants.js';
+import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
+import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
+import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
+import { floorSqrtBig, newtonSqrt10Big } from '../../verify/golden/ops/isqrt.js';
+import { requantOne } from '../../verify/golden/ops/requant.js';
+import { checkUnsignedBig } from '../../verify/golden/intmath.js';
+
+type OpFn = (p: JsonObject, cfg: NumericsConfig) => Record<string, unknown>;
+
+const SITE = 'ivit op';
+
+const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
+  shiftmax: {
+    keys: ['x', 'scale', 'n', 'k'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'shiftmax');
+      const scale = requireScale(p, 'scale', 'shiftmax');
+      const n = optionalInt(p, 'n', cfg.softmax.n, 'shiftmax', 1, 30);
+      const k = optionalInt(p, 'k', cfg.softmax.k, 'shiftmax', 2, 32);
+      const x0 = expX0(scale, cfg.flavour);
+      const r = shiftmaxRow(x, { x0, n, k, flavour: cfg.flavour, inputBits: cfg.activationBits, expBits: cfg.expBits }, SITE);
+      return { out: r.out, x0, sum: r.sum, factor: r.factor };
+    },
+  },
+  shiftgelu: {
+    keys: ['x', 'scale', 'n', 'k'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'shiftgelu');
+      const scale = requireScale(p, 'scale', 'shiftgelu');
+      const n = optionalInt(p, 'n', cfg.gelu.n, 'shiftgelu', 1, 30);
+      const k = optionalInt(p, 'k', cfg.gelu.k, 'shiftgelu', 2, 32);
+      const x0 = expX0(geluSigmaScale(scale), cfg.flavour);
+      const r = shiftGeluRow(x, { x0, n, k, flavour: cfg.flavour, inputBits: cfg.activationBits }, SITE);
+      return { out: r.out, sigma: r.sigma, x0 };
+    },
+  },
+  layernorm: {
+    keys: ['x', 'bias'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'layernorm');
+      const bias = optionalIntArray(p, 'bias', 'layernorm');
+      if (bias && bias.length !== x.length) throw new UserError(`layernorm: "bias" has ${bias.length} entries for ${x.length} channels`);
+      const r = layerNormRow(x, bias, {
+        sqrt: cfg.sqrt, mean: cfg.lnMean, halve: cfg.lnHalve,
+        inputBits: cfg.residualBits, varianceBits: cfg.lnVarianceBits, outputBits: cfg.lnOutputBits,
+      }, SITE);
+      return { out: r.out, mean: r.mean, var: r.var, std: r.std, factor: r.factor };
+    },
+  },
+  isqrt: {
+    keys: ['v'],
+    run: (p, cfg) => {
+      if (p.v === undefined) throw new UserError('isqrt: "v" is required (a non-negative integer, as a number or a decimal string)');
+      const v = toBigInt(p.v, 'isqrt: v');
+      checkUnsignedBig(v, 64, 'isqrt input', SITE);
+      return { root: jsonInt(cfg.sqrt === 'floor' ? floorSqrtBig(v) : newtonSqrt10Big(v)) };
+    },
+  },
+  requant: {
+    keys: ['z', 'sIn', 'sOut', 'bits'],
+    run: (p, cfg) => {
+      const z = requireIntArray(p, 'z', 'requant');
+      const sIn = requireScale(p, 'sIn', 'requant');
+      const sOut = requireScale(p, 'sOut', 'requant');
+      const bits = optionalInt(p, 'bits', 8, 'requant', 2, 32);
+      const d = dyadicFromScales(sIn, sOut);
+      return { out: z.map((v) => requantOne(v, d, bits, cfg.requantTie)), m: d.m, c: d.c };
+    },
+  },
+};
+
+export function registerOp(program: Command): void {
+  program
+    .command('op')
+    .description(`evaluate one golden op: ${Object.keys(OPS).join(' | ')}`)
+    .argument('<name>', 'the op')
+    .requiredOption('--json <params>', 'the op parameters as a JSON object')
+    .option('--numerics <preset>', `numerics variant: ${Object.keys(NUMERICS_PRESETS).join(' | ')}`, 'pytorch')
+    .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
+    .action((name: string, opts: { json: string; numerics: string; sqrt?: string }) => {
+      const op = OPS[name];
+      if (!op) throw new UserError(`unknown op "${name}" (expected ${Object.keys(OPS).join(', ')})`);
+      const cfg = numericsFromFlags(opts.numerics, opts.sqrt);
+      const params = parseJsonObject(opts.json, `--json for ${name}`);
+      rejectUnknownKeys(params, op.keys, name);
+      process.stdout.write(`${JSON.stringify(op.run(params, cfg))}\n`);
+    });
+}
+
+export function numericsFromFlags(preset: string, sqrt: string | undefined): NumericsConfig {
+  if (!(preset in NUMERICS_PRESETS)) throw new UserError(`unknown numerics variant "${preset}" (expected ${Object.keys(NUMERICS_PRESETS).join(', ')})`);
+  if (sqrt !== undefined && sqrt !== 'newton10' && sqrt !== 'floor') throw new UserError(`unknown --sqrt rule "${sqrt}" (expected newton10, floor)`);
+  return numericsConfig(preset as keyof typeof NUMERICS_PRESETS, sqrt ? { sqrt } : {});
+}

@@ -1,0 +1,35 @@
+/** `ivit`: the command-line entry. Each command lives in cli/commands/<name>.ts and registers itself here. */
+import { Command, CommanderError } from 'commander';
+import chalk from 'chalk';
+import { isUserError } from './errors.js';
+import { registerOp } from './commands/op.js';
+// golden: added with the forward pass
+
+const program = new Command();
+program
+  .name('ivit')
+  .description('Integer-only vision transformers in hardware: golden model, ISA, simulator, Verilog generator')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(chalk.red(str)) });
+
+// One line per command area; keep them in this order.
+registerOp(program);
+// registerGolden(program);
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${chalk.red('ivit: error:')} ${message}\n`);
+  process.exit(code);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // help and version exit 0; usage errors have already been printed by commander
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  if (isUserError(e)) fail(e.message, 2);
+  if (process.env.IVIT_DEBUG) throw e;
+  fail(`internal error: ${e instanceof Error ? e.message : String(e)} (set IVIT_DEBUG=1 for the stack)`, 1);
+}
