@@ -58,9 +58,9 @@ export function floorMod(a: number, b: number): number {
 
 const POW2: number[] = Array.from({ length: 64 }, (_, i) => 2 ** i);
 
-/** 2^e as a number, exact for 0 ≤ e ≤ 1023. */
+/** 2^e as a number, exact for −1074 ≤ e ≤ 1023. */
 export function pow2(e: number): number {
-  return e < 64 ? POW2[e]! : 2 ** e;
+  return e >= 0 && e < 64 ? POW2[e]! : 2 ** e;
 }
 
 /** Arithmetic (floor) shift right of a safe integer by s ≥ 0 bits: ⌊a / 2^s⌋, also for negative a. */

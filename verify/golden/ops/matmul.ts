@@ -3,9 +3,16 @@ import { checkSigned } from '../intmath.js';
 
 export type IntVector = Int8Array | Int16Array | Int32Array | Float64Array | number[];
 
+function checkShapes(a: IntVector, b: IntVector, rows: number, cols: number, depth: number, accBits: number, site: string): void {
+  if (a.length !== rows * depth) throw new RangeError(`matmul at ${site}: A has ${a.length} elements, expected ${rows}×${depth}`);
+  if (b.length !== cols * depth) throw new RangeError(`matmul at ${site}: B has ${b.length} elements, expected ${cols}×${depth}`);
+  if (accBits > 32) throw new RangeError(`matmul at ${site}: accumulators are held in int32, ${accBits} bits requested`);
+}
+
 /**
  * C[i][j] = bias[j] + Σ_k A[i][k] · B[j][k] for A [rows × depth] and B [cols × depth] (B holds the weights
  * as stored, [out × in], or the transposed right operand). Every accumulator is checked against accBits.
+ * Partial sums stay exact: |A·B| terms are below 2^31 and depth below 2^21 keeps every sum below 2^53.
  */
 export function matmulABt(
   a: IntVector,
@@ -18,8 +25,8 @@ export function matmulABt(
   site: string,
   out: Int32Array = new Int32Array(rows * cols),
 ): Int32Array {
-  if (a.length !== rows * depth) throw new RangeError(`matmul at ${site}: A has ${a.length} elements, expected ${rows}×${depth}`);
-  if (b.length !== cols * depth) throw new RangeError(`matmul at ${site}: B has ${b.length} elements, expected ${cols}×${depth}`);
+  checkShapes(a, b, rows, cols, depth, accBits, site);
+  if (a instanceof Int8Array && b instanceof Int8Array) return matmulInt8(a, b, rows, cols, depth, bias, accBits, site, out);
   const lim = 2 ** (accBits - 1);
   for (let i = 0; i < rows; i++) {
     const aOff = i * depth;
@@ -29,6 +36,48 @@ export function matmulABt(
       for (let k = 0; k < depth; k++) acc += a[aOff + k]! * b[bOff + k]!;
       if (acc >= lim || acc < -lim) checkSigned(acc, accBits, 'matmul accumulator', `${site} [row ${i}, col ${j}]`);
       out[i * cols + j] = acc;
+    }
+  }
+  return out;
+}
+
+/** The int8 × int8 kernel: monomorphic, four output columns per pass so each A element is loaded once. */
+function matmulInt8(
+  a: Int8Array, b: Int8Array, rows: number, cols: number, depth: number,
+  bias: IntVector | undefined, accBits: number, site: string, out: Int32Array,
+): Int32Array {
+  const lim = 2 ** (accBits - 1);
+  const cols4 = cols - (cols % 4);
+  const store = (i: number, j: number, acc: number): void => {
+    const v = acc + (bias ? bias[j]! : 0);
+    if (v >= lim || v < -lim) checkSigned(v, accBits, 'matmul accumulator', `${site} [row ${i}, col ${j}]`);
+    out[i * cols + j] = v;
+  };
+  for (let i = 0; i < rows; i++) {
+    const aOff = i * depth;
+    for (let j = 0; j < cols4; j += 4) {
+      const b0 = j * depth;
+      const b1 = b0 + depth;
+      const b2 = b1 + depth;
+      const b3 = b2 + depth;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = 0; k < depth; k++) {
+        const x = a[aOff + k]!;
+        s0 += x * b[b0 + k]!;
+        s1 += x * b[b1 + k]!;
+        s2 += x * b[b2 + k]!;
+        s3 += x * b[b3 + k]!;
+      }
+      store(i, j, s0);
+      store(i, j + 1, s1);
+      store(i, j + 2, s2);
+      store(i, j + 3, s3);
+    }
+    for (let j = cols4; j < cols; j++) {
+      const bOff = j * depth;
+      let s = 0;
+      for (let k = 0; k < depth; k++) s += a[aOff + k]! * b[bOff + k]!;
+      store(i, j, s);
     }
   }
   return out;

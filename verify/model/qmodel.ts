@@ -1,0 +1,70 @@
+/**
+ * A quantised I-ViT model: integer tensors plus the float32 scales they carry (numerics.md §1, §7).
+ * The scales are the model's facts; every integer constant of the forward pass is derived from them
+ * (verify/golden/model-constants.ts).
+ */
+import type { VitConfig } from '../golden/zoo.js';
+
+/** A QuantLinear / QuantConv2d: int8 weights [out × in], int32 bias, per-output-channel weight scales. */
+export interface QLinear {
+  outFeatures: number;
+  inFeatures: number;
+  weight: Int8Array;
+  bias: Int32Array;
+  weightScale: Float32Array;
+}
+
+/** Float32 affine parameters of an I-LayerNorm (the integer bias and output scales derive from them). */
+export interface QLayerNorm {
+  gamma: Float32Array;
+  beta: Float32Array;
+}
+
+/** The activation (QuantAct) output scales of one block, in forward order. */
+export interface BlockScales {
+  a1: number; // norm1 → 8-bit (qact1)
+  qkv: number; // attn.qact1, one scale for q, k, v
+  logit: number; // qact_attn1
+  av: number; // attn.qact2
+  proj: number; // attn.qact3, 16-bit
+  res1: number; // Block.qact2, 16-bit residual
+  a2: number; // norm2 → 8-bit (qact3)
+  gelu: number; // qact_gelu, GELU input
+  h: number; // mlp.qact1, GELU output → 8-bit
+  fc2: number; // mlp.qact2, 16-bit
+  res2: number; // Block.qact4, 16-bit residual
+}
+
+export const BLOCK_SCALE_KEYS: ReadonlyArray<keyof BlockScales> = ['a1', 'qkv', 'logit', 'av', 'proj', 'res1', 'a2', 'gelu', 'h', 'fc2', 'res2'];
+
+export interface QBlock {
+  norm1: QLayerNorm;
+  qkv: QLinear;
+  proj: QLinear;
+  norm2: QLayerNorm;
+  fc1: QLinear;
+  fc2: QLinear;
+  scales: BlockScales;
+}
+
+export interface ModelScales {
+  input: number; // qact_input, 8-bit image
+  patch: number; // patch_embed.qact, 16-bit (S_P)
+  pos: number; // qact_pos, 16-bit
+  embed: number; // qact1, 16-bit residual-style sum
+  headIn: number; // qact2 after the final norm, 8-bit
+  logits: number; // the final requant to one common scale
+}
+
+export interface QuantModel {
+  config: VitConfig;
+  patch: QLinear; // conv weights flattened (in-channel, ky, kx)
+  cls: Int16Array; // [C] at the patch scale
+  pos: Int16Array; // [tokens × C] at the pos scale
+  blocks: QBlock[];
+  norm: QLayerNorm;
+  head: QLinear;
+  scales: ModelScales;
+  /** free-form provenance: generator, seed */
+  provenance: Record<string, string | number>;
+}
