@@ -1,5 +1,7 @@
 /** Errors the CLI reports as one clear line with exit code 2 (bad input), never a stack trace. */
 import { NumericsInputError, WidthOverflowError } from '../verify/golden/intmath.js';
+import { ModelConfigError } from '../verify/golden/zoo.js';
+import { SafetensorsError } from '../verify/model/safetensors.js';
 
 /** A problem with what the user gave us: a file, a flag, a value. The message names the offending thing. */
 export class UserError extends Error {
@@ -10,7 +12,9 @@ export class UserError extends Error {
 }
 
 /** Error classes that mean "bad input" wherever they come from. Other areas register theirs here. */
-const userErrorClasses: Array<abstract new (...args: never[]) => Error> = [UserError, NumericsInputError, WidthOverflowError, SyntaxError, RangeError];
+const userErrorClasses: Array<abstract new (...args: never[]) => Error> = [
+  UserError, NumericsInputError, WidthOverflowError, ModelConfigError, SafetensorsError, SyntaxError, RangeError,
+];
 
 export function registerUserErrorClass(cls: abstract new (...args: never[]) => Error): void {
   userErrorClasses.push(cls);

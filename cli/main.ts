@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { isUserError } from './errors.js';
 import { registerOp } from './commands/op.js';
-// golden: added with the forward pass
+import { registerGolden } from './commands/golden.js';
 
 const program = new Command();
 program
@@ -15,7 +15,7 @@ program
 
 // One line per command area; keep them in this order.
 registerOp(program);
-// registerGolden(program);
+registerGolden(program);
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${chalk.red('ivit: error:')} ${message}\n`);

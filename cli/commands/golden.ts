@@ -1,0 +1,68 @@
+/** `ivit golden`: the golden model's full forward pass; `ivit model gen`: write a synthetic model file. */
+import type { Command } from 'commander';
+import chalk from 'chalk';
+import { UserError } from '../errors.js';
+import { numericsFromFlags } from './op.js';
+import { runGolden } from '../../verify/golden/run-golden.js';
+import { loadModel } from '../../verify/model/model-source.js';
+import { syntheticImage } from '../../verify/model/synthetic.js';
+import { readImage, writeImage, writeModel } from '../../verify/model/qmodel-file.js';
+import { generateSyntheticModel } from '../../verify/model/synthetic.js';
+import { zooConfig } from '../../verify/golden/zoo.js';
+
+export function parseSeed(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UserError(`--seed must be an integer in [0, 2^32), got "${v}"`);
+  return Number(v);
+}
+
+export function registerGolden(program: Command): void {
+  program
+    .command('golden')
+    .description('run the golden integer model (full forward pass) and print the logits checksum and argmax')
+    .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
+    .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
+    .option('--image <file>', 'an input image file (safetensors, I8 "image" [3×H×W]); default: a seeded synthetic image')
+    .option('--numerics <preset>', 'numerics variant: pytorch | tvm', 'pytorch')
+    .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
+    .option('--layers', 'also print the hash of every layer output')
+    .option('--json', 'print one JSON object')
+    .action((opts: { model: string; seed: string; image?: string; numerics: string; sqrt?: string; layers?: boolean; json?: boolean }) => {
+      const seed = parseSeed(opts.seed);
+      const cfg = numericsFromFlags(opts.numerics, opts.sqrt);
+      const t0 = performance.now();
+      const { model, source } = loadModel(opts.model, seed);
+      const loadMs = performance.now() - t0;
+      const image = opts.image ? readImage(opts.image, model.config) : syntheticImage(model.config, seed);
+      const r = runGolden(model, image, cfg, { layerHashes: opts.layers === true });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({
+          model: model.config.name, source, seed, numerics: cfg.flavour, sqrt: cfg.sqrt,
+          checksum: r.checksum, argmax: r.argmax, logit: r.logits[r.argmax], forwardMs: Math.round(r.millis), loadMs: Math.round(loadMs),
+          ...(opts.layers ? { layers: r.layerHashes } : {}),
+        })}\n`);
+        return;
+      }
+      const c = model.config;
+      process.stdout.write(`${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${cfg.flavour}/${cfg.sqrt}]\n`);
+      if (opts.layers) for (const l of r.layerHashes) process.stdout.write(`  ${l.name.padEnd(22)} [${l.shape.join('×')}] ${l.hash}\n`);
+      process.stdout.write(`  logits checksum ${chalk.cyan(r.checksum)}  argmax ${chalk.green(String(r.argmax))} (logit ${r.logits[r.argmax]})\n`);
+      process.stdout.write(`  forward pass ${(r.millis / 1000).toFixed(2)} s  (model ready in ${(loadMs / 1000).toFixed(2)} s)\n`);
+    });
+
+  const modelCmd = program.command('model').description('quantised model files');
+  modelCmd
+    .command('gen')
+    .description('write the seeded synthetic quantised model (and optionally its input image) as safetensors')
+    .requiredOption('--model <name>', 'zoo model')
+    .option('--seed <n>', 'seed', '1')
+    .requiredOption('-o, --out <file>', 'output model file (.safetensors)')
+    .option('--image-out <file>', 'also write the seeded input image')
+    .action((opts: { model: string; seed: string; out: string; imageOut?: string }) => {
+      const seed = parseSeed(opts.seed);
+      const config = zooConfig(opts.model);
+      const model = generateSyntheticModel(config, seed);
+      writeModel(opts.out, model);
+      if (opts.imageOut) writeImage(opts.imageOut, syntheticImage(config, seed), config, model.scales.input);
+      process.stdout.write(`wrote ${opts.out}${opts.imageOut ? ` and ${opts.imageOut}` : ''}\n`);
+    });
+}

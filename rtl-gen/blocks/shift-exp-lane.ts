@@ -1,0 +1,102 @@
+/**
+ * One shift-exp lane (numerics.md §3 steps 2–5): E from a non-positive Δ, with q = ⌊P/x0⌋ and r found by a
+ * binary compare-subtract ladder against the run-time |x0| (no `/` or `%`: yosys 0.23 would build a full
+ * divider for them, targets.md). One element per cycle; the latency is the number of pipeline registers.
+ */
+import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
+import { Stager, spreadCuts } from '../hdl/stager.js';
+import type { Flavour } from '../../verify/golden/constants.js';
+
+export interface ShiftExpLaneParams {
+  /** width of the signed Δ input (9 for 8-bit logits: Δ ∈ [−255, 0]) */
+  deltaBits: number;
+  /** width of |x0| (the lane is exact for 1 ≤ |x0| < 2^x0Bits) */
+  x0Bits: number;
+  n: number;
+  flavour: Flavour;
+  /** pipeline registers inside the lane (0 = combinational) */
+  stages: number;
+  /** side-band bits carried along with the element */
+  tagBits: number;
+}
+
+export interface ShiftExpLane {
+  module: ModuleBuilder;
+  latency: number;
+  expBits: number;
+  /** the cut points a register can take, in order */
+  cutPoints: readonly string[];
+}
+
+export function expLaneName(p: ShiftExpLaneParams): string {
+  return `ivit_shift_exp_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_s${p.stages}_t${p.tagBits}`;
+}
+
+/** Width of the exp value: E ≤ |x0|·2^n. */
+export function expBitsFor(x0Bits: number, n: number): number {
+  return x0Bits + n;
+}
+
+export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
+  const qBits = bitsFor(p.n);
+  const ladder = Array.from({ length: qBits }, (_, i) => `ladder${qBits - 1 - i}`);
+  const cutPoints = ['clamp', ...ladder, 'exp'];
+  const m = new ModuleBuilder(expLaneName(p), [
+    `Shift-exp lane: E = exp(S·Δ)·|x0|·2^${p.n} by shifts (numerics.md §3 steps 2–5, ${p.flavour} flavour).`,
+    `Δ: signed ${p.deltaBits} bits, must be ≤ 0. |x0| = x0_mag: ${p.x0Bits} bits, ≥ 1, held constant while elements are in flight.`,
+    `q = ⌊P/x0⌋ by a ${qBits}-step binary compare-subtract ladder; latency ${p.stages} cycles, one element per cycle.`,
+  ], { reset: false });
+  const delta = m.input('delta', p.deltaBits, true, 'Δ = x − row max (≤ 0)');
+  const b = m.input('x0_mag', p.x0Bits, false, '|x0| (configuration, ≥ 1)');
+  const nb = m.input('clamp_mag', p.x0Bits + qBits, false, 'n·|x0|, the clamp of −P (configuration)');
+  const tagIn = m.input('tag_in', p.tagBits, false, 'side-band bits delayed with the element');
+  const stager = new Stager(m, spreadCuts(cutPoints, p.stages));
+
+  // P = Δ + (Δ >> 1) − (Δ >> 4), floor shifts; a = −P ≥ 0 fits deltaBits + 1 unsigned bits (|P| ≤ 1.4375·|Δ|).
+  const pw = p.deltaBits + 2;
+  const pSum = m.sub(m.add(delta, m.shrConst(delta, 1), pw), m.shrConst(delta, 4), pw);
+  const aFull = m.wire('neg_p', m.sub(lit(0, pw, true), pSum, pw), { discards: 'top bit: −P ≥ 0 always' });
+  const aw = p.deltaBits + 1;
+  const a = m.truncate(aFull, aw, false);
+  // clamp P at n·x0, i.e. a at n·|x0|
+  // min(a, n·|x0|) ≤ a, so it keeps a's width
+  const aClamped = m.wire('a_clamped', m.truncate(m.named(m.min(a, nb), 'a_min'), aw, false), {});
+  let live: Record<string, Expr> = stager.cut('clamp', { rem: aClamped, tag: tagIn });
+
+  // Binary long division of a by |x0|: q ≤ n < 2^qBits, so qBits compare-subtract steps suffice.
+  let qSoFar: Expr | undefined;
+  for (let i = qBits - 1; i >= 0; i--) {
+    const rem = live.rem!;
+    const trial = m.shlConst(b, i);
+    const ge = m.wire(`ge${i}`, m.ge(rem, trial));
+    const diff = m.sub(rem, trial, Math.max(rem.width, trial.width) + 1);
+    const remNext = m.wire(`rem${i}`, m.mux(ge, m.truncate(diff, rem.width, false), rem));
+    qSoFar = qSoFar === undefined ? ge : m.concat([qSoFar, ge]);
+    const cutLive: Record<string, Expr> = { rem: remNext, q: qSoFar, tag: live.tag! };
+    live = stager.cut(`ladder${i}`, cutLive);
+    qSoFar = live.q!;
+  }
+  const rem = m.wire('r_mag', live.rem!); // −r, in [0, |x0| − 1]
+  const q = m.wire('q', live.q!);
+  const bw = p.x0Bits + 1;
+  const expBits = expBitsFor(p.x0Bits, p.n);
+  let e: Expr;
+  if (p.flavour === 'tvm') {
+    // E = ((r >> 1) − x0) << (n − q) = (|x0| − ⌈(−r)/2⌉) << (n − q)
+    const half = m.shrConst(m.add(rem, lit(1, 1)), 1);
+    const base = m.wire('base', m.sub(b, half, bw + 1), { discards: 'top bit: the base is positive' });
+    const shift = m.wire('shift', m.sub(lit(p.n, qBits), q, qBits + 1), { discards: 'top bit: q ≤ n' });
+    e = m.shlVar(m.truncate(base, p.x0Bits, false), m.truncate(shift, qBits, false), expBits);
+  } else {
+    // E = (r − 2·x0)·2^(n−1−q) for q < n; E = |x0| for q = n (then r = 0)
+    const base = m.wire('base', m.sub(m.shlConst(b, 1), rem, bw + 1), { discards: 'top bit: the base is positive' });
+    const shift = m.wire('shift', m.sub(lit(p.n - 1, qBits), q, qBits + 1), { discards: 'top bit: the q = n case is muxed out' });
+    const shifted = m.shlVar(m.truncate(base, bw, false), m.truncate(shift, qBits, false), expBits);
+    e = m.mux(m.eq(q, lit(p.n, qBits)), m.extend(b, expBits), shifted);
+  }
+  live = stager.cut('exp', { e: m.wire('e_comb', e), tag: live.tag! });
+  m.output('e', live.e!, `E, unsigned ${expBits} bits`);
+  m.output('tag_out', live.tag!, 'side-band bits');
+  if (stager.latency !== p.stages) throw new Error(`exp lane: ${stager.latency} registers placed, ${p.stages} asked`);
+  return { module: m, latency: stager.latency, expBits, cutPoints };
+}

@@ -1,0 +1,223 @@
+/**
+ * The quantised-model file: safetensors with the integer tensors (int8 weights, int32 biases, int16 class
+ * token and position embedding), the float32 per-channel weight scales and LayerNorm γ/β as F32 tensors,
+ * and in the metadata (JSON strings): the model config, every activation scale, and every derived integer
+ * constant of the forward pass (for tools that do no float math). docs/model-format.md describes it.
+ */
+import type { Dyadic } from '../golden/constants.js';
+import { deriveModelConstants, type ModelConstants, type ResidualDyadics } from '../golden/model-constants.js';
+import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import type { DyadicTable } from '../golden/ops/requant.js';
+import { type VitConfig, vitShape } from '../golden/zoo.js';
+import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type QLayerNorm, type QLinear, type QuantModel } from './qmodel.js';
+import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readSafetensors, tensor } from './safetensors.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export const MODEL_FORMAT = 'ivit-qmodel';
+export const MODEL_FORMAT_VERSION = 1;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function dyadicJson(t: DyadicTable): Json {
+  if (!Array.isArray(t)) return { m: (t as Dyadic).m, c: (t as Dyadic).c };
+  const tab = t as readonly Dyadic[];
+  return { m: tab.map((d) => d.m), c: tab.map((d) => d.c) };
+}
+
+function residualJson(r: ResidualDyadics): Json {
+  return { main: dyadicJson(r.main), skip: dyadicJson(r.skip) };
+}
+
+/** The derived constants as plain JSON (integers only). */
+export function constantsJson(k: ModelConstants): Json {
+  return {
+    patch: dyadicJson(k.patch),
+    embed: residualJson(k.embed),
+    blocks: k.blocks.map((b) => ({
+      ln1Bias: Array.from(b.ln1Bias),
+      requant: Object.fromEntries(Object.entries(b.requant).map(([site, t]) => [site, dyadicJson(t)])),
+      res1: residualJson(b.res1),
+      res2: residualJson(b.res2),
+      softmaxX0: b.softmaxX0,
+      geluX0: b.geluX0,
+      ln2Bias: Array.from(b.ln2Bias),
+    })),
+    normBias: Array.from(k.normBias),
+    headIn: dyadicJson(k.headIn),
+    logits: dyadicJson(k.logits),
+  };
+}
+
+function linearTensors(prefix: string, l: QLinear, out: Record<string, Tensor>, weightShape?: number[]): void {
+  out[`${prefix}.weight`] = tensor(l.weight, weightShape ?? [l.outFeatures, l.inFeatures]);
+  out[`${prefix}.bias`] = tensor(l.bias, [l.outFeatures]);
+  out[`${prefix}.weight_scale`] = tensor(l.weightScale, [l.outFeatures]);
+}
+
+function layerNormTensors(prefix: string, ln: QLayerNorm, out: Record<string, Tensor>): void {
+  out[`${prefix}.gamma`] = tensor(ln.gamma, [ln.gamma.length]);
+  out[`${prefix}.beta`] = tensor(ln.beta, [ln.beta.length]);
+}
+
+/** Encode a model (its constants derived with the PyTorch numerics and stored alongside). */
+export function encodeModel(model: QuantModel): Buffer {
+  const c = model.config;
+  const { tokens } = vitShape(c);
+  const t: Record<string, Tensor> = {};
+  linearTensors('patch_embed.proj', model.patch, t, [c.embedDim, c.inChannels, c.patchSize, c.patchSize]);
+  t['cls_token'] = tensor(model.cls, [c.embedDim]);
+  t['pos_embed'] = tensor(model.pos, [tokens, c.embedDim]);
+  model.blocks.forEach((b, i) => {
+    const p = `blocks.${i}`;
+    layerNormTensors(`${p}.norm1`, b.norm1, t);
+    linearTensors(`${p}.attn.qkv`, b.qkv, t);
+    linearTensors(`${p}.attn.proj`, b.proj, t);
+    layerNormTensors(`${p}.norm2`, b.norm2, t);
+    linearTensors(`${p}.mlp.fc1`, b.fc1, t);
+    linearTensors(`${p}.mlp.fc2`, b.fc2, t);
+  });
+  layerNormTensors('norm', model.norm, t);
+  linearTensors('head', model.head, t);
+  const scales = { ...model.scales, blocks: model.blocks.map((b) => b.scales) };
+  const metadata: Record<string, string> = {
+    format: MODEL_FORMAT,
+    version: String(MODEL_FORMAT_VERSION),
+    config: JSON.stringify(c),
+    scales: JSON.stringify(scales),
+    constants_numerics: 'pytorch',
+    constants: JSON.stringify(constantsJson(deriveModelConstants(model, PYTORCH_NUMERICS))),
+    provenance: JSON.stringify(model.provenance),
+  };
+  return encodeSafetensors(t, metadata);
+}
+
+export function writeModel(path: string, model: QuantModel): void {
+  writeFileSync(path, encodeModel(model));
+}
+
+/** Decode and validate a model file: shapes, dtypes, scales, and the stored constants against re-derived ones. */
+export function decodeModel(buf: Buffer, source: string): QuantModel {
+  const st = decodeSafetensors(buf, source);
+  const fail = (msg: string): never => { throw new SafetensorsError(`${source}: ${msg}`); };
+  const md = st.metadata;
+  if (md.format !== MODEL_FORMAT) fail(`not an I-ViT quantised model (metadata format is ${JSON.stringify(md.format)}, expected "${MODEL_FORMAT}")`);
+  if (md.version !== String(MODEL_FORMAT_VERSION)) fail(`model format version ${md.version} is not supported (this tool reads ${MODEL_FORMAT_VERSION})`);
+  const parse = (key: string): unknown => {
+    if (typeof md[key] !== 'string') fail(`metadata "${key}" is missing`);
+    try {
+      return JSON.parse(md[key]!);
+    } catch (e) {
+      return fail(`metadata "${key}" is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const config = parse('config') as VitConfig;
+  if (typeof config !== 'object' || config === null || config.family !== 'vit') fail('metadata "config" is not a ViT configuration');
+  let shape: ReturnType<typeof vitShape>;
+  try {
+    shape = vitShape(config);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const c = config.embedDim;
+  const get = <T extends TypedTensorData>(name: string, dtype: string, dims: number[]): T => {
+    const t = st.tensors.get(name);
+    if (!t) return fail(`tensor "${name}" is missing`);
+    if (t.dtype !== dtype) fail(`tensor "${name}" is ${t.dtype}, expected ${dtype}`);
+    if (t.shape.length !== dims.length || t.shape.some((d, i) => d !== dims[i])) fail(`tensor "${name}" has shape [${t.shape.join(', ')}], expected [${dims.join(', ')}]`);
+    return t.data as T;
+  };
+  const scaleVector = (name: string, n: number): Float32Array => {
+    const v = get<Float32Array>(name, 'F32', [n]);
+    v.forEach((s, i) => { if (!(Number.isFinite(s) && s > 0)) fail(`tensor "${name}"[${i}] = ${s} is not a positive finite scale`); });
+    return v;
+  };
+  const linear = (prefix: string, outF: number, inF: number, weightShape?: number[]): QLinear => ({
+    outFeatures: outF,
+    inFeatures: inF,
+    weight: get<Int8Array>(`${prefix}.weight`, 'I8', weightShape ?? [outF, inF]),
+    bias: get<Int32Array>(`${prefix}.bias`, 'I32', [outF]),
+    weightScale: scaleVector(`${prefix}.weight_scale`, outF),
+  });
+  const layerNorm = (prefix: string): QLayerNorm => {
+    const gamma = get<Float32Array>(`${prefix}.gamma`, 'F32', [c]);
+    gamma.forEach((g, i) => { if (!Number.isFinite(g) || g === 0) fail(`tensor "${prefix}.gamma"[${i}] = ${g} must be finite and non-zero`); });
+    const beta = get<Float32Array>(`${prefix}.beta`, 'F32', [c]);
+    beta.forEach((b, i) => { if (!Number.isFinite(b)) fail(`tensor "${prefix}.beta"[${i}] = ${b} is not finite`); });
+    return { gamma, beta };
+  };
+  const scales = parse('scales') as ModelScales & { blocks: BlockScales[] };
+  const checkScale = (where: string, v: unknown): number => {
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || Math.fround(v) !== v) fail(`scale ${where} = ${JSON.stringify(v)} is not a positive float32`);
+    return v as number;
+  };
+  if (typeof scales !== 'object' || scales === null || !Array.isArray(scales.blocks) || scales.blocks.length !== config.depth) {
+    fail(`metadata "scales" must hold the model scales and one entry per block (${config.depth})`);
+  }
+  const modelScales: ModelScales = {
+    input: checkScale('input', scales.input), patch: checkScale('patch', scales.patch), pos: checkScale('pos', scales.pos),
+    embed: checkScale('embed', scales.embed), headIn: checkScale('headIn', scales.headIn), logits: checkScale('logits', scales.logits),
+  };
+  const model: QuantModel = {
+    config,
+    patch: linear('patch_embed.proj', c, shape.patchVector, [c, config.inChannels, config.patchSize, config.patchSize]),
+    cls: get<Int16Array>('cls_token', 'I16', [c]),
+    pos: get<Int16Array>('pos_embed', 'I16', [shape.tokens, c]),
+    blocks: scales.blocks.map((bs, i) => {
+      const p = `blocks.${i}`;
+      const blockScales = {} as BlockScales;
+      for (const key of BLOCK_SCALE_KEYS) blockScales[key] = checkScale(`blocks[${i}].${key}`, bs?.[key]);
+      return {
+        norm1: layerNorm(`${p}.norm1`),
+        qkv: linear(`${p}.attn.qkv`, 3 * c, c),
+        proj: linear(`${p}.attn.proj`, c, c),
+        norm2: layerNorm(`${p}.norm2`),
+        fc1: linear(`${p}.mlp.fc1`, config.mlpDim, c),
+        fc2: linear(`${p}.mlp.fc2`, c, config.mlpDim),
+        scales: blockScales,
+      };
+    }),
+    norm: layerNorm('norm'),
+    head: linear('head', config.numClasses, c),
+    scales: modelScales,
+    provenance: (md.provenance ? (parse('provenance') as Record<string, string | number>) : {}),
+  };
+  // The stored integer constants must be exactly what the scales give.
+  let derived: string;
+  try {
+    derived = JSON.stringify(constantsJson(deriveModelConstants(model, PYTORCH_NUMERICS)));
+  } catch (e) {
+    return fail(`the scales give no valid constants: ${(e as Error).message}`);
+  }
+  if (md.constants !== undefined && JSON.stringify(JSON.parse(md.constants)) !== derived) {
+    fail('metadata "constants" disagree with the constants derived from the scales (file edited or corrupt)');
+  }
+  return model;
+}
+
+export function readModel(path: string): QuantModel {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeModel(buf, path);
+}
+
+/** An input image file: one I8 tensor "image" [channels × H × W] and its scale in the metadata. */
+export function writeImage(path: string, image: Int8Array, config: VitConfig, scale: number): void {
+  writeFileSync(path, encodeSafetensors(
+    { image: tensor(image, [config.inChannels, config.imageSize, config.imageSize]) },
+    { format: 'ivit-image', version: '1', scale: String(scale) },
+  ));
+}
+
+export function readImage(path: string, config: VitConfig): Int8Array {
+  const st = readSafetensors(path);
+  const t = st.tensors.get('image');
+  const dims = [config.inChannels, config.imageSize, config.imageSize];
+  if (!t || t.dtype !== 'I8' || t.shape.join() !== dims.join()) {
+    throw new SafetensorsError(`${path}: expected an I8 tensor "image" of shape [${dims.join(', ')}]`);
+  }
+  return t.data as Int8Array;
+}
