@@ -1,7 +1,12 @@
 /**
  * Latency and initiation interval of each generated shift/divide-unit (SDU) datapath: the one set of
  * figures that the RTL generator's descriptors report, its test benches measure, and the simulator's
- * SDU timing model reads. Owned by rtl-gen: when a generator's pipeline changes, this file changes with it.
+ * SDU timing model reads. Owned by rtl-gen: when a generator's pipeline changes, this file changes with it
+ * (test/rtl checks every formula against the cycle counts measured in simulation).
+ *
+ * Conventions: a beat carries `lanes` elements; the test bench offers a beat every cycle the unit is ready.
+ * latency = cycle of the row's last output beat − cycle its first input beat was taken.
+ * initiationInterval = cycles between the first input beats of two successive rows.
  */
 
 export type SduUnitKind = 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant';
@@ -21,35 +26,77 @@ export interface SduTimingQuery {
   lanes: number;
 }
 
+/** Default pipelining of the generated units (the generators read these too). */
+export const DEFAULT_PIPELINE = {
+  /** registers inside a shift-exp lane */
+  expStages: 4,
+  /** Shiftmax n (the reciprocal has 31 − n quotient bits) */
+  softmaxN: 15,
+  /** ShiftGELU's per-element divider: one register every `geluDivStagesPerRegister` quotient bits */
+  geluDividerBitsPerStage: 2,
+  geluN: 23,
+  /** I-LayerNorm's shared sequential divider: quotient bits per division */
+  layerNormQuotBits: 32,
+  requantStages: 3,
+} as const;
+
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
-/** Radix-2 sequential divider: one quotient bit per cycle plus a load and a done cycle. */
+/** Radix-2 sequential divider: `done` is seen quotBits + 1 cycles after the start edge. */
 export function sequentialDividerCycles(quotientBits: number): number {
-  return quotientBits + 2;
+  return quotientBits + 1;
+}
+
+function checkRow(rowLength: number, lanes: number): number {
+  if (!Number.isInteger(rowLength) || rowLength < 1) throw new RangeError(`row length ${rowLength} must be a positive integer`);
+  if (!Number.isInteger(lanes) || lanes < 1) throw new RangeError(`lanes ${lanes} must be a positive integer`);
+  return ceilDiv(rowLength, lanes);
 }
 
 /**
- * Timing of one row through one unit. The figures model the generated pipelines (see docs/rtl.md):
- * passes over the row at `lanes` elements per cycle, plus the sequential divides that cannot overlap.
+ * Shiftmax: max pass (B beats), exp pass (B), exp-lane drain (le), divider start cycle + divide, state
+ * change, norm pass (B), lane drain (le), output register. The next row is taken one cycle after the last output.
+ */
+export function shiftmaxTiming(q: { rowLength: number; lanes: number; expLatency?: number; quotBits?: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  const le = q.expLatency ?? DEFAULT_PIPELINE.expStages;
+  const qb = q.quotBits ?? 31 - DEFAULT_PIPELINE.softmaxN;
+  const latency = 3 * beats + 2 * le + qb + 2;
+  return { latency, initiationInterval: latency + 1 };
+}
+
+/** Requant: a 3-register pipeline taking one beat per cycle. */
+export function requantTiming(q: { rowLength: number; lanes: number; stages?: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  const stages = q.stages ?? DEFAULT_PIPELINE.requantStages;
+  return { latency: beats - 1 + stages, initiationInterval: beats };
+}
+
+/**
+ * Timing of one row through one unit with the default pipelining (the generated configuration that
+ * `ivit rtl <unit> --lanes L` emits).
  */
 export function sduRowTiming(q: SduTimingQuery): SduUnitTiming {
-  const beats = ceilDiv(q.rowLength, q.lanes);
   switch (q.unit) {
     case 'requant':
-      return { latency: beats + 4, initiationInterval: beats };
-    case 'shiftmax': {
-      // pass 1: max; pass 2: exp + sum; one 31-bit reciprocal; pass 3: normalise
-      const div = sequentialDividerCycles(31);
-      return { latency: 3 * beats + div + 6, initiationInterval: 3 * beats + div };
-    }
+      return requantTiming(q);
+    case 'shiftmax':
+      return shiftmaxTiming(q);
     case 'shiftgelu':
-      // pass 1: max; pass 2: per-element exp, pipelined exact divide, σ, x·σ
-      return { latency: 2 * beats + 40, initiationInterval: 2 * beats };
-    case 'layernorm': {
-      // pass 1: sum; pass 2: variance; 10 Newton steps of a 48/28 divide; reciprocal; pass 3: scale + bias
-      const sqrt = 10 * sequentialDividerCycles(33);
-      const recip = sequentialDividerCycles(31);
-      return { latency: 3 * beats + sqrt + recip + 6, initiationInterval: 3 * beats + sqrt + recip };
-    }
+      return shiftGeluTiming(q);
+    case 'layernorm':
+      return layerNormTiming(q);
   }
+}
+
+export function shiftGeluTiming(q: { rowLength: number; lanes: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  return { latency: 2 * beats + 40, initiationInterval: 2 * beats };
+}
+
+export function layerNormTiming(q: { rowLength: number; lanes: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  const sqrt = 10 * sequentialDividerCycles(33);
+  const recip = sequentialDividerCycles(31);
+  return { latency: 3 * beats + sqrt + recip + 6, initiationInterval: 3 * beats + sqrt + recip };
 }

@@ -58,7 +58,7 @@ export function buildSeqDivider(p: SeqDividerParams): ModuleBuilder {
   m.next(remReg, m.mux(start, remLoad, remStep), m.or(start, busy));
   m.next(shiftReg, m.mux(start, m.slice(num, qw - 1, 0), shiftStep), m.or(start, busy));
   const countNext = m.mux(start, lit(qw, countBits), m.sub(count, lit(1, 1), countBits));
-  m.next(count, m.truncate(m.named(countNext, 'count_next'), countBits, false), m.or(start, busy));
+  m.next(count, m.truncate(countNext, countBits, false), m.or(start, busy));
   const done = m.flag('done_q', m.and(busy, m.eq(count, lit(1, countBits))));
   m.output('done', done, 'quotient ready (one-cycle pulse)');
   m.output('quot', shiftReg, 'quotient, valid from done until the next start');

@@ -60,7 +60,7 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
   const a = m.truncate(aFull, aw, false);
   // clamp P at n·x0, i.e. a at n·|x0|
   // min(a, n·|x0|) ≤ a, so it keeps a's width
-  const aClamped = m.wire('a_clamped', m.truncate(m.named(m.min(a, nb), 'a_min'), aw, false), {});
+  const aClamped = m.wire('a_clamped', m.truncate(m.min(a, nb), aw, false));
   let live: Record<string, Expr> = stager.cut('clamp', { rem: aClamped, tag: tagIn });
 
   // Binary long division of a by |x0|: q ≤ n < 2^qBits, so qBits compare-subtract steps suffice.
@@ -69,8 +69,12 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     const rem = live.rem!;
     const trial = m.shlConst(b, i);
     const ge = m.wire(`ge${i}`, m.ge(rem, trial));
-    const diff = m.sub(rem, trial, Math.max(rem.width, trial.width) + 1);
-    const remNext = m.wire(`rem${i}`, m.mux(ge, m.truncate(diff, rem.width, false), rem));
+    const diff = m.wire(`diff${i}`, m.sub(rem, trial, Math.max(rem.width, trial.width) + 1), {
+      discards: 'high bits: used only when the trial fits, and then the difference is below |x0|·2^i',
+    });
+    // after this step the remainder is below |x0|·2^i, so it narrows to x0Bits + i bits
+    const w = Math.min(rem.width, p.x0Bits + i);
+    const remNext = m.wire(`rem${i}`, m.mux(ge, m.truncate(diff, w, false), m.truncate(rem, w, false)));
     qSoFar = qSoFar === undefined ? ge : m.concat([qSoFar, ge]);
     const cutLive: Record<string, Expr> = { rem: remNext, q: qSoFar, tag: live.tag! };
     live = stager.cut(`ladder${i}`, cutLive);

@@ -207,7 +207,12 @@ export class ModuleBuilder implements ModuleInterface {
   }
 
   /** Instantiate a finished module; returns its outputs as wires named <inst>_<port>. */
-  instance(mod: ModuleInterface, prefix: string, inputs: Record<string, Expr>): Record<string, Signal> {
+  instance(
+    mod: ModuleInterface,
+    prefix: string,
+    inputs: Record<string, Expr>,
+    unusedOutputs: Record<string, string> = {},
+  ): Record<string, Signal> {
     const inst = this.claim(this.fresh(prefix));
     const connections: Array<[string, string]> = [];
     const outs: Record<string, Signal> = {};
@@ -219,7 +224,10 @@ export class ModuleBuilder implements ModuleInterface {
         connections.push([p.name, src.code]);
       } else {
         const w = this.forward(`${inst}_${p.name}`, p.width, p.signed);
-        this.wires.find((d) => d.name === w.name)!.value = { code: '', width: p.width, signed: false }; // driven by the instance
+        const decl = this.wires.find((d) => d.name === w.name)!;
+        decl.value = { code: '', width: p.width, signed: false }; // driven by the instance
+        const why = unusedOutputs[p.name];
+        if (why !== undefined) decl.discards = why;
         connections.push([p.name, w.code]);
         outs[p.name] = w;
       }
@@ -241,7 +249,8 @@ export class ModuleBuilder implements ModuleInterface {
   slice(e: Expr, hi: number, lo: number, signed = false): Expr {
     if (hi < lo || lo < 0 || hi >= e.width) throw new RangeError(`slice [${hi}:${lo}] of a ${e.width}-bit value`);
     if (hi === e.width - 1 && lo === 0) return { ...e, signed };
-    const s = this.named(e);
+    // Verilog-2005 cannot index an expression: name it, and say that only these bits are wanted
+    const s = e.name !== undefined ? (e as Signal) : this.wire('t', e, { discards: `only bits [${hi}:${lo}] of this value are needed` });
     return { code: hi === lo ? `${s.code}[${hi}]` : `${s.code}[${hi}:${lo}]`, width: hi - lo + 1, signed };
   }
 
@@ -280,9 +289,11 @@ export class ModuleBuilder implements ModuleInterface {
     return { code: `{${parts.map((p) => p.code).join(', ')}}`, width: parts.reduce((s, p) => s + p.width, 0), signed: false };
   }
 
+  /** +, − and · are computed modulo 2^width: wider operands lose only bits that cannot reach the result. */
   private binary(op: string, a: Expr, b: Expr, width: number, signed: boolean): Expr {
-    const x = this.extend(a, width);
-    const y = this.extend(b, width);
+    const fit = (e: Expr): Expr => (e.width > width ? this.truncate(e, width) : this.extend(e, width));
+    const x = fit(a);
+    const y = fit(b);
     return { code: `(${x.code} ${op} ${y.code})`, width, signed };
   }
 

@@ -1,0 +1,137 @@
+/** Row ↔ beat mapping and golden expectations for each generated unit. */
+import type { GeneratedUnit } from '../../rtl-gen/design.js';
+import type { UnitAdapter } from './cosim.js';
+import { shiftmaxRow } from '../golden/ops/shiftmax.js';
+import { shiftGeluRow } from '../golden/ops/shiftgelu.js';
+import { layerNormRow } from '../golden/ops/layernorm.js';
+import { requantOne } from '../golden/ops/requant.js';
+import type { Flavour } from '../golden/constants.js';
+
+/** Split a row into beats of `lanes` elements; the last beat is padded with `pad` and its keep bits cleared. */
+export function chunk<T>(xs: readonly T[], lanes: number, pad: T): Array<{ values: T[]; keep: bigint[] }> {
+  const beats: Array<{ values: T[]; keep: bigint[] }> = [];
+  for (let i = 0; i < xs.length; i += lanes) {
+    const values: T[] = [];
+    const keep: bigint[] = [];
+    for (let j = 0; j < lanes; j++) {
+      const has = i + j < xs.length;
+      values.push(has ? xs[i + j]! : pad);
+      keep.push(has ? 1n : 0n);
+    }
+    beats.push({ values, keep });
+  }
+  return beats;
+}
+
+const big = (v: number): bigint => BigInt(v);
+
+export interface ExpRow {
+  x: number[];
+  /** |x0| ≥ 1 */
+  x0Mag: number;
+}
+
+function numberParam(u: GeneratedUnit, name: string): number {
+  const v = u.params[name];
+  if (typeof v !== 'number') throw new Error(`unit ${u.top} has no numeric parameter ${name}`);
+  return v;
+}
+
+export function shiftmaxAdapter(u: GeneratedUnit): UnitAdapter<ExpRow> {
+  const lanes = numberParam(u, 'lanes');
+  const n = numberParam(u, 'n');
+  const k = numberParam(u, 'k');
+  const inputBits = numberParam(u, 'inputBits');
+  const flavour = u.params.flavour as Flavour;
+  return {
+    unit: u,
+    beats: (row) => {
+      const pass = chunk(row.x, lanes, 0).map((b, i, all) => [
+        [i === all.length - 1 ? 1n : 0n],
+        b.keep,
+        b.values.map(big),
+        [big(row.x0Mag)],
+      ]);
+      return [...pass, ...pass, ...pass];
+    },
+    expected: (row) => {
+      const g = shiftmaxRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits, expBits: 32 }, 'rtl cosim');
+      return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+    },
+    describe: (row) => `x0 = -${row.x0Mag}, x = [${row.x.join(', ')}]`,
+  };
+}
+
+export function shiftGeluAdapter(u: GeneratedUnit): UnitAdapter<ExpRow> {
+  const lanes = numberParam(u, 'lanes');
+  const n = numberParam(u, 'n');
+  const k = numberParam(u, 'k');
+  const inputBits = numberParam(u, 'inputBits');
+  const flavour = u.params.flavour as Flavour;
+  return {
+    unit: u,
+    beats: (row) => {
+      const pass = chunk(row.x, lanes, 0).map((b, i, all) => [
+        [i === all.length - 1 ? 1n : 0n],
+        b.keep,
+        b.values.map(big),
+        [big(row.x0Mag)],
+      ]);
+      return [...pass, ...pass];
+    },
+    expected: (row) => {
+      const g = shiftGeluRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits }, 'rtl cosim');
+      return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+    },
+    describe: (row) => `x0 = -${row.x0Mag}, x = [${row.x.join(', ')}]`,
+  };
+}
+
+export interface LayerNormRowCase {
+  x: number[];
+  bias: number[];
+}
+
+export function layerNormAdapter(u: GeneratedUnit): UnitAdapter<LayerNormRowCase> {
+  const lanes = numberParam(u, 'lanes');
+  const inputBits = numberParam(u, 'inputBits');
+  const outputBits = numberParam(u, 'outputBits');
+  const sqrt = u.params.sqrt === 'floor' ? 'floor' : 'newton10';
+  return {
+    unit: u,
+    beats: (row) => {
+      const xs = chunk(row.x, lanes, 0);
+      const bs = chunk(row.bias, lanes, 0);
+      const beat = (pass: number) =>
+        xs.map((b, i) => [[i === xs.length - 1 ? 1n : 0n], b.keep, b.values.map(big), (pass === 2 ? bs[i]!.values : bs[i]!.values.map(() => 0)).map(big)]);
+      return [...beat(0), ...beat(1), ...beat(2)];
+    },
+    expected: (row) => {
+      const g = layerNormRow(row.x, row.bias, { sqrt, mean: 'half-even', halve: 'floor', inputBits, varianceBits: 64, outputBits }, 'rtl cosim');
+      return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+    },
+    describe: (row) => `x = [${row.x.join(', ')}], bias = [${row.bias.join(', ')}]`,
+  };
+}
+
+export interface RequantBeat {
+  z: number;
+  m: number;
+  c: number;
+}
+
+/** Requant rows are runs of independent elements, `lanes` per beat. */
+export function requantAdapter(u: GeneratedUnit): UnitAdapter<RequantBeat[]> {
+  const lanes = numberParam(u, 'lanes');
+  const outBits = numberParam(u, 'outBits');
+  const tie = u.params.tie === 'half-up' ? 'half-up' : 'half-even';
+  const pad: RequantBeat = { z: 0, m: 1 << 30, c: 0 };
+  return {
+    unit: u,
+    beats: (row) =>
+      chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(e.z)), b.values.map((e) => big(e.m)), b.values.map((e) => big(e.c))]),
+    expected: (row) =>
+      chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(requantOne(e.z, { m: e.m, c: e.c }, outBits, tie)))]),
+    describe: (row) => row.map((e) => `(z ${e.z}, m ${e.m}, c ${e.c})`).join(' '),
+  };
+}
