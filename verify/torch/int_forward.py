@@ -1,0 +1,148 @@
+"""The integer ViT/DeiT forward pass on torch int64 tensors (numerics.md sections 2 and 7), batched.
+
+Dataflow (section 2): x16 -LN-> a8 -qkv-> 8 ; q.k^T -> logit8 -Shiftmax-> p16 ; p.v -> 8 -proj-> 16 ;
++x -> res1 16 ; -LN-> 8 -fc1-> 8 -ShiftGELU-> -> 8 -fc2-> 16 ; +res1 -> res2 16. Head: final LN on the
+class token -> 8 -> head -> int32 -> requant to the common logits scale (32 bits).
+
+Layer names (docs/model-format.md "Layer hashes") are reported to an observer in forward order.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+import int_ops as ops
+from qmodel import QModel
+
+I64 = torch.int64
+Observer = Callable[[str, torch.Tensor], None]  # name, tensor [batch, ...]
+
+ACT_BITS, RES_BITS, LOGIT_BITS = 8, 16, 32
+SOFTMAX_N, SOFTMAX_K = 15, 16
+GELU_N, GELU_K = 23, 8
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """CUDA when available (or when asked), else the CPU."""
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    import platform
+
+    return f"cpu: {platform.machine()} ({platform.processor() or 'unknown processor'})"
+
+
+def extract_patches(images: torch.Tensor, patch: int) -> torch.Tensor:
+    """[B, ch, H, W] -> [B, patches, ch*p*p]: patches row-major, each flattened as (in-channel, ky, kx)."""
+    b, ch, h, w = images.shape
+    side_y, side_x = h // patch, w // patch
+    t = images.reshape(b, ch, side_y, patch, side_x, patch).permute(0, 2, 4, 1, 3, 5)
+    return t.reshape(b, side_y * side_x, ch * patch * patch)
+
+
+class IntViT:
+    """Holds a model's integers on a device and runs the exact forward pass."""
+
+    def __init__(self, model: QModel, device: torch.device, matmul: str = "f64") -> None:
+        if matmul == "int64" and device.type != "cpu":
+            raise ValueError("int64 matmul is available on the CPU only (use f64, which is exact)")
+        self.model = model
+        self.device = device
+        self.matmul = matmul
+        t = lambda a: torch.as_tensor(a.astype("int64"), device=device)  # noqa: E731
+        self.t = t
+        k = model.constants
+        self.patch_w, self.patch_b = t(model.patch.weight), t(model.patch.bias)
+        self.cls, self.pos = t(model.cls), t(model.pos)
+        self.blocks = []
+        for i, blk in enumerate(model.blocks):
+            kb = k["blocks"][i]
+            self.blocks.append(
+                {
+                    "qkv": (t(blk.qkv.weight), t(blk.qkv.bias)),
+                    "proj": (t(blk.proj.weight), t(blk.proj.bias)),
+                    "fc1": (t(blk.fc1.weight), t(blk.fc1.bias)),
+                    "fc2": (t(blk.fc2.weight), t(blk.fc2.bias)),
+                    "ln1Bias": torch.tensor(kb["ln1Bias"], dtype=I64, device=device),
+                    "ln2Bias": torch.tensor(kb["ln2Bias"], dtype=I64, device=device),
+                }
+            )
+        self.norm_bias = torch.tensor(k["normBias"], dtype=I64, device=device)
+        self.head_w, self.head_b = t(model.head.weight), t(model.head.bias)
+
+    def _lin(self, x: torch.Tensor, wb: tuple[torch.Tensor, torch.Tensor], what: str) -> torch.Tensor:
+        return ops.linear(x, wb[0], wb[1], self.matmul, what)
+
+    def _rq(self, z: torch.Tensor, d: dict, bits: int) -> torch.Tensor:
+        return ops.requant(z, d, bits, self.device)
+
+    def forward(self, images: torch.Tensor, observe: Observer | None = None) -> dict[str, torch.Tensor]:
+        """images: int8 values [B, ch, H, W] (any integer dtype). Returns logits [B, K] and head accumulators."""
+        obs: Observer = observe or (lambda name, x: None)
+        mdl, k, dev = self.model, self.model.constants, self.device
+        cfg = mdl.config
+        c, heads, d = cfg["embedDim"], cfg["heads"], mdl.head_dim
+        x = images.to(device=dev, dtype=I64)
+        ops.check_signed(x, 8, "input image")
+        bsz = x.shape[0]
+
+        # Embedding (section 7): patch conv as a matmul, requant per channel to int16, class token first.
+        acc = self._lin(extract_patches(x, cfg["patchSize"]), (self.patch_w, self.patch_b), "patch_embed")
+        tok = self._rq(acc, k["patch"], RES_BITS)
+        tok = torch.cat([self.cls.expand(bsz, 1, c), tok], dim=1)
+        obs("patch", tok)
+        x = ops.residual(tok, k["embed"]["main"], self.pos.expand(bsz, -1, -1), k["embed"]["skip"], RES_BITS, dev)
+        obs("embed", x)
+
+        for i, wb in enumerate(self.blocks):
+            kb = k["blocks"][i]
+            rq = kb["requant"]
+            p = f"block{i}."
+            t = x.shape[1]
+            a1 = self._rq(ops.layernorm(x, wb["ln1Bias"]), rq["ln1"], ACT_BITS)
+            obs(p + "ln1", a1)
+            qkv = self._rq(self._lin(a1, wb["qkv"], p + "qkv"), rq["qkv"], ACT_BITS)
+            obs(p + "qkv", qkv)
+            # columns are [q | k | v] x heads x head dim
+            qkv5 = qkv.reshape(bsz, t, 3, heads, d).permute(2, 0, 3, 1, 4)  # [3, B, heads, T, d]
+            q, kk, v = qkv5[0], qkv5[1], qkv5[2]
+            logit_acc = ops.matmul_exact(q, kk.transpose(-1, -2), self.matmul)
+            ops.check_signed(logit_acc, 32, p + "attn.qk accumulator")
+            logits = self._rq(logit_acc, rq["logit"], ACT_BITS)  # d^-1/2 lives in this requant's ratio
+            obs(p + "attn.logits", logits)
+            probs = ops.shiftmax(logits, kb["softmaxX0"], SOFTMAX_N, SOFTMAX_K)
+            obs(p + "attn.probs", probs)
+            av_acc = ops.matmul_exact(probs, v, self.matmul)  # [B, heads, T, d]
+            ops.check_signed(av_acc, 32, p + "attn.pv accumulator")
+            av_acc = av_acc.permute(0, 2, 1, 3).reshape(bsz, t, c)
+            av = self._rq(av_acc, rq["av"], ACT_BITS)
+            obs(p + "attn.av", av)
+            proj = self._rq(self._lin(av, wb["proj"], p + "proj"), rq["proj"], RES_BITS)
+            obs(p + "proj", proj)
+            res1 = ops.residual(proj, kb["res1"]["main"], x, kb["res1"]["skip"], RES_BITS, dev)
+            obs(p + "res1", res1)
+            a2 = self._rq(ops.layernorm(res1, wb["ln2Bias"]), rq["ln2"], ACT_BITS)
+            obs(p + "ln2", a2)
+            g = self._rq(self._lin(a2, wb["fc1"], p + "fc1"), rq["fc1"], ACT_BITS)
+            obs(p + "fc1", g)
+            h = self._rq(ops.shiftgelu(g, kb["geluX0"], GELU_N, GELU_K), rq["h"], ACT_BITS)
+            obs(p + "gelu", h)
+            f2 = self._rq(self._lin(h, wb["fc2"], p + "fc2"), rq["fc2"], RES_BITS)
+            obs(p + "fc2", f2)
+            x = ops.residual(f2, kb["res2"]["main"], res1, kb["res2"]["skip"], RES_BITS, dev)
+            obs(p + "res2", x)
+
+        # Head: LN is per token, so only the class token is normalised.
+        head_in = self._rq(ops.layernorm(x[:, 0, :], self.norm_bias), k["headIn"], ACT_BITS)
+        obs("norm", head_in)
+        head_acc = self._lin(head_in, (self.head_w, self.head_b), "head")
+        obs("head", head_acc)
+        logits = self._rq(head_acc, k["logits"], LOGIT_BITS)
+        obs("logits", logits)
+        return {"logits": logits, "head": head_acc}
