@@ -188,7 +188,7 @@ export function decodeModel(buf: Buffer, source: string): QuantModel {
   } catch (e) {
     return fail(`the scales give no valid constants: ${(e as Error).message}`);
   }
-  if (md.constants !== undefined && JSON.stringify(JSON.parse(md.constants)) !== derived) {
+  if (md.constants !== undefined && JSON.stringify(parse('constants')) !== derived) {
     fail('metadata "constants" disagree with the constants derived from the scales (file edited or corrupt)');
   }
   return model;

@@ -51,7 +51,9 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const parts: Buffer[] = [];
-  for (const [name, t] of Object.entries(tensors)) {
+  // Widest elements first, so every tensor starts aligned to its element size (the data starts 8-aligned).
+  const ordered = Object.entries(tensors).sort((x, y) => DTYPES[y[1].dtype].bytes - DTYPES[x[1].dtype].bytes);
+  for (const [name, t] of ordered) {
     const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     parts.push(bytes);
@@ -112,9 +114,10 @@ export function decodeSafetensors(buf: Buffer, source: string): Safetensors {
     const size = DTYPES[dtype].bytes;
     if (end < begin || end > dataLen) fail(`tensor "${name}": data_offsets [${begin}, ${end}] pass the end of the data (${dataLen} bytes): file truncated?`);
     if (end - begin !== count * size) fail(`tensor "${name}": ${end - begin} bytes for shape [${(shape as number[]).join(', ')}] of ${dtype} (expected ${count * size})`);
-    if (begin % size !== 0) fail(`tensor "${name}": offset ${begin} is not aligned to ${size} bytes`);
     ranges.push([begin, end, name]);
-    tensors.set(name, { dtype, shape: shape as number[], data: DTYPES[dtype].make(data, begin, count) });
+    // Other writers need not align tensors; an unaligned one is copied into its own buffer.
+    const aligned = begin % size === 0 ? data : data.slice(begin, end);
+    tensors.set(name, { dtype, shape: shape as number[], data: DTYPES[dtype].make(aligned, aligned === data ? begin : 0, count) });
   }
   ranges.sort((x, y) => x[0] - y[0]);
   let cursor = 0;
