@@ -14,8 +14,11 @@ export interface StreamPort {
 
 export type ParamValue = number | string | boolean;
 
+/** The four SDU units plus the blocks generated on their own for measurement (synthesis, exhaustive tests). */
+export type UnitName = SduUnitKind | 'shift-exp-lane' | 'gelu-divider';
+
 export interface GeneratedUnit {
-  unit: SduUnitKind;
+  unit: UnitName;
   /** top module name; deterministic from the parameters */
   top: string;
   /** every module, dependencies first, the top last; each goes to its own <name>.v */

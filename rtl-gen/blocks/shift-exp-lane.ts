@@ -18,6 +18,11 @@ export interface ShiftExpLaneParams {
   stages: number;
   /** side-band bits carried along with the element */
   tagBits: number;
+  /**
+   * carry |x0| down the pipeline with each element (for a stand-alone lane whose |x0| may change every
+   * cycle); the row units hold |x0| in a configuration register for the whole row and need no copies
+   */
+  carryConfig?: boolean;
 }
 
 export interface ShiftExpLane {
@@ -29,7 +34,7 @@ export interface ShiftExpLane {
 }
 
 export function expLaneName(p: ShiftExpLaneParams): string {
-  return `ivit_shift_exp_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_s${p.stages}_t${p.tagBits}`;
+  return `ivit_shift_exp_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_s${p.stages}_t${p.tagBits}${p.carryConfig ? '_cc' : ''}`;
 }
 
 /** Width of the exp value: E ≤ |x0|·2^n. */
@@ -47,7 +52,7 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     `q = ⌊P/x0⌋ by a ${qBits}-step binary compare-subtract ladder; latency ${p.stages} cycles, one element per cycle.`,
   ], { reset: false });
   const delta = m.input('delta', p.deltaBits, true, 'Δ = x − row max (≤ 0)');
-  const b = m.input('x0_mag', p.x0Bits, false, '|x0| (configuration, ≥ 1)');
+  const bIn = m.input('x0_mag', p.x0Bits, false, '|x0| (configuration, ≥ 1)');
   const nb = m.input('clamp_mag', p.x0Bits + qBits, false, 'n·|x0|, the clamp of −P (configuration)');
   const tagIn = m.input('tag_in', p.tagBits, false, 'side-band bits delayed with the element');
   const stager = new Stager(m, spreadCuts(cutPoints, p.stages));
@@ -61,12 +66,16 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
   // clamp P at n·x0, i.e. a at n·|x0|
   // min(a, n·|x0|) ≤ a, so it keeps a's width
   const aClamped = m.wire('a_clamped', m.truncate(m.min(a, nb), aw, false));
-  let live: Record<string, Expr> = stager.cut('clamp', { rem: aClamped, tag: tagIn });
+  // |x0| as seen by the current stage: the configuration input, or the copy travelling with the element
+  const carry = (l: Record<string, Expr>, b: Expr): Record<string, Expr> => (p.carryConfig ? { ...l, b } : l);
+  let live: Record<string, Expr> = stager.cut('clamp', carry({ rem: aClamped, tag: tagIn }, bIn));
+  const bAt = (): Expr => (p.carryConfig ? live.b! : bIn);
 
   // Binary long division of a by |x0|: q ≤ n < 2^qBits, so qBits compare-subtract steps suffice.
   let qSoFar: Expr | undefined;
   for (let i = qBits - 1; i >= 0; i--) {
     const rem = live.rem!;
+    const b = bAt();
     const trial = m.shlConst(b, i);
     const ge = m.wire(`ge${i}`, m.ge(rem, trial));
     const diff = m.wire(`diff${i}`, m.sub(rem, trial, Math.max(rem.width, trial.width) + 1), {
@@ -77,10 +86,11 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     const remNext = m.wire(`rem${i}`, m.mux(ge, m.truncate(diff, w, false), m.truncate(rem, w, false)));
     qSoFar = qSoFar === undefined ? ge : m.concat([qSoFar, ge]);
     const cutLive: Record<string, Expr> = { rem: remNext, q: qSoFar, tag: live.tag! };
-    live = stager.cut(`ladder${i}`, cutLive);
+    live = stager.cut(`ladder${i}`, carry(cutLive, b));
     qSoFar = live.q!;
   }
   const rem = m.wire('r_mag', live.rem!); // −r, in [0, |x0| − 1]
+  const b = bAt();
   const q = m.wire('q', live.q!);
   const bw = p.x0Bits + 1;
   const expBits = expBitsFor(p.x0Bits, p.n);

@@ -5,6 +5,7 @@ import { shiftmaxRow } from '../golden/ops/shiftmax.js';
 import { shiftGeluRow } from '../golden/ops/shiftgelu.js';
 import { layerNormRow } from '../golden/ops/layernorm.js';
 import { requantOne } from '../golden/ops/requant.js';
+import { shiftExp } from '../golden/ops/shift-exp.js';
 import type { Flavour } from '../golden/constants.js';
 
 /** Split a row into beats of `lanes` elements; the last beat is padded with `pad` and its keep bits cleared. */
@@ -133,5 +134,22 @@ export function requantAdapter(u: GeneratedUnit): UnitAdapter<RequantBeat[]> {
     expected: (row) =>
       chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(requantOne(e.z, { m: e.m, c: e.c }, outBits, tie)))]),
     describe: (row) => row.map((e) => `(z ${e.z}, m ${e.m}, c ${e.c})`).join(' '),
+  };
+}
+
+export interface ExpLaneCase {
+  delta: number;
+  x0Mag: number;
+}
+
+/** The stand-alone shift-exp lane: each case is one beat; expected E from the golden shift-exp. */
+export function expLaneAdapter(u: GeneratedUnit): UnitAdapter<ExpLaneCase[]> {
+  const n = numberParam(u, 'n');
+  const flavour = u.params.flavour as Flavour;
+  return {
+    unit: u,
+    beats: (row) => row.map((c) => [[big(c.delta)], [big(c.x0Mag)]]),
+    expected: (row) => row.map((c) => [[big(shiftExp(c.delta, -c.x0Mag, n, flavour).e)]]),
+    describe: (row) => row.map((c) => `(Δ ${c.delta}, x0 -${c.x0Mag})`).join(' '),
   };
 }

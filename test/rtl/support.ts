@@ -1,0 +1,22 @@
+/** Shared pieces of the RTL tests: scales with their x0, and the exhaustive (x, row max) rows. */
+import { expX0 } from '../../verify/golden/constants.js';
+import { fl32 } from '../../verify/golden/intmath.js';
+import type { ExpRow } from '../../verify/rtl/adapters.js';
+
+/** float32 scales from 1 down to 1/250, so |x0| spans 1..250 (every value the x0Bits = 8 lanes accept). */
+export const SCALE_SPREAD: readonly number[] = [1, 0.5, 0.3, 0.1, 0.05, 0.0213, 0.0078125, 0.004].map(fl32);
+
+export function x0MagOf(scale: number): number {
+  return -expX0(scale, 'pytorch');
+}
+
+/** One row per row max M ∈ [−128, 127], holding every 8-bit x ≤ M: every (x, M) pair once. */
+export function everyInputAgainstEveryMax(x0Mag: number): ExpRow[] {
+  const rows: ExpRow[] = [];
+  for (let max = -128; max <= 127; max++) {
+    const x: number[] = [];
+    for (let v = max; v >= -128; v--) x.push(v);
+    rows.push({ x, x0Mag });
+  }
+  return rows;
+}
