@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ivit, isCleanUserError } from './cli-run.js';
+import { generateSyntheticModel } from '../../verify/model/synthetic.js';
+import { writeModel } from '../../verify/model/qmodel-file.js';
+
+function op(name: string, params: unknown, extra: string[] = []): unknown {
+  const r = ivit(['op', name, '--json', JSON.stringify(params), ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe('ivit op (hand-derived examples through the CLI)', () => {
+  it('shiftmax', () => {
+    assert.deepEqual(op('shiftmax', { x: [1, 2, 3, -128], scale: 0.1 }), { out: [10345, 10920, 11495, 0], x0: -10, sum: 933898, factor: 2299 });
+  });
+  it('shiftgelu', () => {
+    assert.deepEqual(op('shiftgelu', { x: [4, 0, -4], scale: 0.05 }), { out: [264, 0, -192], sigma: [66, 61, 48], x0: -12 });
+  });
+  it('layernorm, with and without a bias', () => {
+    assert.deepEqual(op('layernorm', { x: [100, -100, 1000, 5] }), { out: [-185085608, -430232108, 918073642, -301530195], mean: 251, var: 767519, std: 876, factor: 2451465 });
+    assert.deepEqual((op('layernorm', { x: [7, 7, 7], bias: [5, -6, 0] }) as { out: number[] }).out, [5, -6, 0]);
+  });
+  it('isqrt takes and returns big integers as decimal strings where needed', () => {
+    assert.deepEqual(op('isqrt', { v: '281474976710656' }), { root: 16788475 }); // 2^48 → 2^24 + 11259
+    assert.deepEqual(op('isqrt', { v: 10000 }), { root: 108 });
+    assert.deepEqual(op('isqrt', { v: 10000 }, ['--sqrt', 'floor']), { root: 100 });
+  });
+  it('requant', () => {
+    assert.deepEqual(op('requant', { z: [100, -100, 1000], sIn: 0.01, sOut: 0.1 }), { out: [10, -10, 100], m: 1717986854, c: 34 });
+    assert.deepEqual(op('requant', { z: [1, 3, 5], sIn: 0.5, sOut: 1, bits: 8 }), { out: [0, 2, 2], m: 1073741824, c: 31 });
+    assert.deepEqual(op('requant', { z: [1, 3, 5], sIn: 0.5, sOut: 1, bits: 8 }, ['--numerics', 'tvm']), { out: [1, 2, 3], m: 1073741824, c: 31 });
+  });
+});
+
+describe('ivit: bad input gives one line on stderr and exit code 2', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown op', ['op', 'softmax', '--json', '{}'], /unknown op "softmax"/],
+    ['malformed JSON', ['op', 'shiftmax', '--json', '{"x": [1,'], /--json for shiftmax is not valid JSON/],
+    ['not an object', ['op', 'isqrt', '--json', '[1]'], /must be a JSON object/],
+    ['value out of its width', ['op', 'shiftmax', '--json', '{"x":[1000],"scale":0.1}'], /shiftmax input at ivit op: value 1000 overflows its declared signed 8-bit width/],
+    ['unknown parameter', ['op', 'requant', '--json', '{"z":[1],"sIn":1,"sOut":1,"bitz":8}'], /unknown parameter "bitz"/],
+    ['non-integer element', ['op', 'layernorm', '--json', '{"x":[1.5]}'], /x\[0\]: 1.5 is not an integer/],
+    ['negative isqrt input', ['op', 'isqrt', '--json', '{"v":-4}'], /isqrt input at ivit op: value -4 overflows/],
+    ['bad scale', ['op', 'shiftmax', '--json', '{"x":[1],"scale":0}'], /"scale" must be a positive finite number/],
+    ['unknown model', ['golden', '--model', 'resnet-50'], /unknown model "resnet-50"/],
+    ['bad seed', ['golden', '--model', 'deit-t', '--seed', 'x'], /--seed must be an integer/],
+    ['unknown numerics', ['op', 'isqrt', '--json', '{"v":1}', '--numerics', 'onnx'], /unknown numerics variant "onnx"/],
+    ['missing option', ['op', 'isqrt'], /required option '--json <params>' not specified/],
+  ];
+  for (const [what, args, msg] of cases) {
+    it(what, () => {
+      const r = ivit(args);
+      assert.ok(isCleanUserError(r), `exit ${r.code}, stderr: ${r.stderr}`);
+      assert.match(r.stderr, msg);
+    });
+  }
+
+  it('fuzzing the op parameters finds no crash: every run exits 0 with JSON or 2 with one clean line', () => {
+    const value = fc.oneof(
+      fc.integer({ min: -300, max: 300 }), fc.double(), fc.string({ maxLength: 6 }), fc.constant(null), fc.boolean(),
+      fc.array(fc.oneof(fc.integer({ min: -40000, max: 40000 }), fc.double(), fc.string({ maxLength: 4 })), { maxLength: 6 }),
+      fc.constantFrom('18446744073709551616', '-1', '99999999999999999999999', 1e300, -0, 2 ** 53),
+    );
+    const params = fc.dictionary(fc.constantFrom('x', 'scale', 'n', 'k', 'bias', 'v', 'z', 'sIn', 'sOut', 'bits', 'junk'), value, { maxKeys: 5 });
+    const name = fc.constantFrom('shiftmax', 'shiftgelu', 'layernorm', 'isqrt', 'requant');
+    fc.assert(fc.property(name, fc.oneof(params.map((p) => JSON.stringify(p)), fc.string({ maxLength: 12 })), (n, json) => {
+      const r = ivit(['op', n, '--json', json]);
+      if (r.code === 0) JSON.parse(r.stdout);
+      else assert.ok(isCleanUserError(r), `op ${n} --json ${json}: exit ${r.code}, stderr: ${r.stderr}`);
+    }), { numRuns: 60 });
+  });
+});
+
+describe('ivit golden and ivit model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ivit-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs a model file and prints checksum, argmax and time as JSON', () => {
+    const file = join(dir, 'tiny.safetensors');
+    writeModel(file, generateSyntheticModel({ family: 'vit', name: 'tiny', imageSize: 32, patchSize: 8, inChannels: 3, embedDim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10 }, 5));
+    const r = ivit(['golden', '--model', file, '--seed', '5', '--json', '--layers']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.match(out.checksum, /^[0-9a-f]{16}$/);
+    assert.ok(out.argmax >= 0 && out.argmax < 10);
+    assert.equal(typeof out.forwardMs, 'number');
+    assert.equal(out.layers.length, 2 + 12 * 2 + 3);
+    const again = JSON.parse(ivit(['golden', '--model', file, '--seed', '5', '--json']).stdout);
+    assert.equal(again.checksum, out.checksum);
+  });
+
+  it('a corrupt model file is a clean user error', () => {
+    const r = ivit(['golden', '--model', join(dir, 'missing.safetensors')]);
+    assert.ok(isCleanUserError(r), r.stderr);
+  });
+});
