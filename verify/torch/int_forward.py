@@ -35,7 +35,15 @@ def device_description(device: torch.device) -> str:
         return f"cuda: {torch.cuda.get_device_name(device)}"
     import platform
 
-    return f"cpu: {platform.machine()} ({platform.processor() or 'unknown processor'})"
+    cpu = platform.processor() or "unknown processor"
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    return f"cpu: {platform.machine()}, {cpu}"
 
 
 def extract_patches(images: torch.Tensor, patch: int) -> torch.Tensor:
