@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { isUserError } from './errors.js';
 import { registerOp } from './commands/op.js';
+import { registerAsm } from './commands/asm.js';
+import { registerDisasm } from './commands/disasm.js';
+import { registerSim } from './commands/sim.js';
 import { registerGolden } from './commands/golden.js';
 
 const program = new Command();
@@ -15,6 +18,9 @@ program
 
 // One line per command area; keep them in this order.
 registerOp(program);
+registerAsm(program);
+registerDisasm(program);
+registerSim(program);
 registerGolden(program);
 
 function fail(message: string, code: number): never {

@@ -1,0 +1,74 @@
+/**
+ * GEMM values: C = init + A·Bᵀ with tight typed-array loops (operands gathered once into contiguous arrays).
+ * Same semantics as verify/golden/ops/matmul.ts (int32 accumulator, checked), which the tests compare against.
+ */
+import type { Instruction } from '../../isa/encoding.js';
+import type { MachineState } from '../state.js';
+import { ExecError } from '../fault.js';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** B[j][q] at b + j·bstride + q·bstep, gathered into a contiguous n×k Int8Array. */
+export function gatherB(st: MachineState, f: Readonly<Record<string, number>>): Int8Array {
+  const n = f.n!;
+  const k = f.k!;
+  const out = new Int8Array(n * k);
+  const src = st.spadI8;
+  for (let j = 0; j < n; j++) {
+    const base = f.b! + j * f.bstride!;
+    if (f.bstep === 1) out.set(src.subarray(base, base + k), j * k);
+    else for (let q = 0; q < k; q++) out[j * k + q] = src[base + q * f.bstep!]!;
+  }
+  return out;
+}
+
+/** A[i][q] (int8 or int16), contiguous m×k. */
+export function gatherA(st: MachineState, f: Readonly<Record<string, number>>): Int16Array {
+  const m = f.m!;
+  const k = f.k!;
+  const out = new Int16Array(m * k);
+  for (let i = 0; i < m; i++) {
+    if (f.atype === 0) {
+      const base = f.a! + i * f.astride!;
+      out.set(st.spadI8.subarray(base, base + k), i * k);
+    } else {
+      const base = f.a! + 2 * i * f.astride!;
+      for (let q = 0; q < k; q++) out[i * k + q] = st.spadView.getInt16(base + 2 * q, true);
+    }
+  }
+  return out;
+}
+
+export function executeGemm(st: MachineState, ins: Instruction): void {
+  const f = ins.fields;
+  const m = f.m!;
+  const n = f.n!;
+  const k = f.k!;
+  const A = gatherA(st, f);
+  const B = gatherB(st, f);
+  const acc = st.acc;
+  const k4 = k - (k % 4);
+  for (let i = 0; i < m; i++) {
+    const aOff = i * k;
+    const cOff = f.c! + i * f.cstride!;
+    for (let j = 0; j < n; j++) {
+      const bOff = j * k;
+      // |a·b| ≤ 2^22 and k < 2^16: every partial sum is an exact double
+      let s0 = 0;
+      let s1 = 0;
+      let q = 0;
+      for (; q < k4; q += 4) {
+        s0 += A[aOff + q]! * B[bOff + q]! + A[aOff + q + 2]! * B[bOff + q + 2]!;
+        s1 += A[aOff + q + 1]! * B[bOff + q + 1]! + A[aOff + q + 3]! * B[bOff + q + 3]!;
+      }
+      for (; q < k; q++) s0 += A[aOff + q]! * B[bOff + q]!;
+      const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
+      const v = init + s0 + s1;
+      if (v < INT32_MIN || v > INT32_MAX) {
+        throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
+      }
+      acc[cOff + j] = v;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Cycle cost of one instruction on its unit. The SDU figures come from rtl-gen/timing.ts (the latency and
+ * initiation interval the generated datapaths have); the array's from sim/array/timing.ts or, in detailed mode,
+ * from the PE-by-PE model; DMA from the configured latency and bandwidth.
+ */
+import type { Instruction } from '../../isa/encoding.js';
+import type { AcceleratorConfig } from '../config.js';
+import { type SduUnitKind, sduRowTiming } from '../../rtl-gen/timing.js';
+import { arrayTiming } from '../array/timing.js';
+import { DETAILED_MAX_WORK, detailedArray } from '../array/detailed.js';
+import type { ArrayTiming, GemmShape } from '../array/shape.js';
+import { ceilDiv } from '../array/shape.js';
+import { ExecError } from '../fault.js';
+
+export interface UnitCost {
+  /** cycles from start to completion */
+  cycles: number;
+  /** DMA: cycles the shared DRAM channel is occupied */
+  channelCycles: number;
+  /** GEMM: the array model's figures */
+  array?: ArrayTiming;
+  /** SDU: elements processed, lane-operations doing useful work, and lane slots the row beats occupy */
+  sduElements?: number;
+  sduLaneOps?: number;
+  sduLaneSlots?: number;
+}
+
+export function gemmShape(ins: Instruction): GemmShape {
+  const f = ins.fields;
+  return { m: f.m!, n: f.n!, k: f.k!, passes: f.atype === 1 ? 2 : 1 };
+}
+
+/** Passes each SDU row operation makes over its row (for the lane-occupancy figures). */
+const SDU_PASSES: Record<SduUnitKind, number> = { requant: 1, shiftmax: 3, shiftgelu: 2, layernorm: 3 };
+
+function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, fused: boolean): UnitCost {
+  const op = sduRowTiming({ unit: kind, rowLength: cols, lanes });
+  let ii = op.initiationInterval;
+  let latency = op.latency;
+  const passes = SDU_PASSES[kind]; // a fused requant stage has lanes of its own: not counted here
+  if (fused) {
+    // the requant stage sits after the op's output: rows overlap in both, so the slower stage sets the pace
+    const rq = sduRowTiming({ unit: 'requant', rowLength: cols, lanes });
+    ii = Math.max(ii, rq.initiationInterval);
+    latency += rq.latency;
+  }
+  return {
+    cycles: (rows - 1) * ii + latency, channelCycles: 0, sduElements: rows * cols,
+    sduLaneOps: rows * passes * cols, sduLaneSlots: rows * passes * ceilDiv(cols, lanes) * lanes,
+  };
+}
+
+export function unitCost(ins: Instruction, cfg: AcceleratorConfig, detailed: boolean): UnitCost {
+  const f = ins.fields;
+  const lanes = cfg.sdu.lanes;
+  switch (ins.spec.mnemonic) {
+    case 'nop':
+      return { cycles: 1, channelCycles: 0 };
+    case 'load':
+    case 'store': {
+      const transfer = ceilDiv(f.rows! * f.bytes!, cfg.dma.bytesPerCycle);
+      return { cycles: cfg.dma.latency + transfer, channelCycles: transfer };
+    }
+    case 'gemm': {
+      const shape = gemmShape(ins);
+      const fast = arrayTiming({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, cfg.array.dataflow);
+      if (!detailed) return { cycles: fast.cycles, channelCycles: 0, array: fast };
+      const work = shape.m * shape.n * shape.k * shape.passes * (cfg.array.rows + cfg.array.cols);
+      if (work > DETAILED_MAX_WORK) throw new ExecError('value', `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`);
+      // timing only: the detailed model's values are checked against the fast path in the tests
+      const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
+      return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };
+    }
+    case 'requant':
+    case 'resadd':
+    case 'reduce':
+      return sduCost('requant', f.rows!, f.cols!, lanes, false);
+    case 'shiftmax':
+      return sduCost('shiftmax', f.rows!, f.cols!, lanes, false);
+    case 'shiftgelu':
+      return sduCost('shiftgelu', f.rows!, f.cols!, lanes, f.qmode !== 0);
+    case 'layernorm':
+      return sduCost('layernorm', f.rows!, f.cols!, lanes, f.qmode !== 0);
+    default:
+      throw new ExecError('value', `no timing model for ${ins.spec.mnemonic}`);
+  }
+}
