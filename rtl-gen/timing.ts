@@ -35,8 +35,10 @@ export const DEFAULT_PIPELINE = {
   /** ShiftGELU's per-element divider: one register every `geluDivStagesPerRegister` quotient bits */
   geluDividerBitsPerStage: 2,
   geluN: 23,
-  /** I-LayerNorm's shared sequential divider: quotient bits per division */
-  layerNormQuotBits: 32,
+  /** I-LayerNorm's shared sequential divider: quotient bits per division (C ≤ 1024, int16 input) */
+  layerNormQuotBits: 31,
+  /** I-LayerNorm's variance width for C ≤ 1024 and int16 input: 2·16 + 11 */
+  layerNormVarBits: 43,
   requantStages: 3,
 } as const;
 
@@ -94,9 +96,23 @@ export function shiftGeluTiming(q: { rowLength: number; lanes: number }): SduUni
   return { latency: 2 * beats + 40, initiationInterval: 2 * beats };
 }
 
-export function layerNormTiming(q: { rowLength: number; lanes: number }): SduUnitTiming {
+/**
+ * I-LayerNorm: sum pass (B), mean divide (start + q + 1), variance pass (B) + square register, std,
+ * reciprocal divide (start + q + 1), norm pass (B) + product and output registers. Each divide on the
+ * shared sequential divider costs q + 2 cycles (start cycle, q quotient bits, done); the Newton replay is
+ * ten of them, the floor square root ⌈varBits/2⌉ + 2.
+ */
+export function layerNormTiming(q: {
+  rowLength: number;
+  lanes: number;
+  quotBits?: number;
+  sqrt?: 'newton10' | 'floor';
+  varBits?: number;
+}): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
-  const sqrt = 10 * sequentialDividerCycles(33);
-  const recip = sequentialDividerCycles(31);
-  return { latency: 3 * beats + sqrt + recip + 6, initiationInterval: 3 * beats + sqrt + recip };
+  const qb = q.quotBits ?? DEFAULT_PIPELINE.layerNormQuotBits;
+  const divide = sequentialDividerCycles(qb) + 1;
+  const sqrt = (q.sqrt ?? 'newton10') === 'floor' ? Math.ceil((q.varBits ?? DEFAULT_PIPELINE.layerNormVarBits) / 2) + 2 : 10 * divide;
+  const latency = 3 * beats + 2 * divide + sqrt + 2;
+  return { latency, initiationInterval: latency + 1 };
 }

@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from '../../rtl-gen/units/layernorm.js';
+import { sduRowTiming } from '../../rtl-gen/timing.js';
+import { buildSimulation } from '../../verify/rtl/simulate.js';
+import { cosimulate } from '../../verify/rtl/cosim.js';
+import { type LayerNormRowCase, layerNormAdapter } from '../../verify/rtl/adapters.js';
+import { assertRowsMatchGolden } from '../../verify/rtl/property.js';
+import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
+import { floorSqrt, newtonSqrt10 } from '../../verify/golden/ops/isqrt.js';
+
+const INT31 = 2 ** 31;
+const rowArb: fc.Arbitrary<LayerNormRowCase> = fc
+  .tuple(fc.integer({ min: 1, max: 48 }), fc.constantFrom(1, 3, 40, 190, 2000, 32767))
+  .chain(([c, amp]) =>
+    fc.record({
+      x: fc.array(fc.integer({ min: Math.max(-32768, -amp), max: amp }), { minLength: c, maxLength: c }),
+      bias: fc.array(fc.integer({ min: -INT31, max: INT31 - 1 }), { minLength: c, maxLength: c }),
+    }),
+  );
+
+const zeros = (n: number): number[] => new Array<number>(n).fill(0);
+
+function varianceOf(x: number[]): number {
+  return layerNormRow(x, undefined, { sqrt: 'floor', mean: 'half-even', halve: 'floor', inputBits: 16, varianceBits: 64, outputBits: 64 }, 'test').var;
+}
+
+/** Rows whose V sits where the 10-step Newton loop and ⌊√V⌋ disagree (numerics.md §5's table). */
+function newtonEdgeRows(): LayerNormRowCase[] {
+  const rows: LayerNormRowCase[] = [];
+  rows.push({ x: zeros(5), bias: [7, -7, 0, INT31 - 1, -INT31] }); // V = 0 → std 64 (Newton) or 1 (floor)
+  rows.push({ x: [0, 10], bias: zeros(2) }); // V = 50: unconverged Newton
+  rows.push({ x: [-3, 97, 40, -120], bias: zeros(4) }); // V ≈ 2·10^4 < 34596
+  // V = t² − 1 (the integer-Newton 2-cycle): searched over small rows [a, b, 0]
+  let found = 0;
+  for (let a = 1; a < 400 && found < 6; a++) {
+    for (let b = -a; b <= a && found < 6; b += 7) {
+      const x = [a, b, 0];
+      const v = varianceOf(x);
+      const t = Math.round(Math.sqrt(v + 1));
+      if (t * t === v + 1 && v > 34596) {
+        rows.push({ x, bias: zeros(3) });
+        found++;
+      }
+    }
+  }
+  // the largest V for C = 768: half the channels at +32767, half at −32768 (V ≈ 2^39.6)
+  rows.push({ x: Array.from({ length: 768 }, (_, i) => (i % 2 === 0 ? 32767 : -32768)), bias: zeros(768) });
+  // mean ties: Σx/C = k + 1/2 for even and odd k, both signs
+  for (const x of [[0, 1], [1, 2], [-1, -2], [-1, 0], [3, 4, 5, 6], [-32768, -32767]]) rows.push({ x, bias: zeros(x.length) });
+  return rows;
+}
+
+describe('rtl: I-LayerNorm row unit', function () {
+  this.timeout(300000);
+
+  it('the edge rows really separate the Newton replay from ⌊√V⌋ (so the tests below can tell them apart)', () => {
+    const rows = newtonEdgeRows();
+    const differ = rows.filter((r) => newtonSqrt10(varianceOf(r.x)) !== Math.max(1, floorSqrt(varianceOf(r.x))));
+    assert.ok(differ.length >= 5, `${differ.length} rows differ`);
+  });
+
+  for (const sqrt of ['newton10', 'floor'] as const) {
+    for (const lanes of [1, 4]) {
+      it(`matches layerNormRow (${sqrt}) bit for bit, ${lanes} lane(s): fast-check rows + Newton/mean-tie edge rows, Verilator`, () => {
+        const u = buildLayerNormUnit({ ...LAYERNORM_DEFAULTS, lanes, sqrt });
+        const run = assertRowsMatchGolden(layerNormAdapter(u), buildSimulation(u, 'verilator', 768), rowArb, {
+          numRuns: 150,
+          seed: lanes * 7 + (sqrt === 'floor' ? 1 : 0),
+          extraRows: newtonEdgeRows(),
+        });
+        assert.ok(run.vectors > 3000);
+      });
+    }
+  }
+
+  it('the Newton unit fails the floor-sqrt expectation on the edge rows (the replay is not a true isqrt)', () => {
+    const u = buildLayerNormUnit({ ...LAYERNORM_DEFAULTS, lanes: 2, sqrt: 'newton10' });
+    const asFloor = layerNormAdapter(buildLayerNormUnit({ ...LAYERNORM_DEFAULTS, lanes: 2, sqrt: 'floor' }));
+    const r = cosimulate({ ...asFloor, unit: u }, buildSimulation(u, 'verilator', 768), newtonEdgeRows());
+    assert.ok(r.mismatches.length > 0);
+  });
+
+  it('Icarus agrees (second simulator), 2 lanes, Newton', () => {
+    const u = buildLayerNormUnit({ ...LAYERNORM_DEFAULTS, lanes: 2 });
+    assertRowsMatchGolden(layerNormAdapter(u), buildSimulation(u, 'icarus', 64), rowArb, { numRuns: 25, seed: 21, extraRows: newtonEdgeRows().slice(0, 6) });
+  });
+
+  it('measured latency and II = sduRowTiming (Newton) and the descriptor formula (floor)', () => {
+    for (const [lanes, sqrt] of [[1, 'newton10'], [4, 'newton10'], [3, 'floor']] as const) {
+      const u = buildLayerNormUnit({ ...LAYERNORM_DEFAULTS, lanes, sqrt });
+      const lengths = [1, 2, 5, 8, 64, 192];
+      const rows = [...lengths, 1].map((n) => ({ x: Array.from({ length: n }, (_, i) => (i * 977) % 2001 - 1000), bias: zeros(n) }));
+      const r = cosimulate(layerNormAdapter(u), buildSimulation(u, 'verilator', 256), rows);
+      assert.deepEqual(r.mismatches, []);
+      lengths.forEach((n, i) => {
+        const want = sqrt === 'newton10' ? sduRowTiming({ unit: 'layernorm', rowLength: n, lanes }) : u.timing(n);
+        assert.deepEqual(r.timing[i], want, `N = ${n}, L = ${lanes}, ${sqrt}`);
+      });
+    }
+  });
+});
