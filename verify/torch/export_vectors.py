@@ -63,7 +63,6 @@ def main() -> int:
         "matmul": args.matmul,
         "constantsCheck": "the file's stored constants equal the independent derivation",
         "command": args.command,
-        "seconds": round(seconds, 2),
         "images": [
             {**image_entry(iid), "imageHash": tensor_hash(torch.from_numpy(im.astype("int64"))),
              "checksum": r.checksum, "argmax": r.argmax, "top5": r.top5, "layers": r.layers}

@@ -1,0 +1,108 @@
+/**
+ * The golden model against the committed PyTorch vectors (verify/vectors/<model>.json), bit for bit:
+ * the synthetic models and images are regenerated here in TypeScript from their seeds, and every layer
+ * hash, the logits checksum, the argmax and the top-5 logits must equal what the independent int64
+ * PyTorch reference computed (scripts/export-vectors.sh). Needs no Python.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { type GoldenRun, runGolden } from '../../verify/golden/run-golden.js';
+import { tensorHash } from '../../verify/golden/tensor-hash.js';
+import { loadModel } from '../../verify/model/model-source.js';
+import type { QuantModel } from '../../verify/model/qmodel.js';
+import { syntheticImage } from '../../verify/model/synthetic.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const vectorDir = join(repoRoot, 'verify', 'vectors');
+
+interface VectorImage {
+  id: string;
+  kind: 'synthetic' | 'file';
+  seed?: number;
+  imageHash: string;
+  checksum: string;
+  argmax: number;
+  top5: Array<[number, number]>;
+  layers: Record<string, string>;
+}
+
+interface VectorFile {
+  format: string;
+  version: number;
+  model: string;
+  modelSeed: number;
+  numerics: string;
+  torch: string;
+  device: string;
+  images: VectorImage[];
+}
+
+function readVectors(file: string): VectorFile {
+  return JSON.parse(readFileSync(join(vectorDir, file), 'utf8')) as VectorFile;
+}
+
+/** The top-5 of the golden logits in the vectors' order: largest first, the lower class first on ties. */
+function top5(logits: Int32Array): Array<[number, number]> {
+  return Array.from(logits, (v, i): [number, number] => [i, v])
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, 5);
+}
+
+const files = readdirSync(vectorDir).filter((f) => f.endsWith('.json')).sort();
+
+describe('PyTorch vectors (verify/vectors)', () => {
+  it('exist for DeiT-T and DeiT-S with at least 3 images each, and record torch and the device', () => {
+    for (const name of ['deit-t', 'deit-s']) {
+      assert.ok(files.includes(`${name}.json`), `verify/vectors/${name}.json is missing (scripts/export-vectors.sh)`);
+      const v = readVectors(`${name}.json`);
+      assert.equal(v.format, 'ivit-torch-vectors');
+      assert.equal(v.model, name);
+      assert.equal(v.numerics, 'pytorch');
+      assert.ok(v.images.length >= 3, `${name}: ${v.images.length} images`);
+      assert.match(v.torch, /^\d+\.\d+/);
+      assert.match(v.device, /^(cpu|cuda): /);
+    }
+  });
+
+  it('tell the images apart (no two images share a layer hash)', () => {
+    for (const f of files) {
+      const v = readVectors(f);
+      for (let a = 0; a < v.images.length; a++) {
+        for (let b = a + 1; b < v.images.length; b++) {
+          for (const [layer, hash] of Object.entries(v.images[a]!.layers)) {
+            assert.notEqual(v.images[b]!.layers[layer], hash, `${f}: ${v.images[a]!.id} and ${v.images[b]!.id} share ${layer}`);
+          }
+        }
+      }
+    }
+  });
+
+  for (const f of files) {
+    const v = readVectors(f);
+    describe(`${v.model} (seed ${v.modelSeed}, vectors from torch ${v.torch} on ${v.device})`, () => {
+      let model: QuantModel;
+      before(function () {
+        this.timeout(600_000); // a first run generates the model (then cached under .cache/models)
+        model = loadModel(v.model, v.modelSeed).model;
+      });
+      for (const img of v.images) {
+        it(`${img.id}: every layer hash, checksum, argmax and top-5 equal the golden model's`, () => {
+          assert.equal(img.kind, 'synthetic', `${img.id}: only seeded synthetic images can be regenerated here`);
+          const image = syntheticImage(model.config, img.seed!);
+          assert.equal(tensorHash(image, 'image'), img.imageHash, `${img.id}: the regenerated input image differs from the one PyTorch used`);
+          const run: GoldenRun = runGolden(model, image, PYTORCH_NUMERICS, { layerHashes: true });
+          const golden = run.layerHashes.map((l) => l.name);
+          assert.deepEqual(golden, Object.keys(img.layers), `${img.id}: layer names or order differ`);
+          const firstBad = run.layerHashes.find((l) => img.layers[l.name] !== l.hash);
+          assert.equal(firstBad, undefined, firstBad && `${img.id}: first differing layer ${firstBad.name}: golden ${firstBad.hash}, torch ${img.layers[firstBad.name]}`);
+          assert.equal(run.checksum, img.checksum);
+          assert.equal(run.argmax, img.argmax);
+          assert.deepEqual(top5(run.logits), img.top5);
+        });
+      }
+    });
+  }
+});
