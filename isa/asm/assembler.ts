@@ -190,7 +190,7 @@ export function assemble(text: string, file = '<input>'): AssembledProgram {
   const chunks: Chunk[] = [];
   for (const l of lines) {
     if (l.instruction) {
-      const ins = assembleInstruction(l.instruction, generalResolver, s);
+      const ins = assembleInstruction(l.instruction, generalResolver, (name) => consts.has(name) || labels.has(name), s);
       if (ins) {
         instructions.push(ins);
         sourceLines.push(l.instruction.pos.line);
@@ -216,22 +216,30 @@ export function assemble(text: string, file = '<input>'): AssembledProgram {
   return { words, dram, symbols, instructions, sourceLines };
 }
 
-function fieldResolver(f: FieldSpec, general: Resolver): Resolver {
+function fieldResolver(f: FieldSpec, general: Resolver, known: (name: string) => boolean, s: Session): Resolver {
   return (name, pos) => {
     if (f.type.kind === 'enum') {
       const i = f.type.values.indexOf(name);
       if (i >= 0) return i;
+      if (!known(name)) {
+        s.error(pos, `${f.name} must be one of ${f.type.values.join(', ')}; got "${name}"`);
+        return undefined;
+      }
     }
     if (f.type.kind === 'mask') {
       if (name === 'none') return 0;
       const m = /^s([0-9]+)$/.exec(name);
       if (m && Number(m[1]) < SEMAPHORES) return 2 ** Number(m[1]);
+      if (!known(name)) {
+        s.error(pos, `${f.name} takes semaphores s0..s${SEMAPHORES - 1} joined by "|", or none; got "${name}"`);
+        return undefined;
+      }
     }
     return general(name, pos);
   };
 }
 
-function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Resolver, s: Session): Instruction | undefined {
+function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Resolver, known: (name: string) => boolean, s: Session): Instruction | undefined {
   const spec = BY_MNEMONIC.get(ins.mnemonic);
   if (!spec) {
     s.error(ins.pos, `unknown instruction "${ins.mnemonic}" (expected one of ${[...BY_MNEMONIC.keys()].join(', ')})`);
@@ -253,7 +261,7 @@ function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Res
       continue;
     }
     seen.add(op.key);
-    const v = evaluate(op.expr, fieldResolver(f, general), s);
+    const v = evaluate(op.expr, fieldResolver(f, general, known, s), s);
     if (v === undefined) {
       ok = false;
       continue;
