@@ -28,8 +28,9 @@ fi
 
 # Build when any TypeScript source is newer than the last build.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || [ -n "$(find isa sim rtl-gen programs verify cli test -name '*.ts' -newer "$stamp" -print -quit 2>/dev/null)" ] || [ tsconfig.json -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find isa sim rtl-gen programs verify cli test \( -name '*.ts' -o -name '*.wat' \) -newer "$stamp" -print -quit 2>/dev/null)" ] || [ tsconfig.json -nt "$stamp" ]; then
   echo "building..." >&2
   npx tsc -p tsconfig.json >&2
+  node scripts/build-wasm.mjs >&2
   touch "$stamp"
 fi

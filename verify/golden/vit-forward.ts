@@ -164,7 +164,8 @@ class Forward {
 
     // Attention, head by head. qkv columns are ordered [q | k | v] × [head] × [d].
     const logitsAll = new Int32Array(heads * n * n);
-    const probsAll = new Int32Array(heads * n * n);
+    // Shiftmax outputs lie in [0, 2^(k−1) − 1]: int16 holds them for k ≤ 16 (the int16 GEMM kernel reads them)
+    const probsAll = cfg.softmax.k <= 16 ? new Int16Array(heads * n * n) : new Int32Array(heads * n * n);
     const avAcc = new Int32Array(n * c);
     const q = new Int8Array(n * d);
     const kk = new Int8Array(n * d);

@@ -1,5 +1,6 @@
 /** Integer matrix product with an int32 accumulator (bias added in the accumulator). */
 import { checkSigned } from '../intmath.js';
+import { gemmInt16Int8Wasm, gemmInt8Wasm } from './gemm-wasm.js';
 
 export type IntVector = Int8Array | Int16Array | Int32Array | Float64Array | number[];
 
@@ -26,7 +27,13 @@ export function matmulABt(
   out: Int32Array = new Int32Array(rows * cols),
 ): Int32Array {
   checkShapes(a, b, rows, cols, depth, accBits, site);
-  if (a instanceof Int8Array && b instanceof Int8Array) return matmulInt8(a, b, rows, cols, depth, bias, accBits, site, out);
+  if (a instanceof Int8Array && b instanceof Int8Array) {
+    if (gemmInt8Wasm(a, b, rows, cols, depth, out)) return addBiasChecked(out, rows, cols, bias, accBits, site);
+    return matmulInt8(a, b, rows, cols, depth, bias, accBits, site, out);
+  }
+  if (a instanceof Int16Array && b instanceof Int8Array && gemmInt16Int8Wasm(a, b, rows, cols, depth, out)) {
+    return addBiasChecked(out, rows, cols, bias, accBits, site);
+  }
   const lim = 2 ** (accBits - 1);
   for (let i = 0; i < rows; i++) {
     const aOff = i * depth;
@@ -41,8 +48,21 @@ export function matmulABt(
   return out;
 }
 
-/** The int8 × int8 kernel: monomorphic, four output columns per pass so each A element is loaded once. */
-function matmulInt8(
+/** Add the bias to raw products and check every accumulator against its width. */
+function addBiasChecked(out: Int32Array, rows: number, cols: number, bias: IntVector | undefined, accBits: number, site: string): Int32Array {
+  const lim = 2 ** (accBits - 1);
+  for (let i = 0, idx = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, idx++) {
+      const v = out[idx]! + (bias ? bias[j]! : 0);
+      if (v >= lim || v < -lim) checkSigned(v, accBits, 'matmul accumulator', `${site} [row ${i}, col ${j}]`);
+      out[idx] = v;
+    }
+  }
+  return out;
+}
+
+/** The int8 × int8 JavaScript kernel (used where WebAssembly SIMD is not): monomorphic, four output columns per pass so each A element is loaded once. */
+export function matmulInt8(
   a: Int8Array, b: Int8Array, rows: number, cols: number, depth: number,
   bias: IntVector | undefined, accBits: number, site: string, out: Int32Array,
 ): Int32Array {
