@@ -12,7 +12,8 @@ import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
 import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { assembleExample, initialDram, readDyadicTable, readI16, readI32, readI8, symbol } from './helpers.js';
 
-const cfg = DEFAULT_CONFIG;
+// a 1 MiB DRAM keeps each run cheap; the examples use the first 32 KiB
+const cfg = applyOverrides(DEFAULT_CONFIG, ['dram.bytes=1048576']);
 const numerics = numericsOf(cfg);
 const tie = numerics.requantTie;
 
