@@ -32,8 +32,10 @@ export const DEFAULT_PIPELINE = {
   expStages: 4,
   /** Shiftmax n (the reciprocal has 31 − n quotient bits) */
   softmaxN: 15,
-  /** ShiftGELU's per-element divider: one register every `geluDivStagesPerRegister` quotient bits */
+  /** ShiftGELU's per-element divider: quotient bits between two registers */
   geluDividerBitsPerStage: 2,
+  /** ShiftGELU's E_M: start cycle + 10 quotient bits (|P| of an int8 row max) + done */
+  geluEmCycles: 12,
   geluN: 23,
   /** I-LayerNorm's shared sequential divider: quotient bits per division (C ≤ 1024, int16 input) */
   layerNormQuotBits: 31,
@@ -91,9 +93,17 @@ export function sduRowTiming(q: SduTimingQuery): SduUnitTiming {
   }
 }
 
-export function shiftGeluTiming(q: { rowLength: number; lanes: number }): SduUnitTiming {
+/**
+ * ShiftGELU: max pass (B), E_M on the small sequential divider (emCycles: start, quotient bits, done),
+ * element pass (B) through the element pipeline (exp lane, D register, pipelined divider, product and
+ * output registers). The next row is taken one cycle after the last output.
+ */
+export function shiftGeluTiming(q: { rowLength: number; lanes: number; emCycles?: number; elementPipe?: number }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
-  return { latency: 2 * beats + 40, initiationInterval: 2 * beats };
+  const em = q.emCycles ?? DEFAULT_PIPELINE.geluEmCycles;
+  const pipe = q.elementPipe ?? DEFAULT_PIPELINE.expStages + 3 + Math.ceil(31 / DEFAULT_PIPELINE.geluDividerBitsPerStage);
+  const latency = 2 * beats + em + pipe - 1;
+  return { latency, initiationInterval: latency + 1 };
 }
 
 /**

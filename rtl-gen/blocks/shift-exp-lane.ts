@@ -23,6 +23,11 @@ export interface ShiftExpLaneParams {
    * cycle); the row units hold |x0| in a configuration register for the whole row and need no copies
    */
   carryConfig?: boolean;
+  /**
+   * also output E as mantissa · 2^shift (mantissa ≤ 2|x0|, shift < n): lets ShiftGELU form E·F with a
+   * narrow mantissa × F multiplier and a shift instead of a full E × F product (PyTorch flavour only)
+   */
+  mantissaOutputs?: boolean;
 }
 
 export interface ShiftExpLane {
@@ -34,7 +39,7 @@ export interface ShiftExpLane {
 }
 
 export function expLaneName(p: ShiftExpLaneParams): string {
-  return `ivit_shift_exp_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_s${p.stages}_t${p.tagBits}${p.carryConfig ? '_cc' : ''}`;
+  return `ivit_shift_exp_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_s${p.stages}_t${p.tagBits}${p.carryConfig ? '_cc' : ''}${p.mantissaOutputs ? '_ms' : ''}`;
 }
 
 /** Width of the exp value: E ≤ |x0|·2^n. */
@@ -95,6 +100,8 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
   const bw = p.x0Bits + 1;
   const expBits = expBitsFor(p.x0Bits, p.n);
   let e: Expr;
+  let mantissa: Expr | undefined;
+  let mantissaShift: Expr | undefined;
   if (p.flavour === 'tvm') {
     // E = ((r >> 1) − x0) << (n − q) = (|x0| − ⌈(−r)/2⌉) << (n − q)
     const half = m.shrConst(m.add(rem, lit(1, 1)), 1);
@@ -106,10 +113,22 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     const base = m.wire('base', m.sub(m.shlConst(b, 1), rem, bw + 1), { discards: 'top bit: the base is positive' });
     const shift = m.wire('shift', m.sub(lit(p.n - 1, qBits), q, qBits + 1), { discards: 'top bit: the q = n case is muxed out' });
     const shifted = m.shlVar(m.truncate(base, bw, false), m.truncate(shift, qBits, false), expBits);
-    e = m.mux(m.eq(q, lit(p.n, qBits)), m.extend(b, expBits), shifted);
+    const qIsN = m.wire('q_is_n', m.eq(q, lit(p.n, qBits)));
+    e = m.mux(qIsN, m.extend(b, expBits), shifted);
+    if (p.mantissaOutputs) {
+      mantissa = m.mux(qIsN, m.extend(b, bw), m.truncate(base, bw, false));
+      mantissaShift = m.mux(qIsN, lit(0, qBits), m.truncate(shift, qBits, false));
+    }
   }
-  live = stager.cut('exp', { e: m.wire('e_comb', e), tag: live.tag! });
+  if (p.mantissaOutputs && (!mantissa || !mantissaShift)) throw new RangeError('exp lane: mantissa outputs need the PyTorch flavour');
+  const outLive: Record<string, Expr> = { e: m.wire('e_comb', e), tag: live.tag! };
+  if (mantissa && mantissaShift) Object.assign(outLive, { mant: m.wire('mant_comb', mantissa), mshift: m.wire('mshift_comb', mantissaShift) });
+  live = stager.cut('exp', outLive);
   m.output('e', live.e!, `E, unsigned ${expBits} bits`);
+  if (live.mant && live.mshift) {
+    m.output('mant', live.mant, 'E = mant << mshift');
+    m.output('mshift', live.mshift, 'E = mant << mshift');
+  }
   m.output('tag_out', live.tag!, 'side-band bits');
   if (stager.latency !== p.stages) throw new Error(`exp lane: ${stager.latency} registers placed, ${p.stages} asked`);
   return { module: m, latency: stager.latency, expBits, cutPoints };

@@ -1,5 +1,5 @@
 /** Shared pieces of the RTL tests: scales with their x0, and the exhaustive (x, row max) rows. */
-import { expX0 } from '../../verify/golden/constants.js';
+import { expX0, geluSigmaScale } from '../../verify/golden/constants.js';
 import { fl32 } from '../../verify/golden/intmath.js';
 import type { ExpRow } from '../../verify/rtl/adapters.js';
 
@@ -20,3 +20,11 @@ export function everyInputAgainstEveryMax(x0Mag: number): ExpRow[] {
   }
   return rows;
 }
+
+/** ShiftGELU's |x0| for an input scale S: x0 from S_σ = fl32(S · fl32(1.702)). */
+export function geluX0MagOf(scale: number): number {
+  return -expX0(geluSigmaScale(scale), 'pytorch');
+}
+
+/** GELU input scales whose |x0| spans 1..255. */
+export const GELU_SCALE_SPREAD: readonly number[] = [1, 0.5, 0.3, 0.1, 0.05, 0.0213, 0.0078125, 0.004, 0.0024].map(fl32);
