@@ -1,0 +1,128 @@
+/** Reports (terminal, JSON, SCALE-Sim CSVs, trace events) and the CLI commands. */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, applyOverrides } from '../../sim/config.js';
+import { runProgram } from '../../sim/run.js';
+import { BANDWIDTH_HEADER, COMPUTE_HEADER, bandwidthReportCsv, computeReportCsv } from '../../sim/report/csv.js';
+import { traceEvents } from '../../sim/report/trace.js';
+import { terminalSummary } from '../../sim/report/terminal.js';
+import { REPO_ROOT, assembleExample } from './helpers.js';
+
+const cfg = applyOverrides(DEFAULT_CONFIG, ['dram.bytes=1048576']);
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [`${REPO_ROOT}bin/ivit.js`, ...args], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('simulator reports', () => {
+  it('SCALE-Sim CSVs have the exact columns, a row per region and per nonlinear class', () => {
+    const p = assembleExample('gemm-requant.s');
+    const { report } = runProgram(p, { config: cfg });
+    const compute = computeReportCsv(report, cfg).trim().split('\n').map((l) => l.split(', '));
+    assert.deepEqual(compute[0], COMPUTE_HEADER);
+    assert.deepEqual(COMPUTE_HEADER, ['LayerID', 'Total Cycles', 'Stall Cycles', 'Overall Util %', 'Mapping Efficiency %', 'Compute Util %']);
+    assert.deepEqual(compute.slice(1).map((r) => r[0]), ['tile0', 'tile0/requant', 'tile1', 'tile1/requant']);
+    for (const row of compute.slice(1)) {
+      assert.equal(row.length, COMPUTE_HEADER.length);
+      for (const v of row.slice(1)) assert.ok(Number.isFinite(Number(v)) && Number(v) >= 0, row.join());
+      assert.ok(Number(row[3]) <= 100 && Number(row[5]) <= 100.0001, row.join());
+    }
+    const tile0 = compute[1]!;
+    const t0 = report.regions.find((r) => r.name === 'tile0')!;
+    assert.equal(Number(tile0[1]), t0.cycles);
+    assert.ok(Math.abs(Number(tile0[3]) - (100 * 32 * 48 * 96) / (256 * t0.cycles)) < 1e-3);
+    const bw = bandwidthReportCsv(report).trim().split('\n').map((l) => l.split(', '));
+    assert.deepEqual(bw[0], BANDWIDTH_HEADER);
+    assert.deepEqual(BANDWIDTH_HEADER, ['LayerID', 'Avg IFMAP SRAM BW', 'Avg FILTER SRAM BW', 'Avg OFMAP SRAM BW', 'Avg IFMAP DRAM BW', 'Avg FILTER DRAM BW', 'Avg OFMAP DRAM BW']);
+    // the weights are loaded in 'setup', a region without compute: its DRAM traffic is reported on a dma row
+    assert.ok(bw.some((r) => r[0] === 'setup/dma' && Number(r[4]) > 0));
+    assert.ok(bw.some((r) => r[0] === 'tile0' && Number(r[6]) > 0), 'tile0 stores its output');
+  });
+
+  it('cycles, ms, utilisations, stall causes and timing-only mode are consistent', () => {
+    const p = assembleExample('layernorm.s');
+    const full = runProgram(p, { config: cfg });
+    const timing = runProgram(p, { config: cfg, timingOnly: true });
+    assert.equal(timing.report.totalCycles, full.report.totalCycles);
+    assert.equal(timing.run.state, undefined);
+    const r = full.report;
+    assert.equal(r.totalCycles, Math.max(...full.run.executed.map((x) => x.end)));
+    assert.ok(Math.abs(r.timeMs - r.totalCycles / (cfg.clockMHz * 1000)) < 1e-12);
+    assert.ok(r.stalls['bank-conflict'] > 0, 'the store of x\' and the LayerNorm share a bank');
+    assert.ok(r.stalls['wait-load'] > 0);
+    assert.ok(r.sdu.utilisation > 0.5 && r.sdu.utilisation <= 1);
+    assert.equal(r.classes.layernorm!.count, 1);
+    const text = terminalSummary(r);
+    assert.match(text, /total\s+[\d,]+ cycles = [\d.]+ ms/);
+    assert.match(text, /bank-conflict/);
+  });
+
+  it('the trace has one track per unit and one event per instruction at the configured clock', () => {
+    const p = assembleExample('attention-head.s');
+    const res = runProgram(p, { config: cfg });
+    const t = traceEvents(res.run, p, cfg);
+    const threads = t.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
+    assert.deepEqual(threads, ['load', 'compute', 'sdu', 'store']);
+    const xs = t.traceEvents.filter((e) => e.ph === 'X');
+    assert.equal(xs.length, p.instructions.length);
+    for (const e of xs) {
+      const x = res.run.executed[e.args!.pc as number]!;
+      assert.equal(e.ts, x.start / cfg.clockMHz);
+      assert.equal(e.dur, (x.end - x.start) / cfg.clockMHz);
+    }
+    JSON.parse(JSON.stringify(t));
+  });
+});
+
+describe('CLI: ivit asm, disasm, sim', () => {
+  let dir = '';
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'ivit-sim-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('asm → disasm → asm gives the same container, and sim writes reports and a trace', () => {
+    const bin = join(dir, 'g.ivp');
+    let r = cli('asm', 'programs/examples/gemm-requant.s', '-o', bin);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli('disasm', bin, '-o', join(dir, 'g.s'));
+    assert.equal(r.status, 0, r.stderr);
+    r = cli('asm', join(dir, 'g.s'), '-o', join(dir, 'g2.ivp'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(bin).equals(readFileSync(join(dir, 'g2.ivp'))));
+    r = cli('sim', bin, '--report', join(dir, 'rep'), '--trace', join(dir, 'trace.json'), '--set', 'dram.bytes=1048576', '--dump', `0x5000:3072:${join(dir, 'out.bin')}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /PE utilisation/);
+    for (const f of ['COMPUTE_REPORT.csv', 'BANDWIDTH_REPORT.csv', 'report.json']) assert.ok(existsSync(join(dir, 'rep', f)), f);
+    assert.ok(JSON.parse(readFileSync(join(dir, 'trace.json'), 'utf8')).traceEvents.length > 10);
+    assert.equal(readFileSync(join(dir, 'out.bin')).length, 3072);
+    const json = cli('sim', 'programs/examples/mlp-gelu.s', '--json', '--timing-only', '--rows', '8', '--cols', '8', '--dataflow', 'os');
+    assert.equal(json.status, 0, json.stderr);
+    assert.equal(JSON.parse(json.stdout).machine.array, '8x8');
+  });
+
+  it('bad input exits 2 with a clear message', () => {
+    const bad = join(dir, 'bad.s');
+    writeFileSync(bad, 'nop unit=load\n  gemm m=1 x\n');
+    let r = cli('asm', bad);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bad\.s:2:12: syntax error/);
+    r = cli('sim', 'programs/examples/gemm-requant.s', '--set', 'array.rows=0');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /array\.rows must be an integer in \[1, 1024\], got 0/);
+    const corrupt = join(dir, 'c.ivp');
+    assert.equal(cli('asm', 'programs/examples/layernorm.s', '-o', corrupt).status, 0);
+    const bytes = readFileSync(corrupt);
+    bytes[100] = bytes[100]! ^ 0xff;
+    writeFileSync(corrupt, bytes);
+    r = cli('sim', corrupt);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /checksum mismatch/);
+    writeFileSync(bad, 'nop unit=compute, wait=s3\n');
+    r = cli('sim', bad);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /deadlock fault at cycle \d+, pc 0 \(nop wait=s3, unit=compute\)/);
+  });
+});
