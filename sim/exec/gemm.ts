@@ -1,10 +1,12 @@
 /**
- * GEMM values: C = init + A·Bᵀ with tight typed-array loops (operands gathered once into contiguous arrays).
+ * GEMM values: C = init + A·Bᵀ over operands gathered once into contiguous typed arrays, by the golden model's
+ * WebAssembly kernels where available, else a tight typed-array loop.
  * Same semantics as verify/golden/ops/matmul.ts (int32 accumulator, checked), which the tests compare against.
  */
 import type { Instruction } from '../../isa/encoding.js';
 import type { MachineState } from '../state.js';
 import { ExecError } from '../fault.js';
+import { gemmInt16Int8Wasm, gemmInt8Wasm } from '../../verify/golden/ops/gemm-wasm.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -23,11 +25,11 @@ export function gatherB(st: MachineState, f: Readonly<Record<string, number>>): 
   return out;
 }
 
-/** A[i][q] (int8 or int16), contiguous m×k. */
-export function gatherA(st: MachineState, f: Readonly<Record<string, number>>): Int16Array {
+/** A[i][q], contiguous m×k: an Int8Array for int8 A, an Int16Array for int16 A. */
+export function gatherA(st: MachineState, f: Readonly<Record<string, number>>): Int8Array | Int16Array {
   const m = f.m!;
   const k = f.k!;
-  const out = new Int16Array(m * k);
+  const out = f.atype === 0 ? new Int8Array(m * k) : new Int16Array(m * k);
   for (let i = 0; i < m; i++) {
     if (f.atype === 0) {
       const base = f.a! + i * f.astride!;
@@ -48,6 +50,22 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
   const A = gatherA(st, f);
   const B = gatherB(st, f);
   const acc = st.acc;
+  // The golden model's WebAssembly SIMD kernels give the raw products fastest; they decline (false) when absent
+  // or when the depth could overflow their int32 lanes, and the loop below takes over.
+  const raw = new Int32Array(m * n);
+  const viaWasm = A instanceof Int8Array ? gemmInt8Wasm(A, B, m, n, k, raw) : gemmInt16Int8Wasm(A, B, m, n, k, raw);
+  if (viaWasm) {
+    for (let i = 0; i < m; i++) {
+      const cOff = f.c! + i * f.cstride!;
+      for (let j = 0; j < n; j++) {
+        const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
+        const v = init + raw[i * n + j]!;
+        if (v < INT32_MIN || v > INT32_MAX) throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
+        acc[cOff + j] = v;
+      }
+    }
+    return;
+  }
   const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
     const aOff = i * k;

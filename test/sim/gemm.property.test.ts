@@ -27,4 +27,12 @@ describe('random GEMM shapes and tilings are bit-exact', () => {
       assert.ok(report.peUtilisation > 0 && report.peUtilisation <= 1);
     }), { numRuns: 60 });
   });
+
+  it('deep int16 GEMMs (past the WebAssembly kernel's depth) take the typed-array loop and stay exact', () => {
+    const c = { m: 5, n: 7, k: 600, tm: 5, tn: 7, tk: 600, wide: true, transposedB: false, bias: true, seed: 9 };
+    const cfg = applyOverrides(DEFAULT_CONFIG, ['dram.bytes=65536']);
+    const p = assemble(gemmProgram(c));
+    const { run } = runProgram(p, { config: cfg });
+    assert.deepEqual(readI32(run.state!.dram, 0x8000, c.m * c.n), Array.from(goldenGemm(c, initialDram(p, cfg.dram.bytes))));
+  });
 });
