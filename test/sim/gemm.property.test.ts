@@ -28,7 +28,7 @@ describe('random GEMM shapes and tilings are bit-exact', () => {
     }), { numRuns: 60 });
   });
 
-  it('deep int16 GEMMs (past the WebAssembly kernel's depth) take the typed-array loop and stay exact', () => {
+  it('deep int16 GEMMs (past the WebAssembly kernel depth) take the typed-array loop and stay exact', () => {
     const c = { m: 5, n: 7, k: 600, tm: 5, tn: 7, tk: 600, wide: true, transposedB: false, bias: true, seed: 9 };
     const cfg = applyOverrides(DEFAULT_CONFIG, ['dram.bytes=65536']);
     const p = assemble(gemmProgram(c));
