@@ -63,6 +63,11 @@ describe('rtl: Shiftmax row unit', function () {
     }
   });
 
+  it('TVM variant (n = 16, k = 8, (r >> 1) − x0 exp) matches the golden model on drawn rows, 2 lanes', () => {
+    const ut = buildShiftmaxUnit({ ...SHIFTMAX_DEFAULTS, lanes: 2, flavour: 'tvm', n: 16, k: 8 });
+    assertRowsMatchGolden(shiftmaxAdapter(ut), buildSimulation(ut, 'verilator', 256), rowArb(200), { numRuns: 150, seed: 17 });
+  });
+
   it('Icarus agrees with the golden model (second simulator), 3 lanes', () => {
     const u3 = buildShiftmaxUnit({ ...SHIFTMAX_DEFAULTS, lanes: 3 });
     const build = buildSimulation(u3, 'icarus', 64);

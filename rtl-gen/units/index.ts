@@ -1,0 +1,120 @@
+/**
+ * The catalogue of generated units: names, their options (with defaults) and the builder each maps to.
+ * `ivit rtl`, `ivit synth`, the lint test and the benchmark sweep all go through this one table.
+ */
+import type { GeneratedUnit, UnitName } from '../design.js';
+import { SHIFTMAX_DEFAULTS, buildShiftmaxUnit } from './shiftmax.js';
+import { SHIFTGELU_DEFAULTS, buildShiftGeluUnit } from './shiftgelu.js';
+import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from './layernorm.js';
+import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
+import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
+import { buildRecipPipeUnit } from './recip-pipe-unit.js';
+import { DEFAULT_PIPELINE } from '../timing.js';
+
+/** Options shared by the command line and the sweep; each unit reads the ones that apply to it. */
+export interface UnitOptions {
+  lanes?: number;
+  variant?: string;
+  n?: number;
+  k?: number;
+  expStages?: number;
+  divBitsPerStage?: number;
+  maxChannels?: number;
+  outBits?: number;
+}
+
+export interface UnitEntry {
+  name: UnitName;
+  what: string;
+  variants: readonly string[];
+  /** the longest row the generated test bench is sized for */
+  maxRowLength: number;
+  build(o: UnitOptions): GeneratedUnit;
+}
+
+function pick<T extends string>(v: string | undefined, allowed: readonly T[], unit: string): T {
+  const value = v ?? allowed[0]!;
+  if (!(allowed as readonly string[]).includes(value)) throw new RangeError(`${unit}: variant '${value}' is not one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export const UNITS: readonly UnitEntry[] = [
+  {
+    name: 'shiftmax',
+    what: 'Shiftmax row unit: row max, shift-exp lanes, saturating Σ, one sequential reciprocal per row, normalisation',
+    variants: ['pytorch', 'tvm'],
+    maxRowLength: 1024,
+    build: (o) =>
+      buildShiftmaxUnit({
+        ...SHIFTMAX_DEFAULTS,
+        lanes: o.lanes ?? 1,
+        flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftmax'),
+        n: o.n ?? (o.variant === 'tvm' ? 16 : SHIFTMAX_DEFAULTS.n),
+        k: o.k ?? (o.variant === 'tvm' ? 8 : SHIFTMAX_DEFAULTS.k),
+        expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
+      }),
+  },
+  {
+    name: 'shiftgelu',
+    what: 'ShiftGELU row unit: row max, E_M, per-element exp and exact pipelined reciprocal, σ, x·σ',
+    variants: ['pytorch'],
+    maxRowLength: 4096,
+    build: (o) => {
+      pick(o.variant, ['pytorch'] as const, 'shiftgelu');
+      return buildShiftGeluUnit({
+        ...SHIFTGELU_DEFAULTS,
+        lanes: o.lanes ?? 1,
+        n: o.n ?? SHIFTGELU_DEFAULTS.n,
+        k: o.k ?? SHIFTGELU_DEFAULTS.k,
+        expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
+        divBitsPerStage: o.divBitsPerStage ?? DEFAULT_PIPELINE.geluDividerBitsPerStage,
+      });
+    },
+  },
+  {
+    name: 'layernorm',
+    what: 'I-LayerNorm row unit: RNE mean, variance sum, 10-step Newton replay (or floor sqrt), reciprocal, bias',
+    variants: ['newton10', 'floor'],
+    maxRowLength: 1024,
+    build: (o) =>
+      buildLayerNormUnit({
+        ...LAYERNORM_DEFAULTS,
+        lanes: o.lanes ?? 1,
+        sqrt: pick(o.variant, ['newton10', 'floor'] as const, 'layernorm'),
+        maxChannels: o.maxChannels ?? LAYERNORM_DEFAULTS.maxChannels,
+      }),
+  },
+  {
+    name: 'requant',
+    what: 'dyadic requant: per-channel (m, c), exact rounding, clamp',
+    variants: ['half-even', 'half-up'],
+    maxRowLength: 1024,
+    build: (o) =>
+      buildRequantUnit({ ...REQUANT_DEFAULTS, lanes: o.lanes ?? 1, tie: pick(o.variant, ['half-even', 'half-up'] as const, 'requant'), outBits: o.outBits ?? REQUANT_DEFAULTS.outBits }),
+  },
+  {
+    name: 'shift-exp-lane',
+    what: 'one shift-exp lane on its own (Δ, |x0| in; E out): the per-lane figures of targets.md',
+    variants: ['pytorch', 'tvm'],
+    maxRowLength: 65536,
+    build: (o) => {
+      const flavour = pick(o.variant, ['pytorch', 'tvm'] as const, 'shift-exp-lane');
+      if ((o.lanes ?? 1) !== 1) throw new RangeError('shift-exp-lane: one lane only');
+      return buildExpLaneUnit({ ...EXP_LANE_DEFAULTS, flavour, n: o.n ?? (flavour === 'tvm' ? 16 : EXP_LANE_DEFAULTS.n), expStages: o.expStages ?? DEFAULT_PIPELINE.expStages });
+    },
+  },
+  {
+    name: 'gelu-divider',
+    what: "ShiftGELU's per-element exact reciprocal ⌊(2^31 − 1)/D⌋, pipelined, on its own",
+    variants: ['pytorch'],
+    maxRowLength: 65536,
+    build: (o) => {
+      if ((o.lanes ?? 1) !== 1) throw new RangeError('gelu-divider: one lane only');
+      return buildRecipPipeUnit({ divBitsPerStage: o.divBitsPerStage ?? DEFAULT_PIPELINE.geluDividerBitsPerStage });
+    },
+  },
+];
+
+export function findUnit(name: string): UnitEntry | undefined {
+  return UNITS.find((u) => u.name === name);
+}
