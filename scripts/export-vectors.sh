@@ -2,11 +2,13 @@
 # Regenerate the committed PyTorch test vectors: verify/vectors/<model>.json.
 # Generates each model (seeded synthetic weights, seed 1) and the seeded input images (seeds 1, 2, 3)
 # through the TypeScript CLI into a temporary folder, then runs the independent int64 PyTorch reference
-# (verify/torch/export_vectors.py) on them: CUDA when the machine has it, else the CPU.
+# (verify/torch/export_vectors.py) on them: CUDA when the machine has it, else the CPU. A real image is
+# added too: Fashion-MNIST test image 0 (Debian package dataset-fashion-mnist), see verify/torch/fashion_image.py.
 #
 # Usage: scripts/export-vectors.sh [model ...]        (default: deit-t deit-s)
 # Environment: IVIT_PYTHON (default /usr/bin/python3, which needs torch), IVIT_TORCH_DEVICE (cpu | cuda),
-#              IVIT_VECTOR_IMAGES (default "1 2 3"), IVIT_TORCH_THREADS (default 2).
+#              IVIT_VECTOR_IMAGES (default "1 2 3"), IVIT_FASHION_MNIST (test-set indices, default "0";
+#              empty for none), IVIT_TORCH_THREADS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,15 @@ PY="${IVIT_PYTHON:-/usr/bin/python3}"
 models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(deit-t deit-s)
 read -r -a image_seeds <<< "${IVIT_VECTOR_IMAGES:-1 2 3}"
+read -r -a fashion <<< "${IVIT_FASHION_MNIST-0}"
 model_seed=1
+
+fashion_args=()
+for i in "${fashion[@]}"; do fashion_args+=(--fashion-mnist "$i"); done
+if [ ${#fashion[@]} -gt 0 ] && [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+  echo "export-vectors: Fashion-MNIST is missing (apt-get install dataset-fashion-mnist, or IVIT_FASHION_MNIST= for none)" >&2
+  exit 2
+fi
 
 if ! "$PY" -c 'import torch' >/dev/null 2>&1; then
   echo "export-vectors: $PY has no torch (Debian: apt-get install python3-torch)" >&2
@@ -37,5 +47,5 @@ for m in "${models[@]}"; do
   device_args=()
   [ -n "${IVIT_TORCH_DEVICE:-}" ] && device_args=(--device "$IVIT_TORCH_DEVICE")
   "$PY" verify/torch/export_vectors.py --name "$m" --seed "$model_seed" --model "$tmp/$m.safetensors" \
-    "${args[@]}" "${device_args[@]}" --out "verify/vectors/$m.json" --command "scripts/export-vectors.sh $m"
+    "${args[@]}" "${fashion_args[@]}" "${device_args[@]}" --out "verify/vectors/$m.json" --command "scripts/export-vectors.sh $m"
 done

@@ -20,8 +20,13 @@ const vectorDir = join(repoRoot, 'verify', 'vectors');
 
 interface VectorImage {
   id: string;
-  kind: 'synthetic' | 'file';
+  kind: 'synthetic' | 'fashion-mnist' | 'file';
+  /** synthetic: the image seed */
   seed?: number;
+  /** fashion-mnist: the quantised int8 source [ch, h, w] (base64) and its nearest-neighbour factor */
+  sourceShape?: [number, number, number];
+  sourceInt8?: string;
+  upsample?: number;
   imageHash: string;
   checksum: string;
   argmax: number;
@@ -51,17 +56,42 @@ function top5(logits: Int32Array): Array<[number, number]> {
     .slice(0, 5);
 }
 
+/** Nearest-neighbour repetition of an int8 [ch, h, w] source by `factor` in both directions. */
+function upsample(source: Int8Array, [ch, h, w]: readonly [number, number, number], factor: number): Int8Array {
+  const H = h * factor;
+  const W = w * factor;
+  const out = new Int8Array(ch * H * W);
+  for (let c = 0; c < ch; c++) {
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) out[(c * H + y) * W + x] = source[(c * h + Math.floor(y / factor)) * w + Math.floor(x / factor)]!;
+    }
+  }
+  return out;
+}
+
+/** The input image of a vectors entry, rebuilt from what the entry records. */
+function imageOf(img: VectorImage, model: QuantModel): Int8Array {
+  if (img.kind === 'synthetic') return syntheticImage(model.config, img.seed!);
+  if (img.kind === 'fashion-mnist') {
+    const bytes = Buffer.from(img.sourceInt8!, 'base64');
+    const source = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    return upsample(source, img.sourceShape!, img.upsample!);
+  }
+  throw new Error(`${img.id}: an image of kind "${img.kind}" cannot be rebuilt here`);
+}
+
 const files = readdirSync(vectorDir).filter((f) => f.endsWith('.json')).sort();
 
 describe('PyTorch vectors (verify/vectors)', () => {
-  it('exist for DeiT-T and DeiT-S with at least 3 images each, and record torch and the device', () => {
+  it('exist for DeiT-T and DeiT-S with at least 3 seeded images and a real one each, and record torch and the device', () => {
     for (const name of ['deit-t', 'deit-s']) {
       assert.ok(files.includes(`${name}.json`), `verify/vectors/${name}.json is missing (scripts/export-vectors.sh)`);
       const v = readVectors(`${name}.json`);
       assert.equal(v.format, 'ivit-torch-vectors');
       assert.equal(v.model, name);
       assert.equal(v.numerics, 'pytorch');
-      assert.ok(v.images.length >= 3, `${name}: ${v.images.length} images`);
+      assert.ok(v.images.filter((i) => i.kind === 'synthetic').length >= 3, `${name}: fewer than 3 synthetic images`);
+      assert.ok(v.images.some((i) => i.kind === 'fashion-mnist'), `${name}: no Fashion-MNIST image`);
       assert.match(v.torch, /^\d+\.\d+/);
       assert.match(v.device, /^(cpu|cuda): /);
     }
@@ -90,8 +120,7 @@ describe('PyTorch vectors (verify/vectors)', () => {
       });
       for (const img of v.images) {
         it(`${img.id}: every layer hash, checksum, argmax and top-5 equal the golden model's`, () => {
-          assert.equal(img.kind, 'synthetic', `${img.id}: only seeded synthetic images can be regenerated here`);
-          const image = syntheticImage(model.config, img.seed!);
+          const image = imageOf(img, model);
           assert.equal(tensorHash(image, 'image'), img.imageHash, `${img.id}: the regenerated input image differs from the one PyTorch used`);
           const run: GoldenRun = runGolden(model, image, PYTORCH_NUMERICS, { layerHashes: true });
           const golden = run.layerHashes.map((l) => l.name);

@@ -18,6 +18,7 @@ import sys
 
 import torch
 
+import fashion_image
 from hashing import tensor_hash
 from qmodel import load_image, load_model
 from reference import constants_report, environment, pick_device, run_images, setup_threads
@@ -35,7 +36,9 @@ def main() -> int:
     ap.add_argument("--name", required=True, help="zoo model name (deit-t, deit-s, ...)")
     ap.add_argument("--seed", type=int, required=True, help="seed of the synthetic weights")
     ap.add_argument("--model", required=True, help="the model file (ivit model gen)")
-    ap.add_argument("--image", nargs=2, action="append", metavar=("ID", "FILE"), required=True)
+    ap.add_argument("--image", nargs=2, action="append", metavar=("ID", "FILE"), default=[])
+    ap.add_argument("--fashion-mnist", type=int, action="append", default=[], metavar="INDEX",
+                    help="add this Fashion-MNIST test image (fashion_image.py; dataset-fashion-mnist)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", default=None)
     ap.add_argument("--matmul", default="f64", choices=["f64", "int64"])
@@ -51,7 +54,18 @@ def main() -> int:
     if not consts["agree"]:
         print("export_vectors: stored constants disagree with the derivation:\n  " + "\n  ".join(consts["mismatches"]), file=sys.stderr)
         return 1
+    entries = [image_entry(iid) for iid, _ in args.image]
     images = [load_image(path, model) for _, path in args.image]
+    for index in args.fashion_mnist:
+        grey, label = fashion_image.read_test_image(index)
+        src = fashion_image.quantise_source(grey, model.scales["input"], model.config["inChannels"])
+        images.append(fashion_image.upsample(src, model.config["imageSize"]))
+        factor = model.config["imageSize"] // grey.shape[0]
+        entries.append({"id": f"fashion-mnist-test{index}", "kind": "fashion-mnist",
+                        **fashion_image.source_record(index, src, label, factor)})
+    if not images:
+        print("export_vectors: no images (--image or --fashion-mnist)", file=sys.stderr)
+        return 2
     runs, seconds = run_images(model, images, device, args.matmul)
     doc = {
         "format": "ivit-torch-vectors",
@@ -64,9 +78,9 @@ def main() -> int:
         "constantsCheck": "the file's stored constants equal the independent derivation",
         "command": args.command,
         "images": [
-            {**image_entry(iid), "imageHash": tensor_hash(torch.from_numpy(im.astype("int64"))),
+            {**entry, "imageHash": tensor_hash(torch.from_numpy(im.astype("int64"))),
              "checksum": r.checksum, "argmax": r.argmax, "top5": r.top5, "layers": r.layers}
-            for (iid, _), im, r in zip(args.image, images, runs)
+            for entry, im, r in zip(entries, images, runs)
         ],
     }
     with open(args.out, "w") as f:
