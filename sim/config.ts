@@ -31,7 +31,13 @@ export interface AcceleratorConfig {
   numerics: { preset: NumericsPresetName; sqrt: SqrtRule };
 }
 
-export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = Object.freeze({
+function deepFreeze<T>(o: T): T {
+  for (const v of Object.values(o as object)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
+}
+
+/** The default machine (also in sim/configs/default.json, which a test keeps equal). */
+export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = deepFreeze({
   clockMHz: 500,
   array: { rows: 16, cols: 16, dataflow: 'ws' },
   scratchpad: { bytes: 1 << 20, banks: 16 },
