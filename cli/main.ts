@@ -7,6 +7,8 @@ import { registerAsm } from './commands/asm.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerSim } from './commands/sim.js';
 import { registerGolden } from './commands/golden.js';
+import { registerRtl } from './commands/rtl.js';
+import { registerSynth } from './commands/synth.js';
 
 const program = new Command();
 program
@@ -22,6 +24,8 @@ registerAsm(program);
 registerDisasm(program);
 registerSim(program);
 registerGolden(program);
+registerRtl(program);
+registerSynth(program);
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${chalk.red('ivit: error:')} ${message}\n`);

@@ -349,6 +349,11 @@ export class ModuleBuilder implements ModuleInterface {
     return a.width === 1 ? a : { code: `(|${a.code})`, width: 1, signed: false };
   }
 
+  /** XOR of all bits. */
+  parity(a: Expr): Expr {
+    return a.width === 1 ? a : { code: `(^${a.code})`, width: 1, signed: false };
+  }
+
   all(a: Expr): Expr {
     return a.width === 1 ? a : { code: `(&${a.code})`, width: 1, signed: false };
   }

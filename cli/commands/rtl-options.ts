@@ -1,0 +1,57 @@
+/** The generator options `ivit rtl` and `ivit synth` share, parsed strictly (bad values are one-line user errors). */
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { UNITS, type UnitEntry, type UnitOptions, findUnit } from '../../rtl-gen/units/index.js';
+
+export interface RawUnitFlags {
+  lanes?: string;
+  variant?: string;
+  n?: string;
+  k?: string;
+  expStages?: string;
+  divBitsPerStage?: string;
+  maxChannels?: string;
+  outBits?: string;
+}
+
+export function addUnitOptions(cmd: Command): Command {
+  return cmd
+    .option('--lanes <L>', 'parallel lanes (elements per beat)')
+    .option('--variant <v>', 'shiftmax: pytorch|tvm; layernorm: newton10|floor; requant: half-even|half-up')
+    .option('--n <n>', 'exp fraction bits (Shiftmax 15, ShiftGELU 23)')
+    .option('--k <k>', 'output bits parameter (Shiftmax 16, ShiftGELU 8)')
+    .option('--exp-stages <s>', 'pipeline registers per shift-exp lane')
+    .option('--div-bits-per-stage <b>', 'ShiftGELU divider: quotient bits between registers')
+    .option('--max-channels <C>', 'LayerNorm: largest row (sets the widths)')
+    .option('--out-bits <b>', 'requant output width');
+}
+
+function int(v: string | undefined, flag: string, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UserError(`--${flag} must be an integer, got '${v}'`);
+  const n = Number(v);
+  if (n < lo || n > hi) throw new UserError(`--${flag} must be in ${lo}..${hi}, got ${n}`);
+  return n;
+}
+
+export function parseUnit(name: string): UnitEntry {
+  const entry = findUnit(name);
+  if (!entry) throw new UserError(`unknown unit '${name}': one of ${UNITS.map((u) => u.name).join(', ')}`);
+  return entry;
+}
+
+export function parseUnitOptions(f: RawUnitFlags): UnitOptions {
+  const o: UnitOptions = {};
+  const set = <K extends keyof UnitOptions>(k: K, v: UnitOptions[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('lanes', int(f.lanes, 'lanes', 1, 64));
+  set('variant', f.variant);
+  set('n', int(f.n, 'n', 1, 30));
+  set('k', int(f.k, 'k', 2, 32));
+  set('expStages', int(f.expStages, 'exp-stages', 1, 6));
+  set('divBitsPerStage', int(f.divBitsPerStage, 'div-bits-per-stage', 1, 31));
+  set('maxChannels', int(f.maxChannels, 'max-channels', 1, 65536));
+  set('outBits', int(f.outBits, 'out-bits', 2, 32));
+  return o;
+}
