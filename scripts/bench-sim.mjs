@@ -7,6 +7,7 @@ import { assemble } from '../dist/isa/asm/assembler.js';
 import { DEFAULT_CONFIG, applyOverrides } from '../dist/sim/config.js';
 import { runProgram } from '../dist/sim/run.js';
 import { wasmGemmAvailable } from '../dist/verify/golden/ops/gemm-wasm.js';
+import { requantOne } from '../dist/verify/golden/ops/requant.js';
 import os from 'node:os';
 
 const [runs, M, K, N] = [3, 512, 768, 2048].map((d, i) => Number(process.argv[2 + i] ?? d));
@@ -36,6 +37,19 @@ function program() {
 
 const config = applyOverrides(DEFAULT_CONFIG, ['scratchpad.bytes=2097152', 'scratchpad.banks=32', 'accumulator.words=131072', 'accumulator.banks=2', 'dram.bytes=8388608']);
 const image = assemble(program(), 'bench');
+/** A few outputs recomputed with a plain dot product and the golden requant: the run really computed them. */
+function spotCheck(dram) {
+  const dramA = 0;
+  const dramW = M * K;
+  const out = M * K + N * K + 64;
+  const i8 = (a) => (dram[a] << 24) >> 24;
+  for (const [i, j] of [[0, 0], [M - 1, N - 1], [M >> 1, 777 % N], [3, N >> 1]]) {
+    let acc = 0;
+    for (let q = 0; q < K; q++) acc += i8(dramA + i * K + q) * i8(dramW + j * K + q);
+    const want = requantOne(acc, { m: 1073741824, c: 43 }, 8, 'half-even');
+    if (i8(out + i * N + j) !== want) throw new Error(`spot check failed at [${i}][${j}]: ${i8(out + i * N + j)} != ${want}`);
+  }
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const rows = [];
@@ -48,6 +62,7 @@ for (const timingOnly of [false, true]) {
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
   const s = median(times);
+  if (!timingOnly) spotCheck(runProgram(image, { config }).run.state.dram);
   rows.push({ mode: timingOnly ? 'timing only' : 'values (bit-exact)', s, report });
 }
 const r0 = rows[0].report;
@@ -60,3 +75,40 @@ console.log('|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.mode} | ${r.s.toFixed(3)} | ${(r.report.totalCycles / r.s).toExponential(2)} | ${(r.report.macs / r.s).toExponential(2)} |`);
 }
+
+// The SDU side: one DeiT-S block's nonlinear work (6 heads of 197×197 Shiftmax, ShiftGELU over 197×1536 with
+// its requant fused, two LayerNorms over 197×384 with per-channel requant fused, requant of 197×1536).
+function sduProgram() {
+  const T = 197;
+  const L = [
+    `.equ T, ${T}`, '.rand @0x0, i8, count=6*T*T, seed=3', `.rand @0x40000, i8, count=T*1536, seed=4`, `.rand @0x90000, i16, count=T*384, seed=5, min=-3000, max=3000`,
+    '.data @0xF0000, i32, 1073741824, 40', '.rand @0xF0100, i32, count=384, seed=6, min=-1000000, max=1000000',
+    'load dram=0x0, dstride=T, local=0x0, lstride=T, rows=6*T, bytes=T',
+    'load dram=0x40000, dstride=1536, local=0x40000, lstride=1536, rows=T, bytes=1536',
+    'load dram=0x90000, dstride=768, local=0x90000, lstride=768, rows=T, bytes=768',
+    'load dram=0xF0000, dstride=8, local=0xF0000, lstride=8, rows=1, bytes=8',
+    'load dram=0xF0100, dstride=1536, local=0xF0100, lstride=1536, rows=1, bytes=1536, signal=s0',
+    'shiftmax wait=s0, s=0x0, sstride=T, d=0x100000, dstride=T, dtype=i16, rows=6*T, cols=T, x0=-20',
+    'shiftgelu s=0x40000, sstride=1536, d=0x180000, dstride=1536, dtype=i8, rows=T, cols=1536, x0=-12, qmode=tensor, qtab=0xF0000',
+    'layernorm s=0x90000, sstride=384, d=0x200000, dstride=384, dspace=spad, dtype=i8, rows=T, cols=384, bmode=table, btab=0xF0100, qmode=tensor, qtab=0xF0000',
+    'layernorm s=0x90000, sstride=384, d=0x220000, dstride=384, dspace=spad, dtype=i8, rows=T, cols=384, bmode=table, btab=0xF0100, qmode=tensor, qtab=0xF0000',
+    'requant sspace=spad, stype=i8, s=0x40000, sstride=1536, d=0x240000, dstride=1536, rows=T, cols=1536, qtab=0xF0000',
+  ];
+  return L.join('\n');
+}
+const sduImage = assemble(sduProgram(), 'bench-sdu');
+const sduConfig = applyOverrides(config, ['scratchpad.bytes=4194304']);
+const sduTimes = [];
+let sduReport;
+for (let r = 0; r < runs; r++) {
+  const t0 = process.hrtime.bigint();
+  sduReport = runProgram(sduImage, { config: sduConfig }).report;
+  sduTimes.push(Number(process.hrtime.bigint() - t0) / 1e9);
+}
+const sduS = median(sduTimes);
+console.log('');
+console.log(`SDU work of one DeiT-S block: ${sduReport.sdu.elements.toLocaleString('en-US')} elements, ${sduReport.totalCycles.toLocaleString('en-US')} cycles on ${sduReport.machine.sduLanes} lanes`);
+console.log('');
+console.log('| mode | wall (s) | simulated cycles/s | SDU elements/s |');
+console.log('|---|---|---|---|');
+console.log(`| values (bit-exact) | ${sduS.toFixed(3)} | ${(sduReport.totalCycles / sduS).toExponential(2)} | ${(sduReport.sdu.elements / sduS).toExponential(2)} |`);
