@@ -1,6 +1,7 @@
 /**
- * SDU values: each row operation calls the golden row op (verify/golden/ops), which is the numerics spec, so the
- * simulator cannot drift from it. Requant tables are (m int32, c int32) pairs in the scratchpad.
+ * SDU values. I-LayerNorm calls the golden row op (verify/golden/ops) row by row; requant, residual add, Shiftmax and
+ * ShiftGELU run block kernels (fast-requant.ts, fast-exp.ts) built from the golden primitives and checked against
+ * the golden row ops by property tests. Requant tables are (m int32, c int32) pairs in the scratchpad.
  */
 import type { Instruction } from '../../isa/encoding.js';
 import type { MachineState } from '../state.js';
@@ -8,9 +9,8 @@ import { ExecError } from '../fault.js';
 import { ELEM_BITS } from '../../isa/table.js';
 import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
 import type { Dyadic } from '../../verify/golden/constants.js';
-import { requantOne, residualOne } from '../../verify/golden/ops/requant.js';
-import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
-import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
+import { requantBlock, residualBlock } from './fast-requant.js';
+import { shiftGeluRows, shiftmaxRows } from './fast-exp.js';
 import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { operandRef, readRows, writeRows } from './operands.js';
 
@@ -26,15 +26,9 @@ export function readDyadics(st: MachineState, addr: number, count: number): Dyad
   return out;
 }
 
-/** Requantise a row-major block in place: table of 1 (per tensor) or `cols` (per channel) pairs. */
-function requantBlock(v: ArrayLike<number>, rows: number, cols: number, table: readonly Dyadic[], perChannel: boolean, bits: number, n: NumericsConfig): Float64Array {
+function requantOut(v: ArrayLike<number>, rows: number, cols: number, table: readonly Dyadic[], perChannel: boolean, bits: number, n: NumericsConfig): Float64Array {
   const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const d = perChannel ? table[c]! : table[0]!;
-      out[r * cols + c] = requantOne(v[r * cols + c]!, d, bits, n.requantTie);
-    }
-  }
+  requantBlock(v, rows, cols, table, perChannel, bits, n.requantTie, out);
   return out;
 }
 
@@ -52,7 +46,7 @@ export function executeSdu(st: MachineState, ins: Instruction, n: NumericsConfig
     case 'requant': {
       const src = readRows(st, operandRef(f, 's'), rows, cols);
       const table = tableFor(st, f.qtab!, f.qmode === 1, cols);
-      writeRows(st, dst, rows, cols, requantBlock(src, rows, cols, table, f.qmode === 1, dstBits, n), 'requant');
+      writeRows(st, dst, rows, cols, requantOut(src, rows, cols, table, f.qmode === 1, dstBits, n), 'requant');
       return;
     }
     case 'resadd': {
@@ -61,12 +55,7 @@ export function executeSdu(st: MachineState, ins: Instruction, n: NumericsConfig
       const tx = tableFor(st, f.qx!, f.qxmode === 1, cols);
       const ty = tableFor(st, f.qy!, f.qymode === 1, cols);
       const out = new Float64Array(rows * cols);
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) {
-          const i = r * cols + c;
-          out[i] = residualOne(x[i]!, tx[f.qxmode === 1 ? c : 0]!, y[i]!, ty[f.qymode === 1 ? c : 0]!, dstBits, n.requantTie);
-        }
-      }
+      residualBlock(x, tx, f.qxmode === 1, y, ty, f.qymode === 1, rows, cols, dstBits, n.requantTie, out);
       writeRows(st, dst, rows, cols, out, 'resadd');
       return;
     }
@@ -75,7 +64,7 @@ export function executeSdu(st: MachineState, ins: Instruction, n: NumericsConfig
       const src = readRows(st, srcRef, rows, cols);
       const out = new Float64Array(rows * cols);
       const p = { x0: f.x0!, n: f.n!, k: f.k!, flavour: n.flavour, inputBits: ELEM_BITS[srcRef.type]!, expBits: n.expBits };
-      for (let r = 0; r < rows; r++) out.set(shiftmaxRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols);
+      shiftmaxRows(src, rows, cols, p, site, out);
       writeRows(st, dst, rows, cols, out, 'shiftmax');
       return;
     }
@@ -84,8 +73,8 @@ export function executeSdu(st: MachineState, ins: Instruction, n: NumericsConfig
       const src = readRows(st, srcRef, rows, cols);
       let out: Float64Array = new Float64Array(rows * cols);
       const p = { x0: f.x0!, n: f.n!, k: f.k!, flavour: n.flavour, inputBits: ELEM_BITS[srcRef.type]! };
-      for (let r = 0; r < rows; r++) out.set(shiftGeluRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols);
-      if (f.qmode !== 0) out = requantBlock(out, rows, cols, tableFor(st, f.qtab!, f.qmode === 2, cols), f.qmode === 2, dstBits, n);
+      shiftGeluRows(src, rows, cols, p, site, out);
+      if (f.qmode !== 0) out = requantOut(out, rows, cols, tableFor(st, f.qtab!, f.qmode === 2, cols), f.qmode === 2, dstBits, n);
       writeRows(st, dst, rows, cols, out, 'shiftgelu');
       return;
     }
@@ -96,7 +85,7 @@ export function executeSdu(st: MachineState, ins: Instruction, n: NumericsConfig
       let out: Float64Array = new Float64Array(rows * cols);
       const p = { sqrt: n.sqrt, mean: n.lnMean, halve: n.lnHalve, inputBits: ELEM_BITS[srcRef.type]!, varianceBits: n.lnVarianceBits, outputBits: n.lnOutputBits };
       for (let r = 0; r < rows; r++) out.set(layerNormRow(src.subarray(r * cols, (r + 1) * cols), bias, p, `${site} row ${r}`).out, r * cols);
-      if (f.qmode !== 0) out = requantBlock(out, rows, cols, tableFor(st, f.qtab!, f.qmode === 2, cols), f.qmode === 2, dstBits, n);
+      if (f.qmode !== 0) out = requantOut(out, rows, cols, tableFor(st, f.qtab!, f.qmode === 2, cols), f.qmode === 2, dstBits, n);
       writeRows(st, dst, rows, cols, out, 'layernorm');
       return;
     }

@@ -1,0 +1,108 @@
+/**
+ * Shiftmax and ShiftGELU over many rows in tight loops. The shift-exp of every possible Δ = x − max is tabulated
+ * once per (x0, n, flavour, input width) by calling the golden shiftExp, and the rest repeats the golden row ops'
+ * formulas (numerics.md §3–§4) on typed arrays. Rows the table cannot cover (32-bit inputs, an exp value past its
+ * width, a zero divisor) are handed to the golden row op itself, so errors are the golden ones. Property tests
+ * compare both kernels with shiftmaxRow / shiftGeluRow on random rows and parameters.
+ */
+import type { Flavour } from '../../verify/golden/constants.js';
+import { INT31_MAX } from '../../verify/golden/intmath.js';
+import { EXP_SATURATION, shiftExp } from '../../verify/golden/ops/shift-exp.js';
+import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
+import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
+
+interface ExpTableKey {
+  x0: number;
+  n: number;
+  flavour: Flavour;
+  inputBits: number;
+  cap: number;
+}
+
+const TABLES = new Map<string, Float64Array>();
+
+/** E(Δ) for Δ = −(2^inputBits − 1) .. 0, at index Δ + 2^inputBits − 1. */
+function expTable(k: ExpTableKey): Float64Array {
+  const key = `${k.x0}/${k.n}/${k.flavour}/${k.inputBits}/${k.cap}`;
+  let t = TABLES.get(key);
+  if (!t) {
+    const span = 2 ** k.inputBits - 1;
+    t = new Float64Array(span + 1);
+    for (let i = 0; i <= span; i++) t[i] = shiftExp(i - span, k.x0, k.n, k.flavour, k.cap).e;
+    if (TABLES.size > 64) TABLES.clear();
+    TABLES.set(key, t);
+  }
+  return t;
+}
+
+export interface ExpRowsParams {
+  x0: number;
+  n: number;
+  k: number;
+  flavour: Flavour;
+  inputBits: number;
+}
+
+/** Shiftmax of each row of a row-major block (out may be the same length as src). */
+export function shiftmaxRows(src: Int32Array, rows: number, cols: number, p: ExpRowsParams & { expBits: number }, site: string, out: Float64Array): void {
+  if (p.inputBits > 16) return slowShiftmax(src, rows, cols, p, site, out);
+  const table = expTable({ x0: p.x0, n: p.n, flavour: p.flavour, inputBits: p.inputBits, cap: Infinity });
+  const span = 2 ** p.inputBits - 1;
+  const expMax = 2 ** p.expBits - 1;
+  const div = 2 ** (32 - p.k);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) if (src[base + j]! > max) max = src[base + j]!;
+    let sum = 0;
+    let ok = true;
+    for (let j = 0; j < cols; j++) {
+      const e = table[src[base + j]! - max + span]!;
+      if (e > expMax) ok = false;
+      sum += e;
+    }
+    if (!ok || sum === 0) {
+      out.set(shiftmaxRow(src.subarray(base, base + cols), p, `${site} row ${r}`).out, base);
+      continue;
+    }
+    if (sum > INT31_MAX) sum = INT31_MAX;
+    const factor = Math.floor(INT31_MAX / sum); // both positive and below 2^31: the float quotient floors exactly
+    for (let j = 0; j < cols; j++) out[base + j] = Math.floor((table[src[base + j]! - max + span]! * factor) / div);
+  }
+}
+
+function slowShiftmax(src: Int32Array, rows: number, cols: number, p: ExpRowsParams & { expBits: number }, site: string, out: Float64Array): void {
+  for (let r = 0; r < rows; r++) out.set(shiftmaxRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols);
+}
+
+/** ShiftGELU of each row: x·σ with σ = (E·⌊(2^31−1)/min(E + E_M, 2^31−1)⌋) >> (32 − k). */
+export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: ExpRowsParams, site: string, out: Float64Array): void {
+  const slow = (r: number): void => { out.set(shiftGeluRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols); };
+  if (p.inputBits > 16) {
+    for (let r = 0; r < rows; r++) slow(r);
+    return;
+  }
+  const table = expTable({ x0: p.x0, n: p.n, flavour: p.flavour, inputBits: p.inputBits, cap: EXP_SATURATION });
+  const span = 2 ** p.inputBits - 1;
+  const div = 2 ** (32 - p.k);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) if (src[base + j]! > max) max = src[base + j]!;
+    const eM = shiftExp(-max, p.x0, p.n, p.flavour, EXP_SATURATION).e;
+    let zero = false;
+    for (let j = 0; j < cols; j++) if (table[src[base + j]! - max + span]! + eM === 0) zero = true;
+    if (zero) {
+      slow(r); // a zero divisor: the golden op raises its own error
+      continue;
+    }
+    for (let j = 0; j < cols; j++) {
+      const x = src[base + j]!;
+      const e = table[x - max + span]!;
+      let d = e + eM;
+      if (d > INT31_MAX) d = INT31_MAX;
+      const f = Math.floor(INT31_MAX / d);
+      out[base + j] = x * Math.floor((e * f) / div);
+    }
+  }
+}
