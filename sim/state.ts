@@ -8,6 +8,9 @@ export class MachineState {
   readonly spad: Uint8Array;
   readonly spadI8: Int8Array;
   readonly spadView: DataView;
+  /** whole-scratchpad int16 / int32 views, used for aligned rows (the host is little-endian, like the scratchpad) */
+  readonly spadI16: Int16Array | undefined;
+  readonly spadI32: Int32Array | undefined;
   readonly acc: Int32Array;
 
   constructor(cfg: AcceleratorConfig) {
@@ -15,6 +18,9 @@ export class MachineState {
     this.spad = new Uint8Array(cfg.scratchpad.bytes);
     this.spadI8 = new Int8Array(this.spad.buffer);
     this.spadView = new DataView(this.spad.buffer);
+    const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+    this.spadI16 = littleEndian ? new Int16Array(this.spad.buffer) : undefined;
+    this.spadI32 = littleEndian ? new Int32Array(this.spad.buffer) : undefined;
     this.acc = new Int32Array(cfg.accumulator.words);
   }
 

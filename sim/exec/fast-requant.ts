@@ -52,14 +52,41 @@ export function requantBlock(
   src: ArrayLike<number>, rows: number, cols: number, table: readonly Dyadic[], perChannel: boolean, bits: number, tie: TieRule,
   out: { [i: number]: number },
 ): void {
-  const es = table.map(dyadicEntry);
   const lo = -(2 ** (bits - 1));
   const hi = 2 ** (bits - 1) - 1;
+  if (!perChannel) {
+    const e = dyadicEntry(table[0]!);
+    if (e.fast && e.halfU !== 0) return requantTensorFast(src, rows * cols, e, tie === 'half-up', lo, hi, out);
+  }
+  const es = table.map(dyadicEntry);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++, i++) {
       const v = roundEntry(src[i]!, es[perChannel ? c : 0]!, tie);
       out[i] = v < lo ? lo : v > hi ? hi : v;
     }
+  }
+}
+
+/** The per-tensor loop with the entry's constants in locals (the same arithmetic as roundEntry, c > 16). */
+function requantTensorFast(src: ArrayLike<number>, count: number, e: DyadicEntry, halfUp: boolean, lo: number, hi: number, out: { [i: number]: number }): void {
+  const { mHi, mLo, p, halfU } = e;
+  // multiplying by an exact power-of-two reciprocal is the same as dividing, and much cheaper
+  const invP = 1 / p;
+  const inv16 = 1 / 65536;
+  for (let i = 0; i < count; i++) {
+    const z = src[i]!;
+    let v: number;
+    if (z < Z_LIMIT && z > -Z_LIMIT) {
+      const b = z * mLo;
+      const bHi = Math.floor(b * inv16);
+      const bLo = b - bHi * 65536;
+      const u = z * mHi + bHi;
+      const q = Math.floor(u * invP);
+      const uRem = u - q * p;
+      const cmp = uRem !== halfU ? uRem - halfU : bLo;
+      v = cmp > 0 ? q + 1 : cmp < 0 ? q : halfUp || q - 2 * Math.floor(q / 2) !== 0 ? q + 1 : q;
+    } else v = roundDyadic(z, e.d, halfUp ? 'half-up' : 'half-even');
+    out[i] = v < lo ? lo : v > hi ? hi : v;
   }
 }
 

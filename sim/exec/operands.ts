@@ -25,9 +25,11 @@ export function readRows(st: MachineState, o: OperandRef, rows: number, cols: nu
     } else if (o.type === 0) {
       out.set(st.spadI8.subarray(base, base + cols), at);
     } else if (o.type === 1) {
-      for (let c = 0; c < cols; c++) out[at + c] = st.spadView.getInt16(base + 2 * c, true);
+      if (st.spadI16 && base % 2 === 0) out.set(st.spadI16.subarray(base / 2, base / 2 + cols), at);
+      else for (let c = 0; c < cols; c++) out[at + c] = st.spadView.getInt16(base + 2 * c, true);
     } else {
-      for (let c = 0; c < cols; c++) out[at + c] = st.spadView.getInt32(base + 4 * c, true);
+      if (st.spadI32 && base % 4 === 0) out.set(st.spadI32.subarray(base / 4, base / 4 + cols), at);
+      else for (let c = 0; c < cols; c++) out[at + c] = st.spadView.getInt32(base + 4 * c, true);
     }
   }
   return out;
@@ -52,9 +54,13 @@ export function writeRows(st: MachineState, o: OperandRef, rows: number, cols: n
     } else if (o.type === 0) {
       for (let c = 0; c < cols; c++) st.spadI8[base + c] = v[at + c]!;
     } else if (o.type === 1) {
-      for (let c = 0; c < cols; c++) st.spadView.setInt16(base + 2 * c, v[at + c]!, true);
+      const a16 = st.spadI16;
+      if (a16 && base % 2 === 0) for (let c = 0, w = base / 2; c < cols; c++) a16[w + c] = v[at + c]!;
+      else for (let c = 0; c < cols; c++) st.spadView.setInt16(base + 2 * c, v[at + c]!, true);
     } else {
-      for (let c = 0; c < cols; c++) st.spadView.setInt32(base + 4 * c, v[at + c]!, true);
+      const a32 = st.spadI32;
+      if (a32 && base % 4 === 0) for (let c = 0, w = base / 4; c < cols; c++) a32[w + c] = v[at + c]!;
+      else for (let c = 0; c < cols; c++) st.spadView.setInt32(base + 4 * c, v[at + c]!, true);
     }
   }
 }
