@@ -1,0 +1,59 @@
+/**
+ * Compile → simulate → check: the pipeline behind `ivit run`. The verdict is bit-exact only when the logits
+ * and the hash of every layer the program wrote to DRAM equal the golden model's.
+ */
+import { runGolden, type GoldenRun } from '../../verify/golden/run-golden.js';
+import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
+import { numericsOf, type AcceleratorConfig } from '../../sim/config.js';
+import { runProgram, type RunResult } from '../../sim/run.js';
+import type { QuantModel } from '../../verify/model/qmodel.js';
+import { graphFromModel } from '../graph/build.js';
+import { type CompiledProgram, compileGraph } from './compile.js';
+import { type LayerComparison, compareLayers, readTensor } from './readback.js';
+
+export interface EndToEnd {
+  compiled: CompiledProgram;
+  result: RunResult;
+  numerics: NumericsConfig;
+  /** absent in a timing-only run */
+  check?: {
+    golden: GoldenRun;
+    layers: LayerComparison[];
+    logitsMatch: boolean;
+    bitExact: boolean;
+    argmax: number;
+  };
+  millis: { compile: number; simulate: number; golden: number };
+}
+
+export interface EndToEndOptions {
+  timingOnly?: boolean;
+}
+
+export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: AcceleratorConfig, opts: EndToEndOptions = {}): EndToEnd {
+  const numerics = numericsOf(cfg);
+  const t0 = performance.now();
+  const compiled = compileGraph(graphFromModel(model, numerics), cfg, { image });
+  const t1 = performance.now();
+  const result = runProgram(compiled.image, { config: compiled.config, timingOnly: opts.timingOnly ?? false });
+  const t2 = performance.now();
+  if (opts.timingOnly || !result.run.state) return { compiled, result, numerics, millis: { compile: t1 - t0, simulate: t2 - t1, golden: 0 } };
+  const golden = runGolden(model, image, numerics, { layerHashes: true });
+  const t3 = performance.now();
+  const dram = result.run.state.dram;
+  const layers = compareLayers(dram, compiled.tensors, golden.layerHashes);
+  const logitsAt = compiled.tensors.find((t) => t.name === 'logits')!;
+  const logits = readTensor(dram, logitsAt);
+  const logitsMatch = logits.length === golden.logits.length && logits.every((v, i) => v === golden.logits[i]);
+  return {
+    compiled, result, numerics,
+    check: { golden, layers, logitsMatch, bitExact: logitsMatch && layers.every((l) => l.match), argmax: argmaxOf(logits) },
+    millis: { compile: t1 - t0, simulate: t2 - t1, golden: t3 - t2 },
+  };
+}
+
+function argmaxOf(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}

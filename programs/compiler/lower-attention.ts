@@ -1,0 +1,102 @@
+/**
+ * Multi-head attention, head by head and query tile by query tile. K and V of a head are fetched from the
+ * qkv tensor in DRAM with strided DMAs (d bytes out of every 3C-byte row). Qₜ·Kᵀ reads K as the B operand
+ * directly (B[j][q] = K[j][q]); P·V uses V in place as the transposed operand (bstride 1, bstep d), so no
+ * transpose is ever materialised. Logits are requantised and Shiftmax'd by the SDU; the int16 probabilities
+ * run through the array as two int8 passes. The tiles are skewed by one (the array runs Q·Kᵀ of tile i+1
+ * before P·V of tile i), so Shiftmax of one tile overlaps the array's work on its neighbours.
+ */
+import { DTYPE_BYTES, type AttentionContextNode, type AttentionScoresNode, type ShiftmaxNode } from '../graph/graph.js';
+import type { LowerCtx } from './context.js';
+import { accOp, spadOp } from './emit.js';
+import { CompileError } from './errors.js';
+
+interface Task {
+  h: number;
+  r0: number;
+  rows: number;
+  firstOfHead: boolean;
+  lastOfHead: boolean;
+}
+
+export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: ShiftmaxNode, cx: AttentionContextNode, nodeIds: readonly [number, number, number]): void {
+  const g = ctx.graph;
+  const n = g.tokens;
+  const d = scores.headDim;
+  const c = g.config.embedDim;
+  const probsType = ctx.tensor(sm.out).dtype;
+  if (probsType === 'i32') throw new CompileError(`${sm.out}: Shiftmax outputs wider than 16 bits cannot feed the int8/int16 array`);
+  const pb = DTYPE_BYTES[probsType];
+  const qkv = ctx.addrOf(scores.qkv);
+  const logits = ctx.addrOf(scores.out);
+  const probs = ctx.addrOf(sm.out);
+  const av = ctx.addrOf(cx.out);
+  const pairsAt = ctx.pairs([scores.requant, cx.requant], scores.out);
+  const ta = ctx.plan.attnTile;
+
+  ctx.emit.node = nodeIds[0];
+  ctx.emit.region(scores.out);
+  const tab = ctx.tablePool.alloc(`${scores.out} pairs`);
+  ctx.emit.load({ dram: pairsAt, dstride: 16, local: tab, lstride: 16, rows: 1, bytes: 16 });
+
+  const tasks: Task[] = [];
+  for (let h = 0; h < scores.heads; h++) {
+    for (let r0 = 0; r0 < n; r0 += ta) tasks.push({ h, r0, rows: Math.min(ta, n - r0), firstOfHead: r0 === 0, lastOfHead: r0 + ta >= n });
+  }
+  const kv = new Map<number, { k: number; v: number }>();
+  const probSlot = new Map<Task, number>();
+
+  const scoresOf = (t: Task): void => {
+    ctx.emit.node = nodeIds[0];
+    if (t.firstOfHead) {
+      const k = ctx.rowPool.alloc(`K of head ${t.h}`);
+      const v = ctx.rowPool.alloc(`V of head ${t.h}`);
+      ctx.emit.load({ dram: qkv + c + t.h * d, dstride: 3 * c, local: k, lstride: d, rows: n, bytes: d });
+      ctx.emit.load({ dram: qkv + 2 * c + t.h * d, dstride: 3 * c, local: v, lstride: d, rows: n, bytes: d });
+      kv.set(t.h, { k, v });
+    }
+    const { k } = kv.get(t.h)!;
+    const q = ctx.rowPool.alloc(`Q rows ${t.r0}`);
+    ctx.emit.load({ dram: qkv + t.r0 * 3 * c + t.h * d, dstride: 3 * c, local: q, lstride: d, rows: t.rows, bytes: d });
+    const acc = ctx.accPool.alloc(`logits of head ${t.h}`);
+    ctx.emit.gemm({ a: q, astride: d, atype: 'i8', b: k, bstride: d, c: acc, cstride: n, init: 'zero', m: t.rows, n, k: d });
+    ctx.rowPool.release(q);
+    const l8 = ctx.rowPool.alloc('int8 logits');
+    ctx.emit.requant(accOp(acc, n), spadOp(l8, n, 'i8'), t.rows, n, 'tensor', tab);
+    ctx.accPool.release(acc);
+    ctx.emit.store({ dram: logits + (t.h * n + t.r0) * n, dstride: n, local: l8, lstride: n, rows: t.rows, bytes: n });
+    ctx.emit.node = nodeIds[1];
+    const p = ctx.rowPool.alloc('probabilities');
+    ctx.emit.shiftmax(spadOp(l8, n, 'i8'), spadOp(p, n, probsType), t.rows, n, sm.x0 ?? -1, sm.n, sm.k);
+    ctx.rowPool.release(l8);
+    ctx.emit.store({ dram: probs + (t.h * n + t.r0) * n * pb, dstride: n * pb, local: p, lstride: n * pb, rows: t.rows, bytes: n * pb });
+    probSlot.set(t, p);
+  };
+
+  const contextOf = (t: Task): void => {
+    ctx.emit.node = nodeIds[2];
+    const p = probSlot.get(t)!;
+    const { v } = kv.get(t.h)!;
+    const acc = ctx.accPool.alloc(`context of head ${t.h}`);
+    ctx.emit.gemm({ a: p, astride: n, atype: probsType === 'i8' ? 'i8' : 'i16', b: v, bstride: 1, bstep: d, c: acc, cstride: d, init: 'zero', m: t.rows, n: d, k: n });
+    ctx.rowPool.release(p);
+    const o = ctx.rowPool.alloc('int8 context');
+    ctx.emit.requant(accOp(acc, d), spadOp(o, d, 'i8'), t.rows, d, 'tensor', tab + 8);
+    ctx.accPool.release(acc);
+    ctx.emit.store({ dram: av + t.r0 * c + t.h * d, dstride: c, local: o, lstride: d, rows: t.rows, bytes: d });
+    ctx.rowPool.release(o);
+    if (t.lastOfHead) {
+      const { k } = kv.get(t.h)!;
+      ctx.rowPool.release(k);
+      ctx.rowPool.release(v);
+      kv.delete(t.h);
+    }
+  };
+
+  tasks.forEach((t, i) => {
+    scoresOf(t);
+    if (i > 0) contextOf(tasks[i - 1]!);
+  });
+  contextOf(tasks[tasks.length - 1]!);
+  ctx.tablePool.release(tab);
+}

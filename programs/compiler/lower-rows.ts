@@ -1,0 +1,256 @@
+/**
+ * Row chains: runs of row-local operators (patch embedding, linear layers, residual adds, LayerNorm,
+ * ShiftGELU) lowered tile by tile over the tokens. A tile's intermediate results stay on chip from one
+ * operator to the next (each is also stored to DRAM, where the checker reads every layer back); inputs from
+ * outside the chain are loaded from DRAM. The tiles are software-pipelined by stage (a stage ends at each
+ * GEMM layer): while the array runs stage s of tile r, the SDU runs the epilogue (requant, residual,
+ * LayerNorm, ShiftGELU) of the tiles ahead of it, so the non-linear work hides behind the array.
+ */
+import { DTYPE_BYTES, type DType, type GraphNode, type LayerNormNode, type LinearNode, type PatchEmbedNode, type ResidualNode, type ShiftGeluNode, matrixOf } from '../graph/graph.js';
+import type { LinearConstants, LowerCtx } from './context.js';
+import { bytesOfInts } from './dram.js';
+import { accOp, spadOp } from './emit.js';
+import { CompileError } from './errors.js';
+
+export type RowNode = PatchEmbedNode | LinearNode | ResidualNode | LayerNormNode | ShiftGeluNode;
+
+export function isRowNode(n: GraphNode): n is RowNode {
+  if (n.op === 'layernorm') return n.rows === 'all';
+  if (n.op === 'linear') return n.requant !== undefined;
+  return n.op === 'patch_embed' || n.op === 'residual' || n.op === 'shiftgelu';
+}
+
+interface Tile {
+  r0: number;
+  rows: number;
+}
+
+interface OnChip {
+  addr: number;
+  cols: number;
+  dtype: DType;
+}
+
+/** Constants of one node, placed once in DRAM and loaded per tile. */
+type NodeConstants =
+  | { op: 'linear' | 'patch_embed'; lin: LinearConstants; cls?: number }
+  | { op: 'layernorm'; table: number }
+  | { op: 'residual'; pairs: number; pos?: number }
+  | { op: 'shiftgelu'; pairs: number };
+
+export function lowerRowChain(ctx: LowerCtx, chain: readonly RowNode[], nodeIds: readonly number[]): void {
+  const consts = chain.map((n) => placeConstants(ctx, n));
+  // last chain index that reads each tensor: on-chip copies live until then
+  const lastUse = new Map<string, number>();
+  chain.forEach((n, i) => { for (const t of inputsOf(n)) lastUse.set(t, i); });
+  // stage of each node: a new stage starts at each GEMM layer after the first node
+  const stage: number[] = [];
+  let s = 0;
+  chain.forEach((n, i) => {
+    if (i > 0 && (n.op === 'linear' || n.op === 'patch_embed')) s++;
+    stage.push(s);
+  });
+  const stages = s + 1;
+  const tiles = ctx.plan.rowTiles;
+  const state = tiles.map(() => new Map<string, OnChip>());
+  // wavefront: step t runs stage st of tile t − st, later stages first (they free memory the earlier ones need)
+  for (let t = 0; t < tiles.length + stages - 1; t++) {
+    for (let st = stages - 1; st >= 0; st--) {
+      const r = t - st;
+      if (r < 0 || r >= tiles.length) continue;
+      chain.forEach((node, i) => {
+        if (stage[i] !== st) return;
+        if (r === 0) ctx.emit.region(node.out);
+        ctx.emit.node = nodeIds[i]!;
+        lowerNode(ctx, node, consts[i]!, tiles[r]!, state[r]!);
+        // release on-chip tensors nobody later in the chain reads
+        for (const [name, oc] of state[r]!) {
+          if ((lastUse.get(name) ?? -1) <= i) {
+            ctx.rowPool.release(oc.addr);
+            state[r]!.delete(name);
+          }
+        }
+      });
+    }
+  }
+}
+
+function inputsOf(n: RowNode): string[] {
+  switch (n.op) {
+    case 'patch_embed': return [];
+    case 'linear': case 'layernorm': case 'shiftgelu': return [n.input];
+    case 'residual': return n.skip === 'pos' ? [n.main] : [n.main, n.skip];
+  }
+}
+
+function placeConstants(ctx: LowerCtx, n: RowNode): NodeConstants {
+  const g = ctx.graph;
+  switch (n.op) {
+    case 'patch_embed': {
+      const lin = ctx.linearConstants(n.weights, n.requant, n.out);
+      return { op: 'patch_embed', lin };
+    }
+    case 'linear':
+      return { op: 'linear', lin: ctx.linearConstants(n.weights, n.requant, n.out) };
+    case 'layernorm':
+      return { op: 'layernorm', table: ctx.layerNormConstants(n.channels, n.bias, n.requant, n.out) };
+    case 'residual': {
+      const pairs = ctx.pairs(n.dyadics ? [n.dyadics.main, n.dyadics.skip] : [undefined, undefined], n.out);
+      if (n.skip !== 'pos') return { op: 'residual', pairs };
+      const c = g.config.embedDim;
+      const pos = ctx.constant(g.pos ? bytesOfInts(g.pos, 2) : undefined, 2 * g.tokens * c);
+      return { op: 'residual', pairs, pos };
+    }
+    case 'shiftgelu':
+      return { op: 'shiftgelu', pairs: ctx.pairs([n.requant], n.out) };
+  }
+}
+
+/** The tile of a tensor on chip: from this chain, or loaded from DRAM. */
+function onChip(ctx: LowerCtx, name: string, tile: Tile, state: Map<string, OnChip>): OnChip {
+  const have = state.get(name);
+  if (have) return have;
+  const t = ctx.tensor(name);
+  const { cols } = matrixOf(t);
+  const rb = cols * DTYPE_BYTES[t.dtype];
+  const addr = ctx.rowPool.alloc(`${name} rows ${tile.r0}+${tile.rows}`);
+  ctx.emit.load({ dram: ctx.addrOf(name) + tile.r0 * rb, dstride: rb, local: addr, lstride: rb, rows: tile.rows, bytes: rb });
+  const oc = { addr, cols, dtype: t.dtype };
+  state.set(name, oc);
+  return oc;
+}
+
+function newOutput(ctx: LowerCtx, name: string, tile: Tile, state: Map<string, OnChip>): OnChip {
+  const t = ctx.tensor(name);
+  const oc = { addr: ctx.rowPool.alloc(`${name} rows ${tile.r0}+${tile.rows}`), cols: matrixOf(t).cols, dtype: t.dtype };
+  state.set(name, oc);
+  return oc;
+}
+
+function storeRows(ctx: LowerCtx, name: string, oc: OnChip, r0: number, rows: number, localRow = 0): void {
+  const rb = oc.cols * DTYPE_BYTES[oc.dtype];
+  ctx.emit.store({ dram: ctx.addrOf(name) + r0 * rb, dstride: rb, local: oc.addr + localRow * rb, lstride: rb, rows, bytes: rb });
+}
+
+function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, state: Map<string, OnChip>): void {
+  switch (node.op) {
+    case 'patch_embed': return lowerPatchEmbed(ctx, node, k as { lin: LinearConstants }, tile, state);
+    case 'linear': {
+      const a = onChip(ctx, node.input, tile, state);
+      const out = newOutput(ctx, node.out, tile, state);
+      gemmTiles(ctx, node.out, (k as { lin: LinearConstants }).lin, a.addr, a.cols, tile.rows, out, 0, node.weights.outFeatures);
+      storeRows(ctx, node.out, out, tile.r0, tile.rows);
+      return;
+    }
+    case 'layernorm': {
+      const x = onChip(ctx, node.input, tile, state);
+      const out = newOutput(ctx, node.out, tile, state);
+      const c = node.channels;
+      const tab = ctx.tablePool.alloc(`${node.out} table`);
+      ctx.emit.load({ dram: (k as Extract<NodeConstants, { op: 'layernorm' }>).table, dstride: 12 * c, local: tab, lstride: 12 * c, rows: 1, bytes: 12 * c });
+      ctx.emit.layernorm(spadOp(x.addr, x.cols, x.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, c, tab + 8 * c, node.requant.perChannel ? 'channel' : 'tensor', tab);
+      ctx.tablePool.release(tab);
+      storeRows(ctx, node.out, out, tile.r0, tile.rows);
+      return;
+    }
+    case 'residual': {
+      const kr = k as Extract<NodeConstants, { op: 'residual' }>;
+      const main = onChip(ctx, node.main, tile, state);
+      let skip: OnChip;
+      let skipSlot: number | undefined;
+      if (node.skip === 'pos') {
+        const rb = main.cols * 2;
+        skipSlot = ctx.rowPool.alloc(`pos rows ${tile.r0}`);
+        ctx.emit.load({ dram: kr.pos! + tile.r0 * rb, dstride: rb, local: skipSlot, lstride: rb, rows: tile.rows, bytes: rb });
+        skip = { addr: skipSlot, cols: main.cols, dtype: 'i16' };
+      } else {
+        skip = onChip(ctx, node.skip, tile, state);
+      }
+      const out = newOutput(ctx, node.out, tile, state);
+      const tab = ctx.tablePool.alloc(`${node.out} pairs`);
+      ctx.emit.load({ dram: kr.pairs, dstride: 16, local: tab, lstride: 16, rows: 1, bytes: 16 });
+      ctx.emit.resadd(spadOp(main.addr, main.cols, main.dtype), spadOp(skip.addr, skip.cols, skip.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, main.cols, tab, tab + 8);
+      ctx.tablePool.release(tab);
+      if (skipSlot !== undefined) ctx.rowPool.release(skipSlot);
+      storeRows(ctx, node.out, out, tile.r0, tile.rows);
+      return;
+    }
+    case 'shiftgelu': {
+      const kg = k as Extract<NodeConstants, { op: 'shiftgelu' }>;
+      const x = onChip(ctx, node.input, tile, state);
+      const out = newOutput(ctx, node.out, tile, state);
+      const tab = ctx.tablePool.alloc(`${node.out} pair`);
+      ctx.emit.load({ dram: kg.pairs, dstride: 8, local: tab, lstride: 8, rows: 1, bytes: 8 });
+      ctx.emit.shiftgelu(spadOp(x.addr, x.cols, x.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, x.cols, node.x0 ?? -1, node.n, node.k, 'tensor', tab);
+      ctx.tablePool.release(tab);
+      storeRows(ctx, node.out, out, tile.r0, tile.rows);
+      return;
+    }
+  }
+}
+
+/**
+ * out[:, j0 .. j0+n) = requant(A · W[j0 .. j0+n)ᵀ + bias) in column tiles: each tile loads its weights with
+ * the requant pairs behind them, starts the accumulators from the bias slice, and is requantised by the SDU
+ * while the array runs the next tile.
+ */
+export function gemmTiles(ctx: LowerCtx, what: string, lin: LinearConstants, a: number, k: number, m: number, out: OnChip, outRow: number, n: number): void {
+  if (lin.table === undefined) throw new Error(`${what}: a row-chain linear layer needs its requant table`);
+  const w = ctx.plan.colTile(k, m, true);
+  if (w < 1) throw new CompileError(`${what}: no weight tile fits (K = ${k}, ${m} rows)`);
+  const outBytes = DTYPE_BYTES[out.dtype];
+  for (let j0 = 0; j0 < n; j0 += w) {
+    const cols = Math.min(w, n - j0);
+    const ws = ctx.weightPool.alloc(`${what} weights ${j0}`);
+    ctx.emit.load({ dram: lin.weight + j0 * k, dstride: k, local: ws, lstride: k, rows: cols, bytes: k });
+    const tab = ws + cols * k;
+    if (lin.table !== undefined) ctx.emit.load({ dram: lin.table + 8 * j0, dstride: 8 * cols, local: tab, lstride: 8 * cols, rows: 1, bytes: 8 * cols });
+    const cs = ctx.accPool.alloc(`${what} accumulators ${j0}`);
+    const bias = cs + m * cols;
+    ctx.emit.load({ dram: lin.bias + 4 * j0, dstride: 4 * cols, space: 'acc', local: bias, lstride: cols, rows: 1, bytes: 4 * cols });
+    ctx.emit.gemm({ a, astride: k, atype: 'i8', b: ws, bstride: k, c: cs, cstride: cols, init: 'bias', bias, m, n: cols, k });
+    const dst = spadOp(out.addr + (outRow * out.cols + j0) * outBytes, out.cols, out.dtype);
+    ctx.emit.requant(accOp(cs, cols), dst, m, cols, 'channel', tab);
+    ctx.weightPool.release(ws);
+    ctx.accPool.release(cs);
+  }
+}
+
+/** Tokens r0.. of the patch embedding: row 0 is the class token, the others are image patches (im2col by DMA). */
+function lowerPatchEmbed(ctx: LowerCtx, node: PatchEmbedNode, k: { lin: LinearConstants }, tile: Tile, state: Map<string, OnChip>): void {
+  const g = ctx.graph.config;
+  const p = g.patchSize;
+  const side = g.imageSize / p;
+  const pv = g.inChannels * p * p;
+  const imageAddr = ctx.addrOf('image');
+  const first = Math.max(tile.r0, 1) - 1; // first patch in the tile
+  const end = tile.r0 + tile.rows - 1; // one past the last patch
+  const out = newOutput(ctx, node.out, tile, state);
+  const clsRow = tile.r0 === 0 ? 1 : 0;
+  const patchesHere = end - first;
+  if (clsRow) {
+    // the class token is part of the model: it sits in row 0 of the patch tensor's DRAM image
+    const rb = out.cols * 2;
+    ctx.emit.load({ dram: ctx.addrOf(node.out), dstride: rb, local: out.addr, lstride: rb, rows: 1, bytes: rb });
+  }
+  if (patchesHere > 0) {
+    const a = ctx.rowPool.alloc(`patches ${first}+${patchesHere}`);
+    // one DMA per (patch row, channel, kernel row): the px patches of that image row, P bytes each
+    for (let py = Math.floor(first / side); py * side < end; py++) {
+      const px0 = Math.max(first, py * side) - py * side;
+      const px1 = Math.min(end, (py + 1) * side) - py * side;
+      const localPatch = py * side + px0 - first;
+      for (let ch = 0; ch < g.inChannels; ch++) {
+        for (let ky = 0; ky < p; ky++) {
+          ctx.emit.load({
+            dram: imageAddr + ch * g.imageSize * g.imageSize + (py * p + ky) * g.imageSize + px0 * p, dstride: p,
+            local: a + localPatch * pv + ch * p * p + ky * p, lstride: pv, rows: px1 - px0, bytes: p,
+          });
+        }
+      }
+    }
+    gemmTiles(ctx, node.out, k.lin, a, pv, patchesHere, out, clsRow, node.weights.outFeatures);
+    ctx.rowPool.release(a);
+  }
+  storeRows(ctx, node.out, out, tile.r0 + clsRow, tile.rows - clsRow, clsRow);
+}

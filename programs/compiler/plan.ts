@@ -1,0 +1,112 @@
+/**
+ * Tiling and on-chip memory plan. The scratchpad holds three pools: weight tiles (W output channels × K with
+ * their requant table slice behind them), row tiles (T tokens × a full row of any activation), and small
+ * tables (LayerNorm tables, per-tensor pairs). The accumulator buffer is a pool of C tiles (T × W results plus
+ * the bias slice they start from). Slots are rounded to whole banks where they are at least a bank, so two
+ * slots never share a bank lock. T is the largest row tile that fits, then balanced over the tokens.
+ */
+import type { AcceleratorConfig } from '../../sim/config.js';
+import { CompileError } from './errors.js';
+import type { VitGraph } from '../graph/graph.js';
+import { vitShape } from '../../verify/golden/zoo.js';
+
+export interface MemoryPlan {
+  /** token rows per row tile, and the tiles' first rows */
+  rowTile: number;
+  rowTiles: Array<{ r0: number; rows: number }>;
+  /** query rows per attention tile */
+  attnTile: number;
+  spad: { weight: PoolSpec; row: PoolSpec; table: PoolSpec };
+  acc: PoolSpec;
+  /** output channels per weight tile for an input width K and a tile of `rows` rows */
+  colTile(k: number, rows: number, withTable: boolean): number;
+}
+
+export interface PoolSpec {
+  base: number;
+  slotSize: number;
+  count: number;
+}
+
+const MAX_ROW_TILE = 64;
+const ROW_SLOTS = 10;
+const MIN_ROW_SLOTS = 6;
+const WEIGHT_SLOTS = 3;
+const TABLE_SLOTS = 2;
+const ACC_SLOTS_MAX = 8;
+const ACC_SLOTS_MIN = 3;
+
+const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
+
+export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
+  const { tokens, headDim, patchVector } = vitShape(g.config);
+  const c = g.config.embedDim;
+  const hidden = g.config.mlpDim;
+  const classes = g.config.numClasses;
+  const spadBank = cfg.scratchpad.bytes / cfg.scratchpad.banks;
+  const accBank = cfg.accumulator.words / cfg.accumulator.banks;
+  const kMax = Math.max(patchVector, c, hidden);
+
+  // Accumulator: as many bank-sized C slots as there are banks (at least 3: one filling, one draining, one spare).
+  const accCount = Math.max(ACC_SLOTS_MIN, Math.min(ACC_SLOTS_MAX, cfg.accumulator.banks));
+  const evenSplit = Math.floor(cfg.accumulator.words / accCount);
+  const accSlot = evenSplit >= accBank ? evenSplit - (evenSplit % accBank) : evenSplit;
+  // the smallest GEMM tile: one row × one channel plus its bias; attention needs one query row of logits
+  if (accSlot < Math.max(2, tokens)) {
+    throw new CompileError(`accumulator buffer too small for the minimum tile: ${accCount} slots of ${accSlot} words, but one attention row needs ${tokens} words (${accCount * tokens} words in all)`);
+  }
+  const attnTile = Math.max(1, Math.min(MAX_ROW_TILE, Math.floor(accSlot / tokens)));
+
+  const tableBytes = roundUp(Math.max(8 * c + 4 * c, 64), 64);
+  const weightSlotMin = kMax + 8; // one output channel and its requant pair
+  const rowBytes = (t: number, ta: number): number => Math.max(
+    t * hidden, t * 3 * c, t * 2 * c, t * patchVector, 4 * classes,
+    tokens * headDim, ta * tokens * 2, ta * headDim * 2,
+  );
+  const fit = (bytes: number): number => (bytes >= spadBank ? roundUp(bytes, spadBank) : roundUp(bytes, 64));
+
+  const tryPlan = (t: number, rowSlots: number, alignRows: boolean): MemoryPlan | undefined => {
+    const ta = Math.min(attnTile, t);
+    const weightSlot = fit(Math.max(weightSlotMin, spadBank));
+    const rowSlot = alignRows ? fit(rowBytes(t, ta)) : roundUp(rowBytes(t, ta), 64);
+    const tableSlot = tableBytes;
+    const total = WEIGHT_SLOTS * weightSlot + rowSlots * rowSlot + TABLE_SLOTS * tableSlot;
+    if (total > cfg.scratchpad.bytes) return undefined;
+    const weightBase = 0;
+    const rowBase = WEIGHT_SLOTS * weightSlot;
+    const tableBase = rowBase + rowSlots * rowSlot;
+    const nTiles = Math.ceil(tokens / t);
+    const balanced = Math.ceil(tokens / nTiles);
+    const rowTiles: MemoryPlan['rowTiles'] = [];
+    for (let r0 = 0; r0 < tokens; r0 += balanced) rowTiles.push({ r0, rows: Math.min(balanced, tokens - r0) });
+    return {
+      rowTile: balanced, rowTiles, attnTile: ta,
+      spad: {
+        weight: { base: weightBase, slotSize: weightSlot, count: WEIGHT_SLOTS },
+        row: { base: rowBase, slotSize: rowSlot, count: rowSlots },
+        table: { base: tableBase, slotSize: tableSlot, count: TABLE_SLOTS },
+      },
+      acc: { base: 0, slotSize: accSlot, count: accCount },
+      colTile: (k, rows, withTable) => {
+        const byWeights = Math.floor(weightSlot / (k + (withTable ? 8 : 0)));
+        const byAcc = Math.floor(accSlot / (rows + 1));
+        const w = Math.min(byWeights, byAcc);
+        return w >= 16 ? w - (w % 16) : w;
+      },
+    };
+  };
+  for (const align of [true, false]) {
+    for (let slots = ROW_SLOTS; slots >= MIN_ROW_SLOTS; slots--) {
+      for (let t = Math.min(MAX_ROW_TILE, tokens); t >= 1; t--) {
+        const p = tryPlan(t, slots, align);
+        if (p) return p;
+      }
+    }
+  }
+  const need = WEIGHT_SLOTS * weightSlotMin + MIN_ROW_SLOTS * roundUp(rowBytes(1, 1), 64) + TABLE_SLOTS * tableBytes;
+  throw new CompileError(
+    `scratchpad too small for the minimum tile: ${g.config.name} needs at least ${need} bytes `
+    + `(${WEIGHT_SLOTS} weight slots of ${weightSlotMin} B, ${MIN_ROW_SLOTS} one-token row slots of ${roundUp(rowBytes(1, 1), 64)} B, `
+    + `${TABLE_SLOTS} table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
+  );
+}
