@@ -44,10 +44,17 @@ export function buildRecipPipe(p: RecipPipeParams): ModuleBuilder {
     const trial: Expr = rem === undefined ? lit(1, 1) : m.concat([rem, lit(1, 1)]);
     const dLow = m.slice(d, tw - 1, 0);
     const dHighZero = j === 0 ? lit(1, 1) : m.not(m.any(m.slice(d, W - 1, tw)));
-    // before the first bit the trial is 1, which any D with zero upper bits (D = 1) fits
-    const fits = m.wire(`fits${j}`, rem === undefined ? dHighZero : m.and(dHighZero, m.ge(trial, dLow)));
-    // the last step needs only its quotient bit, not the remainder
-    const next = j === 0 ? undefined : m.wire(`rem${j}`, m.mux(fits, m.asUnsigned(m.sub(trial, dLow, tw)), trial));
+    let fits: Expr;
+    let next: Expr | undefined;
+    if (rem === undefined) {
+      fits = dHighZero; // the trial is 1: any D with zero upper bits (D = 1) fits
+      next = m.wire(`rem${j}`, m.mux(fits, lit(0, 1), trial));
+    } else {
+      const step = m.subtractIfFits(`step${j}`, trial, dLow, tw);
+      fits = m.wire(`fits${j}`, m.and(dHighZero, step.fits));
+      // when D's upper bits are set the trial stays (D is larger); the last step needs only its bit
+      next = j === 0 ? undefined : m.wire(`rem${j}`, m.mux(dHighZero, step.result, trial));
+    }
     rem = next;
     quot = quot === undefined ? fits : m.concat([quot, fits]);
     stagesSinceRegister++;

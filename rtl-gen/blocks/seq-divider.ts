@@ -45,9 +45,8 @@ export function buildSeqDivider(p: SeqDividerParams): ModuleBuilder {
   const busy = m.ne(count, lit(0, countBits));
   // One step: bring down the next numerator bit, subtract the divisor when it fits.
   const trial = m.wire('trial', m.concat([remReg, m.msb(shiftReg)]));
-  const diff = m.wire('diff', m.sub(trial, denReg, dw + 2), { discards: 'top bits: used only when the trial fits (diff < den)' });
-  const fits = m.wire('fits', m.ge(trial, denReg));
-  const remStep = m.mux(fits, m.truncate(diff, dw, false), m.truncate(trial, dw, false));
+  // trial < 2·den, so the result (trial − den when it fits, else trial < den) is below den
+  const { fits, result: remStep } = m.subtractIfFits('step', trial, denReg, dw);
   const shiftStep = qw > 1 ? m.concat([m.slice(shiftReg, qw - 2, 0), fits]) : fits;
   // num >> quotBits < den, so it fits the remainder register
   const high = p.numBits > qw ? m.slice(num, p.numBits - 1, qw) : lit(0, 1);

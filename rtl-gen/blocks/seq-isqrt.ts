@@ -33,9 +33,7 @@ export function buildSeqIsqrt(valueBits: number): ModuleBuilder {
   // one digit: bring down the next two bits of V and try (4·root + 1)
   const brought = m.wire('brought', m.concat([rem, m.slice(pending, vw - 1, vw - 2)]));
   const trial = m.wire('trial', m.concat([root, lit(1, 2)]));
-  const fits = m.wire('fits', m.ge(brought, trial));
-  const diff = m.sub(brought, trial, rw);
-  const remNext = m.mux(fits, m.asUnsigned(diff), m.truncate(brought, rw, false));
+  const { fits, result: remNext } = m.subtractIfFits('step', brought, trial, rw);
   const rootNext = m.concat([m.slice(root, rootBits - 2, 0), fits]);
   const load = m.or(start, busy);
   m.next(rem, m.mux(start, lit(0, rw), remNext), load);

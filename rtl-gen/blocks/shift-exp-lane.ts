@@ -68,29 +68,35 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
   const aFull = m.wire('neg_p', m.sub(lit(0, pw, true), pSum, pw), { discards: 'top bit: −P ≥ 0 always' });
   const aw = p.deltaBits + 1;
   const a = m.truncate(aFull, aw, false);
-  // clamp P at n·x0, i.e. a at n·|x0|
-  // min(a, n·|x0|) ≤ a, so it keeps a's width
-  const aClamped = m.wire('a_clamped', m.truncate(m.min(a, nb), aw, false));
+  // The clamp P ≥ n·x0 only matters when a > n·|x0|, and then E = |x0| (q = n, r = 0): so instead of
+  // muxing a, a flag forces that result at the end and the ladder's output is ignored.
+  const over = m.wire('over', m.gt(a, nb));
   // |x0| as seen by the current stage: the configuration input, or the copy travelling with the element
   const carry = (l: Record<string, Expr>, b: Expr): Record<string, Expr> => (p.carryConfig ? { ...l, b } : l);
-  let live: Record<string, Expr> = stager.cut('clamp', carry({ rem: aClamped, tag: tagIn }, bIn));
+  let live: Record<string, Expr> = stager.cut('clamp', carry({ rem: a, over, tag: tagIn }, bIn));
   const bAt = (): Expr => (p.carryConfig ? live.b! : bIn);
 
   // Binary long division of a by |x0|: q ≤ n < 2^qBits, so qBits compare-subtract steps suffice.
+  // Step i compares only rem's bits above i with |x0| (the trial |x0|·2^i has i zero low bits).
   let qSoFar: Expr | undefined;
   for (let i = qBits - 1; i >= 0; i--) {
     const rem = live.rem!;
     const b = bAt();
-    const trial = m.shlConst(b, i);
-    const ge = m.wire(`ge${i}`, m.ge(rem, trial));
-    const diff = m.wire(`diff${i}`, m.sub(rem, trial, Math.max(rem.width, trial.width) + 1), {
-      discards: 'high bits: used only when the trial fits, and then the difference is below |x0|·2^i',
-    });
-    // after this step the remainder is below |x0|·2^i, so it narrows to x0Bits + i bits
-    const w = Math.min(rem.width, p.x0Bits + i);
-    const remNext = m.wire(`rem${i}`, m.mux(ge, m.truncate(diff, w, false), m.truncate(rem, w, false)));
+    let remNext: Expr;
+    let ge: Expr;
+    if (rem.width <= i) {
+      ge = lit(0, 1); // cannot happen for the widths used (kept for small deltaBits)
+      remNext = rem;
+    } else {
+      const hi = m.slice(rem, rem.width - 1, i);
+      // after this step the remainder is below |x0|·2^i: the upper part narrows to x0Bits bits
+      const step = m.subtractIfFits(`step${i}`, hi, b, Math.min(hi.width, p.x0Bits));
+      ge = step.fits;
+      const hiNext = step.result;
+      remNext = m.wire(`rem${i}`, i === 0 ? hiNext : m.concat([hiNext, m.slice(rem, i - 1, 0)]));
+    }
     qSoFar = qSoFar === undefined ? ge : m.concat([qSoFar, ge]);
-    const cutLive: Record<string, Expr> = { rem: remNext, q: qSoFar, tag: live.tag! };
+    const cutLive: Record<string, Expr> = { rem: remNext, q: qSoFar, over: live.over!, tag: live.tag! };
     live = stager.cut(`ladder${i}`, carry(cutLive, b));
     qSoFar = live.q!;
   }
@@ -107,16 +113,17 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     const half = m.shrConst(m.add(rem, lit(1, 1)), 1);
     const base = m.wire('base', m.sub(b, half, bw + 1), { discards: 'top bit: the base is positive' });
     const shift = m.wire('shift', m.sub(lit(p.n, qBits), q, qBits + 1), { discards: 'top bit: q ≤ n' });
-    e = m.shlVar(m.truncate(base, p.x0Bits, false), m.truncate(shift, qBits, false), expBits);
+    e = m.mux(live.over!, m.extend(b, expBits), m.shlVar(m.truncate(base, p.x0Bits, false), m.truncate(shift, qBits, false), expBits));
   } else {
     // E = (r − 2·x0)·2^(n−1−q) for q < n; E = |x0| for q = n (then r = 0)
     const base = m.wire('base', m.sub(m.shlConst(b, 1), rem, bw + 1), { discards: 'top bit: the base is positive' });
-    const shift = m.wire('shift', m.sub(lit(p.n - 1, qBits), q, qBits + 1), { discards: 'top bit: the q = n case is muxed out' });
-    const shifted = m.shlVar(m.truncate(base, bw, false), m.truncate(shift, qBits, false), expBits);
-    const qIsN = m.wire('q_is_n', m.eq(q, lit(p.n, qBits)));
+    // base·2^(n−1−q) = (base·2^(n−1)) >> q: no subtraction for the shift amount (q ≤ n − 1 here)
+    const shifted = m.truncate(m.shrVar(m.shlConst(m.truncate(base, bw, false), p.n - 1), q), expBits, false);
+    const qIsN = m.wire('q_is_n', m.or(live.over!, m.eq(q, lit(p.n, qBits))));
     e = m.mux(qIsN, m.extend(b, expBits), shifted);
     if (p.mantissaOutputs) {
       mantissa = m.mux(qIsN, m.extend(b, bw), m.truncate(base, bw, false));
+      const shift = m.wire('shift', m.sub(lit(p.n - 1, qBits), q, qBits + 1), { discards: 'top bit: the q = n case is muxed out' });
       mantissaShift = m.mux(qIsN, lit(0, qBits), m.truncate(shift, qBits, false));
     }
   }

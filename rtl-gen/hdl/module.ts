@@ -427,6 +427,21 @@ export class ModuleBuilder implements ModuleInterface {
     return { code, width: a.width, signed: a.signed };
   }
 
+  /**
+   * The restoring-division step on unsigned values: fits = a ≥ b, result = fits ? a − b : a, in
+   * `resultWidth` bits (the caller knows the result's bound). One subtractor whose borrow is the
+   * comparison: on iCE40 about half the cells of a separate compare and subtract.
+   */
+  subtractIfFits(prefix: string, a: Expr, b: Expr, resultWidth: number): { fits: Signal; result: Expr } {
+    const w = Math.max(a.width, b.width) + 1;
+    const diff = this.wire(`${prefix}_diff`, this.asUnsigned(this.sub(this.asUnsigned(a), this.asUnsigned(b), w)), {
+      discards: 'the low bits are used only when a ≥ b, and then the difference is below the result bound',
+    });
+    const fits = this.wire(`${prefix}_fits`, this.not(this.msb(diff)));
+    const keep = a.width > resultWidth ? this.truncate(a, resultWidth, false) : this.extend(this.asUnsigned(a), resultWidth);
+    return { fits, result: this.mux(fits, this.truncate(diff, resultWidth, false), keep) };
+  }
+
   /** min(a, b) for unsigned or signed values. */
   min(a: Expr, b: Expr): Expr {
     return this.mux(this.lt(a, b), a, b);
