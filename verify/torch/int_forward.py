@@ -64,7 +64,6 @@ class IntViT:
         self.device = device
         self.matmul = matmul
         t = lambda a: torch.as_tensor(a.astype("int64"), device=device)  # noqa: E731
-        self.t = t
         k = model.constants
         self.patch_w, self.patch_b = t(model.patch.weight), t(model.patch.bias)
         self.cls, self.pos = t(model.cls), t(model.pos)

@@ -14,11 +14,11 @@ import argparse
 import json
 import sys
 
+import torch
+
 from hashing import tensor_hash
 from qmodel import load_image, load_model
 from reference import constants_report, environment, pick_device, run_images, setup_threads
-
-import torch
 
 
 def main() -> int:
