@@ -60,25 +60,63 @@ export function encodeInstruction(ins: Instruction): Uint8Array {
   return out;
 }
 
+interface DecodePlan {
+  spec: InstructionSpec;
+  offsets: number[];
+  lo: number[];
+  hi: number[];
+  end: number; // first reserved bit
+}
+
+const PLANS = new Map<number, DecodePlan>();
+function planOf(spec: InstructionSpec): DecodePlan {
+  let p = PLANS.get(spec.opcode);
+  if (!p) {
+    const offsets = offsetsOf(spec);
+    const ranges = spec.fields.map(fieldRange);
+    const last = spec.fields.length - 1;
+    p = { spec, offsets, lo: ranges.map((r) => r.lo), hi: ranges.map((r) => r.hi), end: last >= 0 ? offsets[last]! + spec.fields[last]!.bits : OPCODE_BITS };
+    PLANS.set(spec.opcode, p);
+  }
+  return p;
+}
+
+/** `bits` (≤ 32) bits of a little-endian 256-bit word held as eight uint32 words, starting at bit `at`. */
+function bitsAt(w: Uint32Array, at: number, bits: number): number {
+  const i = at >>> 5;
+  const s = at & 31;
+  let v = w[i]! >>> s;
+  if (s + bits > 32) v += (w[i + 1]! % 2 ** (s + bits - 32)) * 2 ** (32 - s);
+  else if (bits < 32) v %= 2 ** bits;
+  return v;
+}
+
+const WORDS = new Uint32Array(INSTRUCTION_BYTES / 4);
+
 /** Decode the 32 bytes at `offset`; any invalid word raises MalformedInstructionError, never anything else. */
 export function decodeInstruction(bytes: Uint8Array, offset = 0): Instruction {
-  if (offset < 0 || offset + INSTRUCTION_BYTES > bytes.length) throw new MalformedInstructionError(`instruction at byte ${offset} is truncated`);
-  let word = 0n;
-  for (let i = INSTRUCTION_BYTES - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[offset + i]!);
-  const opcode = Number(word & ((1n << BigInt(OPCODE_BITS)) - 1n));
+  if (!(offset >= 0) || offset + INSTRUCTION_BYTES > bytes.length) throw new MalformedInstructionError(`instruction at byte ${offset} is truncated`);
+  for (let i = 0; i < WORDS.length; i++) {
+    const b = offset + 4 * i;
+    WORDS[i] = (bytes[b]! | (bytes[b + 1]! << 8) | (bytes[b + 2]! << 16) | (bytes[b + 3]! << 24)) >>> 0;
+  }
+  const opcode = WORDS[0]! & ((1 << OPCODE_BITS) - 1);
   const spec = BY_OPCODE.get(opcode);
   if (!spec) throw new MalformedInstructionError(`unknown opcode ${opcode}`);
-  const offs = offsetsOf(spec);
+  const plan = planOf(spec);
+  // reserved bits above the last field must be zero
+  for (let at = plan.end; at < INSTRUCTION_BITS; at += 32 - (at & 31)) {
+    if (bitsAt(WORDS, at, 32 - (at & 31)) !== 0) throw new MalformedInstructionError(`${spec.mnemonic}: reserved bits ${plan.end}..${INSTRUCTION_BITS - 1} are not zero`);
+  }
   const fields: Record<string, number> = {};
-  let end = OPCODE_BITS;
+  const problems: string[] = [];
   spec.fields.forEach((f, i) => {
-    let v = (word >> BigInt(offs[i]!)) & ((1n << BigInt(f.bits)) - 1n);
-    if (f.type.kind === 'int' && v >= 1n << BigInt(f.bits - 1)) v -= 1n << BigInt(f.bits);
-    fields[f.name] = Number(v);
-    end = offs[i]! + f.bits;
+    let v = bitsAt(WORDS, plan.offsets[i]!, f.bits);
+    if (f.type.kind === 'int' && v >= 2 ** (f.bits - 1)) v -= 2 ** f.bits;
+    if (v < plan.lo[i]! || v > plan.hi[i]!) problems.push(`${f.name} = ${v} does not fit its ${f.bits}-bit field (${plan.lo[i]}..${plan.hi[i]})`);
+    fields[f.name] = v;
   });
-  if (end < INSTRUCTION_BITS && word >> BigInt(end) !== 0n) throw new MalformedInstructionError(`${spec.mnemonic}: reserved bits ${end}..${INSTRUCTION_BITS - 1} are not zero`);
-  const problems = fieldProblems(spec, fields);
+  if (problems.length === 0 && spec.check) problems.push(...spec.check(fields));
   if (problems.length) throw new MalformedInstructionError(`${spec.mnemonic}: ${problems.join('; ')}`);
   return { spec, fields };
 }

@@ -108,25 +108,40 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
     return d ? formatInstruction(d.ins) : `word ${pc}`;
   };
 
+  // Bank ranges per instruction, computed once at fetch: triples (0 spad / 1 acc, first bank, last bank).
+  const bankRanges: Int32Array[] = new Array(n);
+  const bankRangesOf = (x: ExecutedInstruction): Int32Array => {
+    let r = bankRanges[x.pc];
+    if (!r) {
+      const list: number[] = [];
+      for (const a of x.footprint.accesses) {
+        if (a.space === 'dram') continue;
+        const [b0, b1] = banksOf(a, cfg);
+        list.push(a.space === 'spad' ? 0 : 1, b0, b1);
+      }
+      r = Int32Array.from(list);
+      bankRanges[x.pc] = r;
+    }
+    return r;
+  };
   const banksFree = (x: ExecutedInstruction): boolean => {
-    for (const a of x.footprint.accesses) {
-      if (a.space === 'dram') continue;
-      const owner = a.space === 'spad' ? spadOwner : accOwner;
-      const [b0, b1] = banksOf(a, cfg);
-      for (let b = b0; b <= b1; b++) if (owner[b] !== -1 && owner[b] !== x.pc) return false;
+    const r = bankRangesOf(x);
+    for (let i = 0; i < r.length; i += 3) {
+      const owner = r[i] === 0 ? spadOwner : accOwner;
+      for (let b = r[i + 1]!; b <= r[i + 2]!; b++) if (owner[b] !== -1 && owner[b] !== x.pc) return false;
     }
     return true;
   };
   const setBanks = (x: ExecutedInstruction, v: number): void => {
-    for (const a of x.footprint.accesses) {
-      if (a.space === 'dram') continue;
-      const owner = a.space === 'spad' ? spadOwner : accOwner;
-      const [b0, b1] = banksOf(a, cfg);
-      for (let b = b0; b <= b1; b++) owner[b] = v;
+    const r = bankRangesOf(x);
+    for (let i = 0; i < r.length; i += 3) {
+      const owner = r[i] === 0 ? spadOwner : accOwner;
+      for (let b = r[i + 1]!; b <= r[i + 2]!; b++) owner[b] = v;
     }
   };
 
   const waitCause = (mask: number): StallCause | undefined => {
+    if (mask === 0) return undefined;
     let cause: StallCause | undefined;
     for (let s = 0; s < SEMAPHORES; s++) {
       if (!(mask & (1 << s)) || sem[s]! > 0) continue;
