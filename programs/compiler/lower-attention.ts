@@ -3,7 +3,7 @@
  * qkv tensor in DRAM with strided DMAs (d bytes out of every 3C-byte row). Qₜ·Kᵀ reads K as the B operand
  * directly (B[j][q] = K[j][q]); P·V uses V in place as the transposed operand (bstride 1, bstep d), so no
  * transpose is ever materialised. Logits are requantised and Shiftmax'd by the SDU; the int16 probabilities
- * run through the array as two int8 passes. The tiles are skewed by one (the array runs Q·Kᵀ of tile i+1
+ * run through the array as two int8 passes. The tiles are skewed by two (the array runs Q·Kᵀ of tile i
  * before P·V of tile i), so Shiftmax of one tile overlaps the array's work on its neighbours.
  */
 import { DTYPE_BYTES, type AttentionContextNode, type AttentionScoresNode, type ShiftmaxNode } from '../graph/graph.js';
@@ -93,10 +93,12 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
     }
   };
 
+  // P·V of task i waits for its Shiftmax: the array runs the logits of the next SKEW tasks meanwhile
+  const SKEW = 2;
   tasks.forEach((t, i) => {
     scoresOf(t);
-    if (i > 0) contextOf(tasks[i - 1]!);
+    if (i >= SKEW) contextOf(tasks[i - SKEW]!);
   });
-  contextOf(tasks[tasks.length - 1]!);
+  for (let i = Math.max(0, tasks.length - SKEW); i < tasks.length; i++) contextOf(tasks[i]!);
   ctx.tablePool.release(tab);
 }

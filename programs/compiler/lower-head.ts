@@ -34,27 +34,28 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   ctx.emit.load({ dram: identity, dstride: 8, local: one, lstride: 8, rows: 1, bytes: 8 });
   const raw = ctx.rowPool.alloc('head accumulators');
   const out = ctx.rowPool.alloc('logits');
-  const w = ctx.plan.colTile(c, 1, true);
+  const w = ctx.plan.colTile(c, 1);
+  const lt = ctx.tablePool.alloc('logit table');
+  ctx.emit.load({ dram: lin.table!, dstride: 8 * classes, local: lt, lstride: 8 * classes, rows: 1, bytes: 8 * classes });
   if (w < 1) throw new CompileError(`${head.out}: no weight tile fits (K = ${c})`);
   for (let j0 = 0; j0 < classes; j0 += w) {
     const cols = Math.min(w, classes - j0);
     const ws = ctx.weightPool.alloc(`head weights ${j0}`);
     ctx.emit.load({ dram: lin.weight + j0 * c, dstride: c, local: ws, lstride: c, rows: cols, bytes: c });
-    const lt = ws + cols * c;
-    ctx.emit.load({ dram: lin.table! + 8 * j0, dstride: 8 * cols, local: lt, lstride: 8 * cols, rows: 1, bytes: 8 * cols });
     const cs = ctx.accPool.alloc(`head accumulators ${j0}`);
     ctx.emit.load({ dram: lin.bias + 4 * j0, dstride: 4 * cols, space: 'acc', local: cs + cols, lstride: cols, rows: 1, bytes: 4 * cols });
     ctx.emit.gemm({ a: y, astride: c, atype: 'i8', b: ws, bstride: c, c: cs, cstride: cols, init: 'bias', bias: cs + cols, m: 1, n: cols, k: c });
     ctx.emit.node = nodeIds[1];
     ctx.emit.requant(accOp(cs, cols), spadOp(raw + 4 * j0, classes, 'i32'), 1, cols, 'tensor', one);
     ctx.emit.node = nodeIds[2];
-    ctx.emit.requant(accOp(cs, cols), spadOp(out + 4 * j0, classes, 'i32'), 1, cols, 'channel', lt);
+    ctx.emit.requant(accOp(cs, cols), spadOp(out + 4 * j0, classes, 'i32'), 1, cols, 'channel', lt + 8 * j0);
     ctx.emit.node = nodeIds[1];
     ctx.weightPool.release(ws);
     ctx.accPool.release(cs);
   }
   ctx.rowPool.release(y);
   ctx.tablePool.release(one);
+  ctx.tablePool.release(lt);
   ctx.emit.store({ dram: ctx.addrOf(head.out), dstride: 4 * classes, local: raw, lstride: 4 * classes, rows: 1, bytes: 4 * classes });
   ctx.emit.node = nodeIds[2];
   ctx.emit.region(logits.out);

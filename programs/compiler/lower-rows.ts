@@ -43,36 +43,46 @@ export function lowerRowChain(ctx: LowerCtx, chain: readonly RowNode[], nodeIds:
   // last chain index that reads each tensor: on-chip copies live until then
   const lastUse = new Map<string, number>();
   chain.forEach((n, i) => { for (const t of inputsOf(n)) lastUse.set(t, i); });
-  // stage of each node: a new stage starts at each GEMM layer after the first node
-  const stage: number[] = [];
+  // stages: each starts at a GEMM layer (its matrix work) and carries the SDU-only nodes after it (its epilogue)
+  const stageOf: number[] = [];
   let s = 0;
   chain.forEach((n, i) => {
-    if (i > 0 && (n.op === 'linear' || n.op === 'patch_embed')) s++;
-    stage.push(s);
+    if (i > 0 && isGemm(n)) s++;
+    stageOf.push(s);
   });
   const stages = s + 1;
   const tiles = ctx.plan.rowTiles;
   const state = tiles.map(() => new Map<string, OnChip>());
-  // wavefront: step t runs stage st of tile t − st, later stages first (they free memory the earlier ones need)
-  for (let t = 0; t < tiles.length + stages - 1; t++) {
-    for (let st = stages - 1; st >= 0; st--) {
-      const r = t - st;
-      if (r < 0 || r >= tiles.length) continue;
-      chain.forEach((node, i) => {
-        if (stage[i] !== st) return;
-        if (r === 0) ctx.emit.region(node.out);
-        ctx.emit.node = nodeIds[i]!;
-        lowerNode(ctx, node, consts[i]!, tiles[r]!, state[r]!);
-        // release on-chip tensors nobody later in the chain reads
-        for (const [name, oc] of state[r]!) {
-          if ((lastUse.get(name) ?? -1) <= i) {
-            ctx.rowPool.release(oc.addr);
-            state[r]!.delete(name);
-          }
+  const emitNodes = (st: number, r: number, gemmPart: boolean): void => {
+    if (r < 0 || r >= tiles.length) return;
+    chain.forEach((node, i) => {
+      if (stageOf[i] !== st || isGemm(node) !== gemmPart) return;
+      if (r === 0) ctx.emit.region(node.out);
+      ctx.emit.node = nodeIds[i]!;
+      lowerNode(ctx, node, consts[i]!, tiles[r]!, state[r]!);
+      // release on-chip tensors nobody later in the chain reads
+      for (const [name, oc] of state[r]!) {
+        if ((lastUse.get(name) ?? -1) <= i) {
+          ctx.rowPool.release(oc.addr);
+          state[r]!.delete(name);
         }
-      });
+      }
+    });
+  };
+  // Wavefront: step t runs stage st of tile t − st, earlier stages first. A stage's epilogue is emitted after
+  // the next stage's GEMMs, so the in-order SDU requantises the array's output tiles as they come instead of
+  // holding them (and the accumulator slots) behind a LayerNorm or ShiftGELU that nothing needs yet.
+  for (let t = 0; t < tiles.length + stages; t++) {
+    for (let st = 0; st < stages; st++) {
+      emitNodes(st, t - st, true);
+      emitNodes(st - 1, t - st + 1, false);
     }
+    emitNodes(stages - 1, t - stages + 1, false);
   }
+}
+
+function isGemm(n: RowNode): boolean {
+  return n.op === 'linear' || n.op === 'patch_embed';
 }
 
 function inputsOf(n: RowNode): string[] {
@@ -190,30 +200,31 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
 }
 
 /**
- * out[:, j0 .. j0+n) = requant(A · W[j0 .. j0+n)ᵀ + bias) in column tiles: each tile loads its weights with
- * the requant pairs behind them, starts the accumulators from the bias slice, and is requantised by the SDU
- * while the array runs the next tile.
+ * out[:, j0 .. j0+n) = requant(A · W[j0 .. j0+n)ᵀ + bias) in column tiles: the layer's requant table is
+ * loaded once per row tile; each column tile loads its weights, starts its accumulators from the bias slice,
+ * and is requantised by the SDU while the array runs the next tile.
  */
 export function gemmTiles(ctx: LowerCtx, what: string, lin: LinearConstants, a: number, k: number, m: number, out: OnChip, outRow: number, n: number): void {
   if (lin.table === undefined) throw new Error(`${what}: a row-chain linear layer needs its requant table`);
-  const w = ctx.plan.colTile(k, m, true);
+  const w = ctx.plan.colTile(k, m);
   if (w < 1) throw new CompileError(`${what}: no weight tile fits (K = ${k}, ${m} rows)`);
   const outBytes = DTYPE_BYTES[out.dtype];
+  const tab = ctx.tablePool.alloc(`${what} requant table`);
+  ctx.emit.load({ dram: lin.table, dstride: 8 * n, local: tab, lstride: 8 * n, rows: 1, bytes: 8 * n });
   for (let j0 = 0; j0 < n; j0 += w) {
     const cols = Math.min(w, n - j0);
     const ws = ctx.weightPool.alloc(`${what} weights ${j0}`);
     ctx.emit.load({ dram: lin.weight + j0 * k, dstride: k, local: ws, lstride: k, rows: cols, bytes: k });
-    const tab = ws + cols * k;
-    if (lin.table !== undefined) ctx.emit.load({ dram: lin.table + 8 * j0, dstride: 8 * cols, local: tab, lstride: 8 * cols, rows: 1, bytes: 8 * cols });
     const cs = ctx.accPool.alloc(`${what} accumulators ${j0}`);
     const bias = cs + m * cols;
     ctx.emit.load({ dram: lin.bias + 4 * j0, dstride: 4 * cols, space: 'acc', local: bias, lstride: cols, rows: 1, bytes: 4 * cols });
     ctx.emit.gemm({ a, astride: k, atype: 'i8', b: ws, bstride: k, c: cs, cstride: cols, init: 'bias', bias, m, n: cols, k });
-    const dst = spadOp(out.addr + (outRow * out.cols + j0) * outBytes, out.cols, out.dtype);
-    ctx.emit.requant(accOp(cs, cols), dst, m, cols, 'channel', tab);
     ctx.weightPool.release(ws);
+    const dst = spadOp(out.addr + (outRow * out.cols + j0) * outBytes, out.cols, out.dtype);
+    ctx.emit.requant(accOp(cs, cols), dst, m, cols, 'channel', tab + 8 * j0);
     ctx.accPool.release(cs);
   }
+  ctx.tablePool.release(tab);
 }
 
 /** Tokens r0.. of the patch embedding: row 0 is the class token, the others are image patches (im2col by DMA). */

@@ -1,7 +1,8 @@
 /**
- * Tiling and on-chip memory plan. The scratchpad holds three pools: weight tiles (W output channels × K with
- * their requant table slice behind them), row tiles (T tokens × a full row of any activation), and small
- * tables (LayerNorm tables, per-tensor pairs). The accumulator buffer is a pool of C tiles (T × W results plus
+ * Tiling and on-chip memory plan. The scratchpad holds three pools: weight tiles (W output channels × K),
+ * row tiles (T tokens × a full row of any activation), and tables (a layer's per-channel requant pairs,
+ * LayerNorm pairs and biases, per-tensor pairs). Tables live apart from the weights so that a weight slot is
+ * free for the next prefetch as soon as the array is done with it, not when the SDU has requantised. The accumulator buffer is a pool of C tiles (T × W results plus
  * the bias slice they start from). Slots are rounded to whole banks where they are at least a bank, so two
  * slots never share a bank lock. T is the largest row tile that fits, then balanced over the tokens.
  */
@@ -19,7 +20,7 @@ export interface MemoryPlan {
   spad: { weight: PoolSpec; row: PoolSpec; table: PoolSpec };
   acc: PoolSpec;
   /** output channels per weight tile for an input width K and a tile of `rows` rows */
-  colTile(k: number, rows: number, withTable: boolean): number;
+  colTile(k: number, rows: number): number;
 }
 
 export interface PoolSpec {
@@ -31,8 +32,8 @@ export interface PoolSpec {
 const MAX_ROW_TILE = 64;
 const ROW_SLOTS = 10;
 const MIN_ROW_SLOTS = 6;
-const WEIGHT_SLOTS = 3;
-const TABLE_SLOTS = 2;
+const WEIGHT_SLOTS = 4;
+const TABLE_SLOTS = 6;
 const ACC_SLOTS_MAX = 8;
 const ACC_SLOTS_MIN = 3;
 
@@ -57,14 +58,21 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
   }
   const attnTile = Math.max(1, Math.min(MAX_ROW_TILE, Math.floor(accSlot / tokens)));
 
-  const tableBytes = roundUp(Math.max(8 * c + 4 * c, 64), 64);
-  const weightSlotMin = kMax + 8; // one output channel and its requant pair
+  // a whole per-channel requant table of the widest layer, or a LayerNorm's pairs and biases
+  const tableBytes = roundUp(Math.max(12 * c, 8 * Math.max(hidden, 3 * c, classes, c), 64), 64);
+  const weightSlotMin = kMax; // one output channel
   const rowBytes = (t: number, ta: number): number => Math.max(
     t * hidden, t * 3 * c, t * 2 * c, t * patchVector, 4 * classes,
     tokens * headDim, ta * tokens * 2, ta * headDim * 2,
   );
-  const fit = (bytes: number): number => (bytes >= spadBank ? roundUp(bytes, spadBank) : roundUp(bytes, 64));
-
+  // a slot of at least half a bank takes whole banks; a smaller one a power-of-two share of a bank, so that no
+  // slot straddles a bank boundary and two slots never contend for one bank lock
+  const fit = (bytes: number): number => {
+    if (bytes > spadBank / 2) return roundUp(bytes, spadBank);
+    let share = spadBank;
+    while (share / 2 >= bytes && share / 2 >= 64) share /= 2;
+    return share;
+  };
   const tryPlan = (t: number, rowSlots: number, alignRows: boolean): MemoryPlan | undefined => {
     const ta = Math.min(attnTile, t);
     const weightSlot = fit(Math.max(weightSlotMin, spadBank));
@@ -75,8 +83,7 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
     const weightBase = 0;
     const rowBase = WEIGHT_SLOTS * weightSlot;
     const tableBase = rowBase + rowSlots * rowSlot;
-    const nTiles = Math.ceil(tokens / t);
-    const balanced = Math.ceil(tokens / nTiles);
+    const balanced = t;
     const rowTiles: MemoryPlan['rowTiles'] = [];
     for (let r0 = 0; r0 < tokens; r0 += balanced) rowTiles.push({ r0, rows: Math.min(balanced, tokens - r0) });
     return {
@@ -87,18 +94,19 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
         table: { base: tableBase, slotSize: tableSlot, count: TABLE_SLOTS },
       },
       acc: { base: 0, slotSize: accSlot, count: accCount },
-      colTile: (k, rows, withTable) => {
-        const byWeights = Math.floor(weightSlot / (k + (withTable ? 8 : 0)));
+      colTile: (k, rows) => {
+        const byWeights = Math.floor(weightSlot / k);
         const byAcc = Math.floor(accSlot / (rows + 1));
         const w = Math.min(byWeights, byAcc);
         return w >= 16 ? w - (w % 16) : w;
       },
     };
   };
+  // balanced row tiles: the fewest tiles (largest T ≤ MAX_ROW_TILE) whose slots fit
   for (const align of [true, false]) {
     for (let slots = ROW_SLOTS; slots >= MIN_ROW_SLOTS; slots--) {
-      for (let t = Math.min(MAX_ROW_TILE, tokens); t >= 1; t--) {
-        const p = tryPlan(t, slots, align);
+      for (let count = Math.ceil(tokens / MAX_ROW_TILE); count <= tokens; count++) {
+        const p = tryPlan(Math.ceil(tokens / count), slots, align);
         if (p) return p;
       }
     }
