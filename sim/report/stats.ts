@@ -57,12 +57,17 @@ export interface SimReport {
   instructions: number;
   macs: number;
   peOps: number;
-  /** useful PE-cycles / (R·C·total cycles) */
+  /** MACs / (R·C·total cycles): the fraction of the ideal MACs/PEs cycles (targets.md) */
   peUtilisation: number;
+  /** PE-operations (int16 A counts its two passes) / (R·C·total cycles): how busy the PEs were */
+  peActivity: number;
   classes: Partial<Record<InstructionClass, { count: number; busyCycles: number }>>;
   units: Record<UnitName, { busyCycles: number; utilisation: number; stallCycles: number }>;
-  /** laneUtilisation: useful lane-operations (elements × passes) / (lanes × busy cycles) */
-  sdu: { busyCycles: number; utilisation: number; elements: number; laneUtilisation: number };
+  /**
+   * laneUtilisation: useful lane-operations (elements × passes) / (lanes × busy cycles); exposedCycles: cycles in
+   * which the SDU is busy and the array is not (nonlinear work not hidden behind the array)
+   */
+  sdu: { busyCycles: number; utilisation: number; elements: number; laneUtilisation: number; exposedCycles: number };
   dma: { bytesRead: number; bytesWritten: number; avgBytesPerCycle: number; channelUtilisation: number };
   stalls: Record<StallCause, number>;
   regions: RegionStats[];
@@ -86,6 +91,21 @@ export function regionNames(image: ProgramImage, count: number): string[] {
 
 function overlaps(a: { lo: number; hi: number }, b: { lo: number; hi: number }): boolean {
   return a.lo < b.hi && b.lo < a.hi;
+}
+
+/** Cycles covered by unit `a`'s instructions and not by unit `b`'s (each unit runs one instruction at a time). */
+export function exposedCycles(xs: readonly ExecutedInstruction[], a: UnitName, b: UnitName): number {
+  const ia = xs.filter((x) => x.unit === a).map((x) => [x.start, x.end] as const).sort((p, q) => p[0] - q[0]);
+  const ib = xs.filter((x) => x.unit === b).map((x) => [x.start, x.end] as const).sort((p, q) => p[0] - q[0]);
+  let exposed = 0;
+  let j = 0;
+  for (const [s0, e0] of ia) {
+    let covered = 0;
+    while (j < ib.length && ib[j]![1] <= s0) j++;
+    for (let k = j; k < ib.length && ib[k]![0] < e0; k++) covered += Math.min(e0, ib[k]![1]) - Math.max(s0, ib[k]![0]);
+    exposed += e0 - s0 - covered;
+  }
+  return exposed;
 }
 
 export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorConfig, mode: SimReport['mode']): SimReport {
@@ -159,7 +179,7 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       sduLaneOps += x.cost.sduLaneOps ?? 0;
     }
     r.cycles = r.endCycle - r.startCycle;
-    r.peUtilisation = r.cycles > 0 ? r.peOps / (R * C * r.cycles) : 0;
+    r.peUtilisation = r.cycles > 0 ? r.macs / (R * C * r.cycles) : 0;
     macs += r.macs;
     peOps += r.peOps;
     regions.set(name, r);
@@ -186,7 +206,8 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
     instructions: run.executed.length,
     macs,
     peOps,
-    peUtilisation: total ? peOps / (R * C * total) : 0,
+    peUtilisation: total ? macs / (R * C * total) : 0,
+    peActivity: total ? peOps / (R * C * total) : 0,
     classes,
     units,
     sdu: {
@@ -194,6 +215,7 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       utilisation: total ? run.unitBusy.sdu / total : 0,
       elements: sduElements,
       laneUtilisation: run.unitBusy.sdu ? sduLaneOps / (cfg.sdu.lanes * run.unitBusy.sdu) : 0,
+      exposedCycles: exposedCycles(run.executed, 'sdu', 'compute'),
     },
     dma: {
       bytesRead,

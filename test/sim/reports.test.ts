@@ -61,6 +61,24 @@ describe('simulator reports', () => {
     assert.match(text, /bank-conflict/);
   });
 
+  it('PE utilisation is MACs over the ideal, activity counts int16 passes; exposed SDU cycles match a per-cycle count', () => {
+    const p = assembleExample('attention-head.s');
+    const { run, report } = runProgram(p, { config: cfg });
+    assert.equal(report.peUtilisation, report.macs / (256 * report.totalCycles));
+    assert.ok(report.peActivity > report.peUtilisation, 'P·V streams int16 probabilities in two passes');
+    const busy = (unit: string): Uint8Array => {
+      const m = new Uint8Array(report.totalCycles);
+      for (const x of run.executed) if (x.unit === unit) m.fill(1, x.start, x.end);
+      return m;
+    };
+    const sdu = busy('sdu');
+    const array = busy('compute');
+    let exposed = 0;
+    for (let t = 0; t < report.totalCycles; t++) if (sdu[t] && !array[t]) exposed++;
+    assert.equal(report.sdu.exposedCycles, exposed);
+    assert.ok(exposed > 0);
+  });
+
   it('the trace has one track per unit and one event per instruction at the configured clock', () => {
     const p = assembleExample('attention-head.s');
     const res = runProgram(p, { config: cfg });
