@@ -33,7 +33,7 @@ export const DEFAULT_PIPELINE = {
   /** Shiftmax n (the reciprocal has 31 − n quotient bits) */
   softmaxN: 15,
   /** ShiftGELU's per-element divider: quotient bits between two registers */
-  geluDividerBitsPerStage: 2,
+  geluDividerBitsPerStage: 1,
   /** ShiftGELU's E_M: start cycle + 10 quotient bits (|P| of an int8 row max) + done */
   geluEmCycles: 12,
   geluN: 23,

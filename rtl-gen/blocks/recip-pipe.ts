@@ -50,10 +50,10 @@ export function buildRecipPipe(p: RecipPipeParams): ModuleBuilder {
       fits = dHighZero; // the trial is 1: any D with zero upper bits (D = 1) fits
       next = m.wire(`rem${j}`, m.mux(fits, lit(0, 1), trial));
     } else {
-      const step = m.subtractIfFits(`step${j}`, trial, dLow, tw);
-      fits = m.wire(`fits${j}`, m.and(dHighZero, step.fits));
-      // when D's upper bits are set the trial stays (D is larger); the last step needs only its bit
-      next = j === 0 ? undefined : m.wire(`rem${j}`, m.mux(dHighZero, step.result, trial));
+      // when D's upper bits are set, D exceeds the trial: the bit is 0 and the trial stays
+      const step = m.subtractIfFits(`step${j}`, trial, dLow, tw, dHighZero);
+      fits = step.fits;
+      next = j === 0 ? undefined : m.wire(`rem${j}`, step.result); // the last step needs only its bit
     }
     rem = next;
     quot = quot === undefined ? fits : m.concat([quot, fits]);

@@ -115,15 +115,17 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     const shift = m.wire('shift', m.sub(lit(p.n, qBits), q, qBits + 1), { discards: 'top bit: q ≤ n' });
     e = m.mux(live.over!, m.extend(b, expBits), m.shlVar(m.truncate(base, p.x0Bits, false), m.truncate(shift, qBits, false), expBits));
   } else {
-    // E = (r − 2·x0)·2^(n−1−q) for q < n; E = |x0| for q = n (then r = 0)
-    const base = m.wire('base', m.sub(m.shlConst(b, 1), rem, bw + 1), { discards: 'top bit: the base is positive' });
-    // base·2^(n−1−q) = (base·2^(n−1)) >> q: no subtraction for the shift amount (q ≤ n − 1 here)
-    const shifted = m.truncate(m.shrVar(m.shlConst(m.truncate(base, bw, false), p.n - 1), q), expBits, false);
-    const qIsN = m.wire('q_is_n', m.or(live.over!, m.eq(q, lit(p.n, qBits))));
-    e = m.mux(qIsN, m.extend(b, expBits), shifted);
+    // E = (r − 2·x0)·2^(n−1−q) = ((2|x0| − (−r))·2^(n−1)) >> q for q < n. The same shift gives
+    // E = |x0| for q = n (r = 0 then: 2|x0|·2^(n−1) >> n), so no final mux is needed; a clamped
+    // element (over) is steered into that case by forcing q = n, r = 0.
+    const remF = m.wire('r_final', m.mux(live.over!, lit(0, rem.width), rem));
+    const qF = m.wire('q_final', m.mux(live.over!, lit(p.n, qBits), q));
+    const base = m.wire('base', m.sub(m.shlConst(b, 1), remF, bw + 1), { discards: 'top bit: the base is positive' });
+    e = m.truncate(m.shrVar(m.shlConst(m.truncate(base, bw, false), p.n - 1), qF), expBits, false);
     if (p.mantissaOutputs) {
+      const qIsN = m.wire('q_is_n', m.eq(qF, lit(p.n, qBits)));
       mantissa = m.mux(qIsN, m.extend(b, bw), m.truncate(base, bw, false));
-      const shift = m.wire('shift', m.sub(lit(p.n - 1, qBits), q, qBits + 1), { discards: 'top bit: the q = n case is muxed out' });
+      const shift = m.wire('shift', m.sub(lit(p.n - 1, qBits), qF, qBits + 1), { discards: 'top bit: the q = n case is muxed out' });
       mantissaShift = m.mux(qIsN, lit(0, qBits), m.truncate(shift, qBits, false));
     }
   }

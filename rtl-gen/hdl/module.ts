@@ -432,12 +432,14 @@ export class ModuleBuilder implements ModuleInterface {
    * `resultWidth` bits (the caller knows the result's bound). One subtractor whose borrow is the
    * comparison: on iCE40 about half the cells of a separate compare and subtract.
    */
-  subtractIfFits(prefix: string, a: Expr, b: Expr, resultWidth: number): { fits: Signal; result: Expr } {
+  subtractIfFits(prefix: string, a: Expr, b: Expr, resultWidth: number, alsoRequire?: Expr): { fits: Signal; result: Expr } {
     const w = Math.max(a.width, b.width) + 1;
     const diff = this.wire(`${prefix}_diff`, this.asUnsigned(this.sub(this.asUnsigned(a), this.asUnsigned(b), w)), {
       discards: 'the low bits are used only when a ≥ b, and then the difference is below the result bound',
     });
-    const fits = this.wire(`${prefix}_fits`, this.not(this.msb(diff)));
+    // alsoRequire: a condition folded into the same select (one mux level instead of two)
+    const noBorrow = this.not(this.msb(diff));
+    const fits = this.wire(`${prefix}_fits`, alsoRequire ? this.and(alsoRequire, noBorrow) : noBorrow);
     const keep = a.width > resultWidth ? this.truncate(a, resultWidth, false) : this.extend(this.asUnsigned(a), resultWidth);
     return { fits, result: this.mux(fits, this.truncate(diff, resultWidth, false), keep) };
   }

@@ -14,13 +14,18 @@ export interface ExpLaneUnitParams {
   n: number;
   flavour: Flavour;
   expStages: number;
+  /**
+   * true: |x0| travels with each element, so it may change every beat (the exhaustive test);
+   * false: |x0| is static, as in the row units (the per-lane synthesis figures)
+   */
+  carryConfig: boolean;
 }
 
-export const EXP_LANE_DEFAULTS: ExpLaneUnitParams = { deltaBits: 9, x0Bits: 8, n: 15, flavour: 'pytorch', expStages: 4 };
+export const EXP_LANE_DEFAULTS: ExpLaneUnitParams = { deltaBits: 9, x0Bits: 8, n: 15, flavour: 'pytorch', expStages: 4, carryConfig: true };
 
 export function buildExpLaneUnit(p: ExpLaneUnitParams): GeneratedUnit {
-  const lane = buildShiftExpLane({ ...p, stages: p.expStages, tagBits: 1, carryConfig: true });
-  const top = `ivit_exp_lane_unit_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}`;
+  const lane = buildShiftExpLane({ ...p, stages: p.expStages, tagBits: 1 });
+  const top = `ivit_exp_lane_unit_d${p.deltaBits}_x${p.x0Bits}_n${p.n}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}${p.carryConfig ? '_cc' : ''}`;
   const m = new ModuleBuilder(top, [
     'One shift-exp lane with its |x0| and n·|x0| taken per beat (registered), for exhaustive tests and synthesis.',
     `Latency ${p.expStages + 1} cycles (one configuration register, then the lane), one element per cycle.`,

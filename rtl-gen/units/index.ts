@@ -100,7 +100,7 @@ export const UNITS: readonly UnitEntry[] = [
     build: (o) => {
       const flavour = pick(o.variant, ['pytorch', 'tvm'] as const, 'shift-exp-lane');
       if ((o.lanes ?? 1) !== 1) throw new RangeError('shift-exp-lane: one lane only');
-      return buildExpLaneUnit({ ...EXP_LANE_DEFAULTS, flavour, n: o.n ?? (flavour === 'tvm' ? 16 : EXP_LANE_DEFAULTS.n), expStages: o.expStages ?? DEFAULT_PIPELINE.expStages });
+      return buildExpLaneUnit({ ...EXP_LANE_DEFAULTS, carryConfig: false, flavour, n: o.n ?? (flavour === 'tvm' ? 16 : EXP_LANE_DEFAULTS.n), expStages: o.expStages ?? DEFAULT_PIPELINE.expStages });
     },
   },
   {

@@ -12,7 +12,7 @@ import { buildShiftExpLane } from '../blocks/shift-exp-lane.js';
 import { buildSeqDivider, seqDividerLatency } from '../blocks/seq-divider.js';
 import { buildRecipPipe, recipPipeLatency } from '../blocks/recip-pipe.js';
 import type { GeneratedUnit } from '../design.js';
-import { shiftGeluTiming } from '../timing.js';
+import { DEFAULT_PIPELINE, shiftGeluTiming } from '../timing.js';
 import { constMultiply, delayControl, lane, maskedBeatMax } from './row-control.js';
 
 export interface ShiftGeluUnitParams {
@@ -26,7 +26,7 @@ export interface ShiftGeluUnitParams {
   divBitsPerStage: number;
 }
 
-export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = { lanes: 1, n: 23, k: 8, inputBits: 8, x0Bits: 8, expStages: 4, divBitsPerStage: 2 };
+export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = { lanes: 1, n: 23, k: 8, inputBits: 8, x0Bits: 8, expStages: 4, divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage };
 
 const INT31_MAX = (1n << 31n) - 1n;
 
