@@ -7,6 +7,9 @@ import { registerAsm } from './commands/asm.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerSim } from './commands/sim.js';
 import { registerGolden } from './commands/golden.js';
+import { registerRun } from './commands/run.js';
+import { registerCompile } from './commands/compile.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerRtl } from './commands/rtl.js';
 import { registerSynth } from './commands/synth.js';
 
@@ -24,6 +27,9 @@ registerAsm(program);
 registerDisasm(program);
 registerSim(program);
 registerGolden(program);
+registerRun(program);
+registerCompile(program);
+registerSweep(program);
 registerRtl(program);
 registerSynth(program);
 

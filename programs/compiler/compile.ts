@@ -84,7 +84,7 @@ export function compileGraph(graph: VitGraph, cfgIn: AcceleratorConfig, opts: Co
   }
   const tensors: TensorLocation[] = [...graph.tensors.values()].map((t) => ({ name: t.name, addr: ctx.addrOf(t.name), shape: t.shape, dtype: t.dtype }));
   return {
-    image: { words, dram: ctx.dram.segments, symbols }, config, graph, plan, tensors,
+    image: { words, dram: ctx.dram.merged(), symbols }, config, graph, plan, tensors,
     instructionNodes: synced.nodes, relays: synced.relays, notes,
   };
 }

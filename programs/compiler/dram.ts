@@ -21,6 +21,33 @@ export class DramImage {
     return addr;
   }
 
+  /** The segments with touching neighbours merged (the canonical form the assembler also produces). */
+  merged(): DramSegment[] {
+    const out: DramSegment[] = [];
+    let run: { addr: number; parts: Uint8Array[]; end: number } | undefined;
+    const flush = (): void => {
+      if (!run) return;
+      const bytes = new Uint8Array(run.end - run.addr);
+      let at = 0;
+      for (const p of run.parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+      out.push({ addr: run.addr, bytes });
+    };
+    for (const s of [...this.segments].sort((a, b) => a.addr - b.addr)) {
+      if (run && run.end === s.addr) {
+        run.parts.push(s.bytes);
+        run.end += s.bytes.length;
+        continue;
+      }
+      flush();
+      run = { addr: s.addr, parts: [s.bytes], end: s.addr + s.bytes.length };
+    }
+    flush();
+    return out;
+  }
+
   /** Bytes of DRAM the program needs. */
   get size(): number {
     return this.next;

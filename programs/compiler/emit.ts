@@ -55,7 +55,8 @@ export class Emitter {
 
   /** The next instruction starts a report region (a model layer). */
   region(name: string): void {
-    this.pendingRegion = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
+    // labels must be assembler identifiers: "block0.proj..block1.qkv" → block0_proj__block1_qkv
+    this.pendingRegion = name.replace(/\.\./g, '__').replace(/[^A-Za-z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
   }
 
   private push(mnemonic: string, fields: Record<string, number>): void {

@@ -28,16 +28,22 @@ export interface EndToEnd {
 
 export interface EndToEndOptions {
   timingOnly?: boolean;
+  /** called as each phase starts (compiling, simulating, golden model, comparing) */
+  onPhase?: (phase: string) => void;
 }
 
 export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: AcceleratorConfig, opts: EndToEndOptions = {}): EndToEnd {
   const numerics = numericsOf(cfg);
+  const phase = opts.onPhase ?? (() => {});
+  phase('compiling');
   const t0 = performance.now();
   const compiled = compileGraph(graphFromModel(model, numerics), cfg, { image });
   const t1 = performance.now();
+  phase(opts.timingOnly ? 'simulating (timing only)' : 'simulating with values');
   const result = runProgram(compiled.image, { config: compiled.config, timingOnly: opts.timingOnly ?? false });
   const t2 = performance.now();
   if (opts.timingOnly || !result.run.state) return { compiled, result, numerics, millis: { compile: t1 - t0, simulate: t2 - t1, golden: 0 } };
+  phase('golden model');
   const golden = runGolden(model, image, numerics, { layerHashes: true });
   const t3 = performance.now();
   const dram = result.run.state.dram;

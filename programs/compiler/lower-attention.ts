@@ -35,7 +35,7 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
   const ta = ctx.plan.attnTile;
 
   ctx.emit.node = nodeIds[0];
-  ctx.emit.region(scores.out);
+  ctx.emit.region(`${scores.layer}.attention`);
   const tab = ctx.tablePool.alloc(`${scores.out} pairs`);
   ctx.emit.load({ dram: pairsAt, dstride: 16, local: tab, lstride: 16, rows: 1, bytes: 16 });
 

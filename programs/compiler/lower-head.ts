@@ -16,7 +16,7 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   const identity = ctx.pairs([{ m: 2 ** 30, c: 30 }], head.out);
 
   ctx.emit.node = nodeIds[0];
-  ctx.emit.region(norm.out);
+  ctx.emit.region('head');
   const xb = 2 * c;
   const x = ctx.rowPool.alloc('class token');
   ctx.emit.load({ dram: ctx.addrOf(norm.input), dstride: xb, local: x, lstride: xb, rows: 1, bytes: xb });
@@ -29,7 +29,6 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   ctx.emit.store({ dram: ctx.addrOf(norm.out), dstride: c, local: y, lstride: c, rows: 1, bytes: c });
 
   ctx.emit.node = nodeIds[1];
-  ctx.emit.region(head.out);
   const one = ctx.tablePool.alloc('identity pair');
   ctx.emit.load({ dram: identity, dstride: 8, local: one, lstride: 8, rows: 1, bytes: 8 });
   const raw = ctx.rowPool.alloc('head accumulators');
@@ -58,7 +57,6 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   ctx.tablePool.release(lt);
   ctx.emit.store({ dram: ctx.addrOf(head.out), dstride: 4 * classes, local: raw, lstride: 4 * classes, rows: 1, bytes: 4 * classes });
   ctx.emit.node = nodeIds[2];
-  ctx.emit.region(logits.out);
   ctx.emit.store({ dram: ctx.addrOf(logits.out), dstride: 4 * classes, local: out, lstride: 4 * classes, rows: 1, bytes: 4 * classes });
   ctx.rowPool.release(raw);
   ctx.rowPool.release(out);

@@ -53,11 +53,12 @@ export function lowerRowChain(ctx: LowerCtx, chain: readonly RowNode[], nodeIds:
   const stages = s + 1;
   const tiles = ctx.plan.rowTiles;
   const state = tiles.map(() => new Map<string, OnChip>());
+  // one report region per chain: its layers interleave, so finer labels would misattribute cycles
+  ctx.emit.region(`${chain[0]!.out}..${chain[chain.length - 1]!.out}`);
   const emitNodes = (st: number, r: number, gemmPart: boolean): void => {
     if (r < 0 || r >= tiles.length) return;
     chain.forEach((node, i) => {
       if (stageOf[i] !== st || isGemm(node) !== gemmPart) return;
-      if (r === 0) ctx.emit.region(node.out);
       ctx.emit.node = nodeIds[i]!;
       lowerNode(ctx, node, consts[i]!, tiles[r]!, state[r]!);
       // release on-chip tensors nobody later in the chain reads

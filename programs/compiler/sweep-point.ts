@@ -1,0 +1,56 @@
+/**
+ * One design point of a sweep: compile the model's graph for a machine and simulate its timing. Shape-only
+ * graphs suffice (the instruction stream does not depend on the weights), so no model is generated.
+ */
+import type { AcceleratorConfig } from '../../sim/config.js';
+import { simulate } from '../../sim/engine.js';
+import type { VitGraph } from '../graph/graph.js';
+import { compileGraph } from './compile.js';
+import { compilerReport } from './op-report.js';
+
+export interface SweepRow {
+  model: string;
+  rows: number;
+  cols: number;
+  dataflow: string;
+  sduLanes: number;
+  dmaBytesPerCycle: number;
+  cycles: number;
+  ms: number;
+  macUtilisation: number;
+  peUtilisation: number;
+  sduExposedFraction: number;
+  instructions: number;
+  /** set when the point cannot be compiled or simulated */
+  error?: string;
+}
+
+export function sweepPoint(graph: VitGraph, cfg: AcceleratorConfig): SweepRow {
+  const base = {
+    model: graph.config.name, rows: cfg.array.rows, cols: cfg.array.cols, dataflow: cfg.array.dataflow,
+    sduLanes: cfg.sdu.lanes, dmaBytesPerCycle: cfg.dma.bytesPerCycle,
+  };
+  try {
+    const program = compileGraph(graph, cfg);
+    const run = simulate(program.image, { config: program.config, timingOnly: true });
+    const r = compilerReport(program, run, program.config);
+    return {
+      ...base, cycles: run.cycles, ms: run.cycles / (cfg.clockMHz * 1000), macUtilisation: r.macUtilisation,
+      peUtilisation: r.peUtilisation, sduExposedFraction: r.sduExposedFraction, instructions: run.executed.length,
+    };
+  } catch (e) {
+    return { ...base, cycles: 0, ms: 0, macUtilisation: 0, peUtilisation: 0, sduExposedFraction: 0, instructions: 0, error: (e as Error).message };
+  }
+}
+
+export const SWEEP_COLUMNS: ReadonlyArray<keyof SweepRow> = [
+  'model', 'rows', 'cols', 'dataflow', 'sduLanes', 'dmaBytesPerCycle', 'cycles', 'ms', 'macUtilisation', 'peUtilisation', 'sduExposedFraction', 'instructions', 'error',
+];
+
+export function sweepCsv(rows: readonly SweepRow[]): string {
+  const cell = (v: unknown): string => {
+    const s = v === undefined ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(6) : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return `${[SWEEP_COLUMNS.join(','), ...rows.map((r) => SWEEP_COLUMNS.map((k) => cell(r[k])).join(','))].join('\n')}\n`;
+}
