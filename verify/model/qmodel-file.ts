@@ -10,8 +10,8 @@ import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import type { DyadicTable } from '../golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
 import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type QLayerNorm, type QLinear, type QuantModel } from './qmodel.js';
-import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readSafetensors, tensor } from './safetensors.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readFileBytes, readSafetensors, tensor } from './safetensors.js';
+import { writeFileSync } from 'node:fs';
 
 export const MODEL_FORMAT = 'ivit-qmodel';
 export const MODEL_FORMAT_VERSION = 1;
@@ -195,13 +195,7 @@ export function decodeModel(buf: Buffer, source: string): QuantModel {
 }
 
 export function readModel(path: string): QuantModel {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodeModel(buf, path);
+  return decodeModel(readFileBytes(path), path);
 }
 
 /** An input image file: one I8 tensor "image" [channels × H × W] and its scale in the metadata. */

@@ -134,14 +134,17 @@ export function writeSafetensors(path: string, tensors: Record<string, Tensor>, 
   writeFileSync(path, encodeSafetensors(tensors, metadata));
 }
 
-export function readSafetensors(path: string): Safetensors {
-  let buf: Buffer;
+/** A file's bytes, or a SafetensorsError naming the path and the reason. */
+export function readFileBytes(path: string): Buffer {
   try {
-    buf = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return decodeSafetensors(buf, path);
+}
+
+export function readSafetensors(path: string): Safetensors {
+  return decodeSafetensors(readFileBytes(path), path);
 }
 
 function assertLittleEndian(): void {
