@@ -77,8 +77,7 @@ export function synchronise(list: readonly PlainInstruction[], cfg: AcceleratorC
   const clocks: number[][][] = UNITS.map(() => []);
   // an instruction that must signal a pair's semaphore: keyed by unit and seq
   const pending = UNITS.map(() => new Map<number, Instruction>());
-  let records: Rec[] = [];
-  let pruneAt = 4096;
+  const records = new RecordIndex();
   let relays = 0;
 
   const place = (ins: Instruction, waits: Array<{ from: number; seq: number }>): void => {
@@ -115,15 +114,7 @@ export function synchronise(list: readonly PlainInstruction[], cfg: AcceleratorC
     const accesses = footprintOf(ins, cfg).accesses;
     // the latest conflicting instruction of every other unit
     const need = [-1, -1, -1, -1];
-    for (const r of records) {
-      if (r.unit === u || r.seq <= need[r.unit]! || r.seq <= known[u]![r.unit]!) continue;
-      for (const a of accesses) {
-        if (a.space === r.space && a.lo < r.hi && r.lo < a.hi && (a.write || r.write)) {
-          need[r.unit] = r.seq;
-          break;
-        }
-      }
-    }
+    for (const a of accesses) records.conflicts(a, u, need, known[u]!);
     if (p.region !== undefined) regions.push({ name: p.region, pc: out.length });
     const waits: Array<{ from: number; seq: number }> = [];
     for (let v = 0; v < 4; v++) {
@@ -140,19 +131,58 @@ export function synchronise(list: readonly PlainInstruction[], cfg: AcceleratorC
     }
     place(ins, waits);
     const seq = seqCount[u]! - 1;
-    for (const a of accesses) records.push({ space: a.space, lo: a.lo, hi: a.hi, write: a.write, unit: u, seq });
-    if (records.length > pruneAt) {
-      records = prune(records, known);
-      pruneAt = Math.max(4096, 2 * records.length);
-    }
+    for (const a of accesses) records.add({ space: a.space, lo: a.lo, hi: a.hi, write: a.write, unit: u, seq }, known);
   }
   return { instructions: out.map((o) => o.ins), nodes: out.map((o) => o.node), regions, relays };
 }
 
-/** Drop the accesses every other unit already knows to be complete: no later instruction can depend on them. */
-function prune(records: Rec[], known: number[][]): Rec[] {
-  return records.filter((r) => {
-    for (let u = 0; u < 4; u++) if (u !== r.unit && known[u]![r.unit]! < r.seq) return true;
-    return false;
-  });
+/**
+ * Accesses by memory page, so that a new access is checked only against the accesses to the same pages.
+ * A page list is pruned of the accesses every other unit already knows to be complete (no later instruction
+ * can need to wait for them) whenever it grows.
+ */
+class RecordIndex {
+  // per page: writes and reads apart, since a read only has to be checked against writes
+  private readonly pages = new Map<string, { w: Rec[]; r: Rec[] }>();
+  private static readonly PAGE: Readonly<Record<Access['space'], number>> = { spad: 4096, acc: 1024, dram: 65536 };
+
+  private *keys(space: Access['space'], lo: number, hi: number): Generator<string> {
+    const size = RecordIndex.PAGE[space];
+    for (let p = Math.floor(lo / size); p <= Math.floor((hi - 1) / size); p++) yield `${space}${p}`;
+  }
+
+  conflicts(a: Access, u: number, need: number[], knownByU: readonly number[]): void {
+    for (const key of this.keys(a.space, a.lo, a.hi)) {
+      const page = this.pages.get(key);
+      if (!page) continue;
+      scan(page.w, a, u, need, knownByU);
+      if (a.write) scan(page.r, a, u, need, knownByU);
+    }
+  }
+
+  add(r: Rec, known: readonly (readonly number[])[]): void {
+    for (const key of this.keys(r.space, r.lo, r.hi)) {
+      let page = this.pages.get(key);
+      if (!page) this.pages.set(key, (page = { w: [], r: [] }));
+      const list = r.write ? page.w : page.r;
+      list.push(r);
+      if (list.length > 64) {
+        const kept = list.filter((x) => !completeForAll(x, known));
+        if (r.write) page.w = kept;
+        else page.r = kept;
+      }
+    }
+  }
+}
+
+function scan(list: readonly Rec[], a: Access, u: number, need: number[], knownByU: readonly number[]): void {
+  for (const r of list) {
+    if (r.unit === u || r.seq <= need[r.unit]! || r.seq <= knownByU[r.unit]!) continue;
+    if (a.lo < r.hi && r.lo < a.hi) need[r.unit] = r.seq;
+  }
+}
+
+function completeForAll(r: Rec, known: readonly (readonly number[])[]): boolean {
+  for (let u = 0; u < 4; u++) if (u !== r.unit && known[u]![r.unit]! < r.seq) return false;
+  return true;
 }
