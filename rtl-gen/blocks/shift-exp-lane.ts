@@ -25,7 +25,7 @@ export interface ShiftExpLaneParams {
   carryConfig?: boolean;
   /**
    * also output E as mantissa · 2^shift (mantissa ≤ 2|x0|, shift < n): lets ShiftGELU form E·F with a
-   * narrow mantissa × F multiplier and a shift instead of a full E × F product (PyTorch flavour only)
+   * narrow mantissa × F multiplier and a shift instead of a full E × F product
    */
   mantissaOutputs?: boolean;
 }
@@ -34,6 +34,9 @@ export interface ShiftExpLane {
   module: ModuleBuilder;
   latency: number;
   expBits: number;
+  /** widths of the mantissa outputs (E = mant << mshift) */
+  mantBits: number;
+  mshiftBits: number;
   /** the cut points a register can take, in order */
   cutPoints: readonly string[];
 }
@@ -114,6 +117,10 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
     const base = m.wire('base', m.sub(b, half, bw + 1), { discards: 'top bit: the base is positive' });
     const shift = m.wire('shift', m.sub(lit(p.n, qBits), q, qBits + 1), { discards: 'top bit: q ≤ n' });
     e = m.mux(live.over!, m.extend(b, expBits), m.shlVar(m.truncate(base, p.x0Bits, false), m.truncate(shift, qBits, false), expBits));
+    if (p.mantissaOutputs) {
+      mantissa = m.mux(live.over!, m.extend(b, bw), m.extend(m.truncate(base, p.x0Bits, false), bw));
+      mantissaShift = m.mux(live.over!, lit(0, qBits), m.truncate(shift, qBits, false));
+    }
   } else {
     // E = (r − 2·x0)·2^(n−1−q) = ((2|x0| − (−r))·2^(n−1)) >> q for q < n. The same shift gives
     // E = |x0| for q = n (r = 0 then: 2|x0|·2^(n−1) >> n), so no final mux is needed; a clamped
@@ -129,7 +136,7 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
       mantissaShift = m.mux(qIsN, lit(0, qBits), m.truncate(shift, qBits, false));
     }
   }
-  if (p.mantissaOutputs && (!mantissa || !mantissaShift)) throw new RangeError('exp lane: mantissa outputs need the PyTorch flavour');
+  if (p.mantissaOutputs && (!mantissa || !mantissaShift)) throw new Error('exp lane: mantissa outputs missing');
   const outLive: Record<string, Expr> = { e: m.wire('e_comb', e), tag: live.tag! };
   if (mantissa && mantissaShift) Object.assign(outLive, { mant: m.wire('mant_comb', mantissa), mshift: m.wire('mshift_comb', mantissaShift) });
   live = stager.cut('exp', outLive);
@@ -140,5 +147,5 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
   }
   m.output('tag_out', live.tag!, 'side-band bits');
   if (stager.latency !== p.stages) throw new Error(`exp lane: ${stager.latency} registers placed, ${p.stages} asked`);
-  return { module: m, latency: stager.latency, expBits, cutPoints };
+  return { module: m, latency: stager.latency, expBits, mantBits: bw, mshiftBits: qBits, cutPoints };
 }

@@ -34,7 +34,8 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   if (p.x0Bits + p.n > 31) throw new RangeError(`shiftmax: |x0| < 2^${p.x0Bits} with n = ${p.n} gives E wider than 31 bits`);
   const L = p.lanes;
   const top = `ivit_shiftmax_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}`;
-  const expLane = buildShiftExpLane({ deltaBits: p.inputBits + 1, x0Bits: p.x0Bits, n: p.n, flavour: p.flavour, stages: p.expStages, tagBits: 1 });
+  if (p.n >= 32 - p.k) throw new RangeError(`shiftmax: n = ${p.n} must be below 32 − k = ${32 - p.k} (the normalisation shifts right)`);
+  const expLane = buildShiftExpLane({ deltaBits: p.inputBits + 1, x0Bits: p.x0Bits, n: p.n, flavour: p.flavour, stages: p.expStages, tagBits: 1, mantissaOutputs: true });
   const quotBits = 31 - p.n; // Σ ≥ E(row max) = |x0|·2^n ≥ 2^n, so F < 2^(31−n)
   const divider = buildSeqDivider({ numBits: 31, denBits: 31, quotBits });
   const le = expLane.latency;
@@ -76,6 +77,8 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   // passes 2 and 3: Δ → exp lanes
   const toLanes = m.wire('to_lanes', m.and(accept, m.or(is(S.exp), is(S.norm))));
   const es: Expr[] = [];
+  const mants: Expr[] = [];
+  const mshifts: Expr[] = [];
   const keepOut: Expr[] = [];
   for (let j = 0; j < L; j++) {
     const delta = m.sub(xs[j]!, rowMax, p.inputBits + 1);
@@ -83,6 +86,8 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
       delta, x0_mag: x0Mag, clamp_mag: clampMag, tag_in: m.bit(inKeep, j),
     });
     es.push(o.e!);
+    mants.push(o.mant!);
+    mshifts.push(o.mshift!);
     keepOut.push(o.tag_out!);
   }
   const ctl = delayControl(m, 'lane_ctl', toLanes, m.concat([is(S.norm), inLast]), le);
@@ -104,19 +109,26 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   const divStart = m.wire('div_start', is(S.divStart));
   const div = m.instance(divider, 'recip', { start: divStart, num: lit(INT31_MAX, 31), den: sum }, { rem: 'the remainder of the reciprocal is not needed' });
 
-  // normalisation: (E·F) >> (32 − k); E·F ≤ Σ·F ≤ 2^31 − 1, so a 31-bit product is exact
-  const outValid = m.reg('out_valid_q', 1, { reset: 0 });
+  // normalisation: (E·F) >> (32 − k) with E = mant·2^mshift: a narrow mant × F product (E·F ≤ Σ·F < 2^31, so
+  // mant·F < 2^31 too), registered, then the right shift by (32 − k − mshift) ≥ 1 and the output register
   const normArrives = m.wire('norm_arrives', m.and(laneValid, laneNorm));
+  const prodBits = Math.min(31, expLane.mantBits + quotBits);
+  const prods = mants.map((mant, j) => m.delay(`prod${j}`, m.mul(mant, div.quot!, prodBits)));
+  const mshiftQ = mshifts.map((s, j) => m.delay(`mshift${j}`, s));
+  const prodKeep = m.delay('prod_keep', keepBus);
+  const prodCtl = delayControl(m, 'prod_ctl', normArrives, laneLast, 1);
   const outs: Expr[] = [];
+  const sw = expLane.mshiftBits + 1;
   for (let j = 0; j < L; j++) {
-    const prod = m.wire(`prod${j}`, m.mul(es[j]!, div.quot!, 31), { discards: `low ${32 - p.k} bits: the >> (32 − k) of the normalisation` });
+    const sr = m.truncate(m.sub(lit(32 - p.k, sw), mshiftQ[j]!, sw + 1), sw, false);
+    const shifted = m.wire(`shifted${j}`, m.shrVar(prods[j]!, sr), { discards: `only the low ${outBits} bits: the probability is below 2^${outBits}` });
     // lanes without an element read 0, so the output bus never carries stale values
-    outs.push(m.mux(m.bit(keepBus, j), m.slice(prod, 30, 32 - p.k), lit(0, outBits)));
+    outs.push(m.mux(m.bit(prodKeep, j), m.slice(shifted, outBits - 1, 0), lit(0, outBits)));
   }
   const outP = m.delay('out_p_q', m.concat([...outs].reverse()));
-  const outKeep = m.delay('out_keep_q', keepBus);
-  const outLast = m.delay('out_last_q', laneLast);
-  m.next(outValid, normArrives);
+  const outKeep = m.delay('out_keep_q', prodKeep);
+  const outLast = m.delay('out_last_q', prodCtl.data);
+  const outValid = m.flag('out_valid_q', prodCtl.valid);
 
   // state transitions
   const lastBeat = m.and(accept, inLast);
@@ -159,6 +171,6 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
     timingDoc:
       `3 passes of ⌈N/${L}⌉ beats; each of the exp and norm passes drains the ${le}-register exp lanes; ` +
       `the reciprocal takes ${seqDividerLatency(quotBits)} cycles on the sequential divider (${quotBits} quotient bits) ` +
-      'plus one start cycle; one output register. The next row starts the cycle after the last output.',
+      'plus one start cycle; product and output registers. The next row starts the cycle after the last output.',
   };
 }
