@@ -6,6 +6,7 @@ import { buildSimulation } from '../../verify/rtl/simulate.js';
 import { cosimulate } from '../../verify/rtl/cosim.js';
 import { type LayerNormRowCase, layerNormAdapter } from '../../verify/rtl/adapters.js';
 import { assertRowsMatchGolden } from '../../verify/rtl/property.js';
+import { printComparedValues } from './support.js';
 import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { floorSqrt, newtonSqrt10 } from '../../verify/golden/ops/isqrt.js';
 
@@ -53,6 +54,7 @@ function newtonEdgeRows(): LayerNormRowCase[] {
 
 describe('rtl: I-LayerNorm row unit', function () {
   this.timeout(300000);
+  after(printComparedValues);
 
   it('the edge rows really separate the Newton replay from ⌊√V⌋ (so the tests below can tell them apart)', () => {
     const rows = newtonEdgeRows();

@@ -6,6 +6,7 @@ import { buildSimulation } from '../../verify/rtl/simulate.js';
 import { cosimulate } from '../../verify/rtl/cosim.js';
 import { type RequantBeat, requantAdapter } from '../../verify/rtl/adapters.js';
 import { assertRowsMatchGolden } from '../../verify/rtl/property.js';
+import { printComparedValues } from './support.js';
 
 const Z_MAX = 2 ** 32 - 1; // int33
 const element: fc.Arbitrary<RequantBeat> = fc.record({
@@ -25,6 +26,7 @@ function tieRows(): RequantBeat[][] {
 
 describe('rtl: dyadic requant unit', function () {
   this.timeout(300000);
+  after(printComparedValues);
   for (const [lanes, tie, outBits] of [[1, 'half-even', 8], [3, 'half-even', 16], [2, 'half-up', 8]] as const) {
     it(`matches requantOne bit for bit: ${lanes} lane(s), ties ${tie}, int${outBits} (fast-check + exact ties), Verilator`, () => {
       const u = buildRequantUnit({ ...REQUANT_DEFAULTS, lanes, tie, outBits });

@@ -7,7 +7,7 @@ import { cosimulate } from '../../verify/rtl/cosim.js';
 import { type ExpRow, shiftGeluAdapter } from '../../verify/rtl/adapters.js';
 import { assertRowsMatchGolden } from '../../verify/rtl/property.js';
 import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
-import { GELU_SCALE_SPREAD, everyInputAgainstEveryMax, geluX0MagOf } from './support.js';
+import { GELU_SCALE_SPREAD, everyInputAgainstEveryMax, geluX0MagOf, printComparedValues } from './support.js';
 
 const rowArb: fc.Arbitrary<ExpRow> = fc
   .tuple(fc.integer({ min: -128, max: 127 }), fc.integer({ min: 1, max: 255 }), fc.integer({ min: 1, max: 120 }))
@@ -15,6 +15,7 @@ const rowArb: fc.Arbitrary<ExpRow> = fc
 
 describe('rtl: ShiftGELU row unit', function () {
   this.timeout(300000);
+  after(printComparedValues);
   const u2 = buildShiftGeluUnit({ ...SHIFTGELU_DEFAULTS, lanes: 2 });
 
   it('the scale spread reaches E_M saturation and the small-|M| negative-max case (so the sweep covers both)', () => {

@@ -8,7 +8,7 @@ import { buildSimulation } from '../../verify/rtl/simulate.js';
 import { cosimulate } from '../../verify/rtl/cosim.js';
 import { type ExpLaneCase, type ExpRow, expLaneAdapter, shiftmaxAdapter } from '../../verify/rtl/adapters.js';
 import { assertRowsMatchGolden } from '../../verify/rtl/property.js';
-import { SCALE_SPREAD, everyInputAgainstEveryMax, x0MagOf } from './support.js';
+import { SCALE_SPREAD, everyInputAgainstEveryMax, x0MagOf, printComparedValues } from './support.js';
 
 const rowArb = (maxLen: number): fc.Arbitrary<ExpRow> =>
   fc.record({
@@ -18,6 +18,7 @@ const rowArb = (maxLen: number): fc.Arbitrary<ExpRow> =>
 
 describe('rtl: shift-exp lane', function () {
   this.timeout(120000);
+  after(printComparedValues);
   it('gives the golden E for every Δ ∈ [−255, 0] and every |x0| ∈ [1, 255] (65,280 values), Verilator', () => {
     const u = buildExpLaneUnit(EXP_LANE_DEFAULTS);
     const cases: ExpLaneCase[] = [];
@@ -37,6 +38,7 @@ describe('rtl: shift-exp lane', function () {
 
 describe('rtl: Shiftmax row unit', function () {
   this.timeout(300000);
+  after(printComparedValues);
   const u1 = buildShiftmaxUnit({ ...SHIFTMAX_DEFAULTS, lanes: 1 });
   const u4 = buildShiftmaxUnit({ ...SHIFTMAX_DEFAULTS, lanes: 4 });
 

@@ -2,6 +2,7 @@
 import { expX0, geluSigmaScale } from '../../verify/golden/constants.js';
 import { fl32 } from '../../verify/golden/intmath.js';
 import type { ExpRow } from '../../verify/rtl/adapters.js';
+import { comparedValues } from '../../verify/rtl/cosim.js';
 
 /** float32 scales from 1 down to 1/250, so |x0| spans 1..250 (every value the x0Bits = 8 lanes accept). */
 export const SCALE_SPREAD: readonly number[] = [1, 0.5, 0.3, 0.1, 0.05, 0.0213, 0.0078125, 0.004].map(fl32);
@@ -28,3 +29,10 @@ export function geluX0MagOf(scale: number): number {
 
 /** GELU input scales whose |x0| spans 1..255. */
 export const GELU_SCALE_SPREAD: readonly number[] = [1, 0.5, 0.3, 0.1, 0.05, 0.0213, 0.0078125, 0.004, 0.0024].map(fl32);
+
+/** One line per unit and simulator: how many output values the co-simulations of this file compared. */
+export function printComparedValues(): void {
+  const parts = [...comparedValues].map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`);
+  if (parts.length > 0) process.stdout.write(`      co-simulated values compared bit for bit: ${parts.join('; ')}\n`);
+  comparedValues.clear();
+}

@@ -61,6 +61,9 @@ export function beatLine(unit: GeneratedUnit, beat: bigint[][]): string {
   return unit.inputs.map((p, i) => packLanes(beat[i]!, p).toString(16)).join(' ');
 }
 
+/** Output values compared bit for bit so far in this process, per unit (for the test summary lines). */
+export const comparedValues = new Map<string, number>();
+
 export function cosimulate<Row>(adapter: UnitAdapter<Row>, build: SimBuild, rows: readonly Row[]): CosimResult {
   const u = adapter.unit;
   const lines: string[] = [];
@@ -98,6 +101,7 @@ export function cosimulate<Row>(adapter: UnitAdapter<Row>, build: SimBuild, rows
     outIndex += exp.length;
     vectors += exp.reduce((s, beat) => s + beat[beat.length - 1]!.length, 0);
   });
+  comparedValues.set(`${u.unit} (${build.simulator})`, (comparedValues.get(`${u.unit} (${build.simulator})`) ?? 0) + vectors);
   if (log.outputs.length !== outIndex) {
     mismatches.push({ row: rows.length, beat: 0, port: '(beat count)', lane: 0, expected: BigInt(outIndex), got: BigInt(log.outputs.length) });
   }
