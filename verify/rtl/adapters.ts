@@ -153,3 +153,14 @@ export function expLaneAdapter(u: GeneratedUnit): UnitAdapter<ExpLaneCase[]> {
     describe: (row) => row.map((c) => `(Δ ${c.delta}, x0 -${c.x0Mag})`).join(' '),
   };
 }
+
+/** The stand-alone GELU reciprocal divider: one D per beat, expected ⌊(2^31 − 1)/D⌋. */
+export function recipPipeAdapter(u: GeneratedUnit): UnitAdapter<number[]> {
+  const numerator = 2n ** 31n - 1n;
+  return {
+    unit: u,
+    beats: (row) => row.map((d) => [[big(d)]]),
+    expected: (row) => row.map((d) => [[numerator / big(d)]]),
+    describe: (row) => `D = [${row.join(', ')}]`,
+  };
+}
