@@ -81,14 +81,14 @@ function planOf(spec: InstructionSpec): DecodePlan {
   return p;
 }
 
-/** `bits` (≤ 32) bits of a little-endian 256-bit word held as eight uint32 words, starting at bit `at`. */
+/** `bits` (1..32) bits of a little-endian 256-bit word held as eight uint32 words, starting at bit `at`. */
 function bitsAt(w: Uint32Array, at: number, bits: number): number {
   const i = at >>> 5;
   const s = at & 31;
-  let v = w[i]! >>> s;
-  if (s + bits > 32) v += (w[i + 1]! % 2 ** (s + bits - 32)) * 2 ** (32 - s);
-  else if (bits < 32) v %= 2 ** bits;
-  return v;
+  const lo = w[i]! >>> s; // 32 − s valid bits
+  if (s + bits <= 32) return bits === 32 ? lo : (lo & ((1 << bits) - 1)) >>> 0;
+  const hiBits = s + bits - 32; // 1..31
+  return (w[i + 1]! & ((1 << hiBits) - 1)) * 2 ** (32 - s) + lo;
 }
 
 const WORDS = new Uint32Array(INSTRUCTION_BYTES / 4);
@@ -109,15 +109,20 @@ export function decodeInstruction(bytes: Uint8Array, offset = 0): Instruction {
     if (bitsAt(WORDS, at, 32 - (at & 31)) !== 0) throw new MalformedInstructionError(`${spec.mnemonic}: reserved bits ${plan.end}..${INSTRUCTION_BITS - 1} are not zero`);
   }
   const fields: Record<string, number> = {};
-  const problems: string[] = [];
-  spec.fields.forEach((f, i) => {
+  let problems: string[] | undefined;
+  const specFields = spec.fields;
+  for (let i = 0; i < specFields.length; i++) {
+    const f = specFields[i]!;
     let v = bitsAt(WORDS, plan.offsets[i]!, f.bits);
     if (f.type.kind === 'int' && v >= 2 ** (f.bits - 1)) v -= 2 ** f.bits;
-    if (v < plan.lo[i]! || v > plan.hi[i]!) problems.push(`${f.name} = ${v} does not fit its ${f.bits}-bit field (${plan.lo[i]}..${plan.hi[i]})`);
+    if (v < plan.lo[i]! || v > plan.hi[i]!) (problems ??= []).push(`${f.name} = ${v} does not fit its ${f.bits}-bit field (${plan.lo[i]}..${plan.hi[i]})`);
     fields[f.name] = v;
-  });
-  if (problems.length === 0 && spec.check) problems.push(...spec.check(fields));
-  if (problems.length) throw new MalformedInstructionError(`${spec.mnemonic}: ${problems.join('; ')}`);
+  }
+  if (!problems && spec.check) {
+    const broken = spec.check(fields);
+    if (broken.length) problems = broken;
+  }
+  if (problems) throw new MalformedInstructionError(`${spec.mnemonic}: ${problems.join('; ')}`);
   return { spec, fields };
 }
 

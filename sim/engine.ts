@@ -29,6 +29,8 @@ export interface SimOptions {
   timingOnly?: boolean;
   /** GEMM timing from the PE-by-PE array model (small shapes only) */
   detailedArray?: boolean;
+  /** fetch strictly one instruction per event cycle (the reference the batched fetch is tested against) */
+  unbatchedFetch?: boolean;
 }
 
 /** Everything the reports need about one executed instruction. */
@@ -164,6 +166,28 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
 
   const fault = (kind: SimFault['kind'], detail: string, t: number, pc: number): SimFault => new SimFault(kind, detail, t, pc, describe(pc));
 
+  /** Fetch the next instruction in cycle `at` if its queue has room; faults for malformed words and bad addresses. */
+  const fetchOne = (at: number): boolean => {
+    const ins = words[fetchPc]!;
+    if (ins instanceof MalformedInstructionError) {
+      throw new SimFault('malformed', ins.message, at, fetchPc, `word 0x${Buffer.from(image.words.subarray(fetchPc * INSTRUCTION_BYTES, (fetchPc + 1) * INSTRUCTION_BYTES)).toString('hex')}`);
+    }
+    const unit = unitOf(ins);
+    const u = units.get(unit)!;
+    if (u.queue.length - u.head >= cfg.queueDepth) return false;
+    let footprint: Footprint;
+    try {
+      footprint = footprintOf(ins, cfg);
+    } catch (e) {
+      if (e instanceof ExecError) throw new SimFault('address', e.message, at, fetchPc, formatInstruction(ins));
+      throw e;
+    }
+    decoded[fetchPc] = { pc: fetchPc, ins, unit, dispatch: at, start: -1, end: -1, cost: { cycles: 0, channelCycles: 0 }, footprint, stalls: {} };
+    u.queue.push(fetchPc);
+    fetchPc++;
+    return true;
+  };
+
   let t = 0;
   for (;;) {
     // 1. Completions at or before t.
@@ -177,26 +201,10 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       completed++;
     }
     // 2. Fetch: one instruction per cycle into its unit's queue, while that queue has room.
-    if (fetchPc < n && fetchReady <= t) {
-      const ins = words[fetchPc]!;
-      if (ins instanceof MalformedInstructionError) {
-        throw new SimFault('malformed', ins.message, t, fetchPc, `word 0x${Buffer.from(image.words.subarray(fetchPc * INSTRUCTION_BYTES, (fetchPc + 1) * INSTRUCTION_BYTES)).toString('hex')}`);
-      }
-      const unit = unitOf(ins);
-      const u = units.get(unit)!;
-      if (u.queue.length - u.head < cfg.queueDepth) {
-        let footprint: Footprint;
-        try {
-          footprint = footprintOf(ins, cfg);
-        } catch (e) {
-          if (e instanceof ExecError) throw new SimFault('address', e.message, t, fetchPc, formatInstruction(ins));
-          throw e;
-        }
-        decoded[fetchPc] = { pc: fetchPc, ins, unit, dispatch: t, start: -1, end: -1, cost: { cycles: 0, channelCycles: 0 }, footprint, stalls: {} };
-        u.queue.push(fetchPc);
-        fetchPc++;
-        fetchReady = t + 1;
-      }
+    let fetchedNow = false;
+    if (fetchPc < n && fetchReady <= t && fetchOne(t)) {
+      fetchReady = t + 1;
+      fetchedNow = true;
     }
     // 3. Starts: each idle unit tries the head of its queue.
     for (const name of UNITS) {
@@ -226,6 +234,25 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       running.push(x);
       lastEnd = Math.max(lastEnd, x.end);
     }
+    // 2b. The fetch stage's following cycles up to the next event are fetched now (nothing else changes before
+    // that event), except an instruction that would become the head of an idle unit: it could start in its own
+    // cycle, so fetching stops there and resumes with an event in that cycle.
+    if (fetchedNow && !opts.unbatchedFetch) {
+      let horizon = Infinity;
+      for (const x of running) if (x.end < horizon) horizon = x.end;
+      if (channelFree > t && channelFree < horizon) horizon = channelFree;
+      let at = t + 1;
+      while (fetchPc < n && at < horizon && at <= cfg.cycleLimit) {
+        const w = words[fetchPc]!;
+        if (!(w instanceof MalformedInstructionError)) {
+          const u = units.get(unitOf(w))!;
+          if (u.running === -1 && u.queue.length === u.head) break;
+        }
+        if (!fetchOne(at)) break;
+        at++;
+      }
+      fetchReady = at;
+    }
     if (completed === n && fetchPc === n) break;
     // 4. The next event: a completion, the fetch stage's next slot, or the DRAM channel freeing up.
     let next = Infinity;
@@ -235,22 +262,28 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       const u = w instanceof MalformedInstructionError ? undefined : units.get(unitOf(w))!;
       if (!u || u.queue.length - u.head < cfg.queueDepth) next = Math.min(next, Math.max(fetchReady, t + 1));
     }
+    // Every idle unit's head is blocked now (it would have started otherwise): by what?
     const heads: ExecutedInstruction[] = [];
+    const causes: StallCause[] = [];
     for (const name of UNITS) {
       const u = units.get(name)!;
-      if (u.running === -1 && u.head < u.queue.length) heads.push(decoded[u.queue[u.head]!]!);
+      if (u.running !== -1 || u.head >= u.queue.length) continue;
+      const x = decoded[u.queue[u.head]!]!;
+      heads.push(x);
+      causes.push(blocker(x, t)!);
     }
-    if (channelFree > t && heads.some((x) => blocker(x, t) === 'dma-channel')) next = Math.min(next, channelFree);
+    if (channelFree > t && causes.includes('dma-channel')) next = Math.min(next, channelFree);
     if (next === Infinity) {
       const blocked = heads.map((x) => `${x.unit} pc ${x.pc} (${describe(x.pc)}) waits for ${waitList(x.ins.fields.wait!, sem)}`);
       const first = heads.reduce((a, b) => (a.pc <= b.pc ? a : b));
-      throw fault('deadlock', `no unit can proceed: ${blocked.join('; ')}`, t, first.pc);
+      // the fetch stage may have run ahead of t within this event: the deadlock is certain after its last fetch
+      throw fault('deadlock', `no unit can proceed: ${blocked.join('; ')}`, Math.max(t, fetchReady - 1), first.pc);
     }
     // Stall accounting for [t, next).
-    for (const x of heads) {
-      const cause = blocker(x, t);
-      if (cause) x.stalls[cause] = (x.stalls[cause] ?? 0) + (next - t);
-    }
+    heads.forEach((x, i) => {
+      const cause = causes[i]!;
+      x.stalls[cause] = (x.stalls[cause] ?? 0) + (next - t);
+    });
     if (next > cfg.cycleLimit) {
       const pc = running.length ? running[0]!.pc : heads.length ? heads[0]!.pc : Math.max(0, fetchPc - 1);
       throw fault('cycle-limit', `the run passes the cycle limit of ${cfg.cycleLimit}`, cfg.cycleLimit, pc);

@@ -62,7 +62,7 @@ export function requantBlock(
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++, i++) {
       const v = roundEntry(src[i]!, es[perChannel ? c : 0]!, tie);
-      out[i] = v < lo ? lo : v > hi ? hi : v;
+      out[i] = (v < lo ? lo : v > hi ? hi : v) + 0;
     }
   }
 }
@@ -86,7 +86,7 @@ function requantTensorFast(src: ArrayLike<number>, count: number, e: DyadicEntry
       const cmp = uRem !== halfU ? uRem - halfU : bLo;
       v = cmp > 0 ? q + 1 : cmp < 0 ? q : halfUp || q - 2 * Math.floor(q / 2) !== 0 ? q + 1 : q;
     } else v = roundDyadic(z, e.d, halfUp ? 'half-up' : 'half-even');
-    out[i] = v < lo ? lo : v > hi ? hi : v;
+    out[i] = (v < lo ? lo : v > hi ? hi : v) + 0; // + 0 turns −0 (from z·0 or −z·m products) into 0
   }
 }
 
@@ -102,7 +102,7 @@ export function residualBlock(
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++, i++) {
       const v = roundEntry(x[i]!, ex[xPerChannel ? c : 0]!, tie) + roundEntry(y[i]!, ey[yPerChannel ? c : 0]!, tie);
-      out[i] = v < lo ? lo : v > hi ? hi : v;
+      out[i] = (v < lo ? lo : v > hi ? hi : v) + 0;
     }
   }
 }

@@ -26,8 +26,20 @@ describe('SDU block kernels = golden row ops', () => {
         const src = zs.slice(0, rows * cols);
         const out = new Float64Array(rows * cols);
         requantBlock(src, rows, cols, table, perChannel, bits, tie, out);
-        src.forEach((z, i) => assert.equal(out[i], requantOne(z, table[perChannel ? i % cols : 0]!, bits, tie), `z=${z} d=${JSON.stringify(table[perChannel ? i % cols : 0])}`));
+        // === (not Object.is): −0 and 0 are the same stored integer
+        src.forEach((z, i) => {
+          const want = requantOne(z, table[perChannel ? i % cols : 0]!, bits, tie);
+          assert.ok(out[i] === want, `z=${z} d=${JSON.stringify(table[perChannel ? i % cols : 0])}: ${out[i]} != ${want}`);
+        });
       }), { numRuns: 800 });
+  });
+
+  it('a zero multiplier gives 0, never −0', () => {
+    const out = [1, 1];
+    requantBlock([-1, -5], 1, 2, [{ m: 0, c: 16 }, { m: 0, c: 40 }], true, 8, 'half-even', out);
+    assert.ok(Object.is(out[0], 0) && Object.is(out[1], 0), String(out));
+    requantBlock([-7], 1, 1, [{ m: 0, c: 40 }], false, 8, 'half-even', out);
+    assert.ok(Object.is(out[0], 0));
   });
 
   it('exact ties round as the rule says', () => {
@@ -45,7 +57,7 @@ describe('SDU block kernels = golden row ops', () => {
     fc.assert(fc.property(dyadic, dyadic, fc.array(fc.tuple(zValue, fc.integer({ min: -32768, max: 32767 })), { minLength: 1, maxLength: 8 }), fc.constantFrom('half-even' as const, 'half-up' as const), (dx, dy, pairs, tie) => {
       const out = new Float64Array(pairs.length);
       residualBlock(pairs.map((p) => p[0]), [dx], false, pairs.map((p) => p[1]), [dy], false, 1, pairs.length, 16, tie, out);
-      pairs.forEach(([x, y], i) => assert.equal(out[i], residualOne(x, dx, y, dy, 16, tie)));
+      pairs.forEach(([x, y], i) => assert.ok(out[i] === residualOne(x, dx, y, dy, 16, tie)));
     }), { numRuns: 400 });
   });
 
