@@ -50,6 +50,7 @@ export class LowerCtx {
   readonly rowPool: SlotPool;
   readonly tablePool: SlotPool;
   readonly accPool: SlotPool;
+  readonly biasPool: SlotPool | undefined;
 
   constructor(
     readonly graph: VitGraph,
@@ -61,6 +62,7 @@ export class LowerCtx {
     this.rowPool = new SlotPool('row-tile', s.row.base, s.row.slotSize, s.row.count);
     this.tablePool = new SlotPool('table', s.table.base, s.table.slotSize, s.table.count);
     this.accPool = new SlotPool('accumulator', plan.acc.base, plan.acc.slotSize, plan.acc.count);
+    this.biasPool = plan.bias ? new SlotPool('bias', plan.bias.base, plan.bias.slotSize, plan.bias.count) : undefined;
   }
 
   tensor(name: string): TensorDesc {

@@ -201,9 +201,9 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
 }
 
 /**
- * out[:, j0 .. j0+n) = requant(A · W[j0 .. j0+n)ᵀ + bias) in column tiles: the layer's requant table is
- * loaded once per row tile; each column tile loads its weights, starts its accumulators from the bias slice,
- * and is requantised by the SDU while the array runs the next tile.
+ * out[:, j0 .. j0+n) = requant(A · W[j0 .. j0+n)ᵀ + bias) in column tiles: the layer's requant table and bias
+ * row are loaded once per row tile; each column tile loads its weights, starts its accumulators from its bias
+ * slice, and is requantised by the SDU while the array runs the next tile.
  */
 export function gemmTiles(ctx: LowerCtx, what: string, lin: LinearConstants, a: number, k: number, m: number, out: OnChip, outRow: number, n: number): void {
   if (lin.table === undefined) throw new Error(`${what}: a row-chain linear layer needs its requant table`);
@@ -212,19 +212,26 @@ export function gemmTiles(ctx: LowerCtx, what: string, lin: LinearConstants, a: 
   const outBytes = DTYPE_BYTES[out.dtype];
   const tab = ctx.tablePool.alloc(`${what} requant table`);
   ctx.emit.load({ dram: lin.table, dstride: 8 * n, local: tab, lstride: 8 * n, rows: 1, bytes: 8 * n });
+  const biasRow = ctx.biasPool?.alloc(`${what} bias`);
+  if (biasRow !== undefined) ctx.emit.load({ dram: lin.bias, dstride: 4 * n, space: 'acc', local: biasRow, lstride: n, rows: 1, bytes: 4 * n });
   for (let j0 = 0; j0 < n; j0 += w) {
     const cols = Math.min(w, n - j0);
     const ws = ctx.weightPool.alloc(`${what} weights ${j0}`);
     ctx.emit.load({ dram: lin.weight + j0 * k, dstride: k, local: ws, lstride: k, rows: cols, bytes: k });
     const cs = ctx.accPool.alloc(`${what} accumulators ${j0}`);
-    const bias = cs + m * cols;
-    ctx.emit.load({ dram: lin.bias + 4 * j0, dstride: 4 * cols, space: 'acc', local: bias, lstride: cols, rows: 1, bytes: 4 * cols });
+    let bias: number;
+    if (biasRow !== undefined) bias = biasRow + j0;
+    else {
+      bias = cs + m * cols;
+      ctx.emit.load({ dram: lin.bias + 4 * j0, dstride: 4 * cols, space: 'acc', local: bias, lstride: cols, rows: 1, bytes: 4 * cols });
+    }
     ctx.emit.gemm({ a, astride: k, atype: 'i8', b: ws, bstride: k, c: cs, cstride: cols, init: 'bias', bias, m, n: cols, k });
     ctx.weightPool.release(ws);
     const dst = spadOp(out.addr + (outRow * out.cols + j0) * outBytes, out.cols, out.dtype);
     ctx.emit.requant(accOp(cs, cols), dst, m, cols, 'channel', tab + 8 * j0);
     ctx.accPool.release(cs);
   }
+  if (biasRow !== undefined) ctx.biasPool!.release(biasRow);
   ctx.tablePool.release(tab);
 }
 

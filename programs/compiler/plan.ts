@@ -19,6 +19,8 @@ export interface MemoryPlan {
   attnTile: number;
   spad: { weight: PoolSpec; row: PoolSpec; table: PoolSpec };
   acc: PoolSpec;
+  /** a layer's whole bias row, loaded once per row tile (absent on small accumulators: then each C tile carries its bias slice) */
+  bias: PoolSpec | undefined;
   /** output channels per weight tile for an input width K and a tile of `rows` rows */
   colTile(k: number, rows: number): number;
 }
@@ -48,14 +50,17 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
   const accBank = cfg.accumulator.words / cfg.accumulator.banks;
   const kMax = Math.max(patchVector, c, hidden);
 
-  // Accumulator: as many bank-sized C slots as there are banks (at least 3: one filling, one draining, one spare).
-  const accCount = Math.max(ACC_SLOTS_MIN, Math.min(ACC_SLOTS_MAX, cfg.accumulator.banks));
-  const evenSplit = Math.floor(cfg.accumulator.words / accCount);
+  // Accumulator: bank-sized C slots (at least 3: one filling, one draining, one spare). When there are banks to
+  // spare, the two top banks hold bias rows (one per layer and row tile, alternating banks so that loading the
+  // next layer's bias never waits for the GEMMs reading the current one).
+  const maxOut = Math.max(hidden, 3 * c, classes, c);
+  const biasBanks = cfg.accumulator.banks >= 6 && accBank >= maxOut ? 2 : 0;
+  const accCount = Math.max(ACC_SLOTS_MIN, Math.min(ACC_SLOTS_MAX, cfg.accumulator.banks - biasBanks));
+  const cWords = cfg.accumulator.words - biasBanks * accBank;
+  const evenSplit = Math.floor(cWords / accCount);
   const accSlot = evenSplit >= accBank ? evenSplit - (evenSplit % accBank) : evenSplit;
+  const bias: PoolSpec | undefined = biasBanks ? { base: cWords, slotSize: accBank, count: biasBanks } : undefined;
   // the smallest GEMM tile: one row × one channel plus its bias; attention needs one query row of logits
-  if (accSlot < Math.max(2, tokens)) {
-    throw new CompileError(`accumulator buffer too small for the minimum tile: ${accCount} slots of ${accSlot} words, but one attention row needs ${tokens} words (${accCount * tokens} words in all)`);
-  }
   const attnTile = Math.max(1, Math.min(MAX_ROW_TILE, Math.floor(accSlot / tokens)));
 
   // a whole per-channel requant table of the widest layer, or a LayerNorm's pairs and biases
@@ -94,9 +99,10 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
         table: { base: tableBase, slotSize: tableSlot, count: TABLE_SLOTS },
       },
       acc: { base: 0, slotSize: accSlot, count: accCount },
+      bias,
       colTile: (k, rows) => {
         const byWeights = Math.floor(weightSlot / k);
-        const byAcc = Math.floor(accSlot / (rows + 1));
+        const byAcc = Math.floor(accSlot / (rows + (bias ? 0 : 1)));
         const w = Math.min(byWeights, byAcc);
         return w >= 16 ? w - (w % 16) : w;
       },
