@@ -75,7 +75,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
     }
   }
   const decoded: (ExecutedInstruction | undefined)[] = new Array(n);
-  const units = new Map<UnitName, UnitState>(UNITS.map((u) => [u, { queue: [], head: 0, running: -1, busyUntil: 0 }]));
+  const units = Object.fromEntries(UNITS.map((u) => [u, { queue: [], head: 0, running: -1, busyUntil: 0 }])) as unknown as Record<UnitName, UnitState>;
   const sem = new Array<number>(SEMAPHORES).fill(0);
   const spadOwner = new Int32Array(cfg.scratchpad.banks).fill(-1);
   const accOwner = new Int32Array(cfg.accumulator.banks).fill(-1);
@@ -173,7 +173,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       throw new SimFault('malformed', ins.message, at, fetchPc, `word 0x${Buffer.from(image.words.subarray(fetchPc * INSTRUCTION_BYTES, (fetchPc + 1) * INSTRUCTION_BYTES)).toString('hex')}`);
     }
     const unit = unitOf(ins);
-    const u = units.get(unit)!;
+    const u = units[unit];
     if (u.queue.length - u.head >= cfg.queueDepth) return false;
     let footprint: Footprint;
     try {
@@ -197,7 +197,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       running.splice(i, 1);
       setBanks(x, -1);
       for (let s = 0; s < SEMAPHORES; s++) if (x.ins.fields.signal! & (1 << s)) sem[s]!++;
-      units.get(x.unit)!.running = -1;
+      units[x.unit].running = -1;
       completed++;
     }
     // 2. Fetch: one instruction per cycle into its unit's queue, while that queue has room.
@@ -208,7 +208,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
     }
     // 3. Starts: each idle unit tries the head of its queue.
     for (const name of UNITS) {
-      const u = units.get(name)!;
+      const u = units[name];
       if (u.running !== -1 || u.head >= u.queue.length) continue;
       const x = decoded[u.queue[u.head]!]!;
       if (blocker(x, t)) continue;
@@ -245,7 +245,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       while (fetchPc < n && at < horizon && at <= cfg.cycleLimit) {
         const w = words[fetchPc]!;
         if (!(w instanceof MalformedInstructionError)) {
-          const u = units.get(unitOf(w))!;
+          const u = units[unitOf(w)];
           if (u.running === -1 && u.queue.length === u.head) break;
         }
         if (!fetchOne(at)) break;
@@ -259,14 +259,14 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
     for (const x of running) next = Math.min(next, x.end);
     if (fetchPc < n) {
       const w = words[fetchPc]!;
-      const u = w instanceof MalformedInstructionError ? undefined : units.get(unitOf(w))!;
+      const u = w instanceof MalformedInstructionError ? undefined : units[unitOf(w)];
       if (!u || u.queue.length - u.head < cfg.queueDepth) next = Math.min(next, Math.max(fetchReady, t + 1));
     }
     // Every idle unit's head is blocked now (it would have started otherwise): by what?
     const heads: ExecutedInstruction[] = [];
     const causes: StallCause[] = [];
     for (const name of UNITS) {
-      const u = units.get(name)!;
+      const u = units[name];
       if (u.running !== -1 || u.head >= u.queue.length) continue;
       const x = decoded[u.queue[u.head]!]!;
       heads.push(x);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { ContainerError, readContainer, writeContainer, type ProgramImage } from '../../isa/container.js';
 import { assemble } from '../../isa/asm/assembler.js';
+import { crc32, crc32Table } from '../../isa/crc32.js';
 
 const SOURCE = `
 .equ N, 8
@@ -18,6 +19,14 @@ function image(): ProgramImage {
 }
 
 describe('program container', () => {
+  it('CRC-32 is the IEEE one (check value of "123456789"), natively and by table', () => {
+    const data = new TextEncoder().encode('123456789');
+    assert.equal(crc32(data), 0xcbf43926);
+    assert.equal(crc32Table(data), 0xcbf43926);
+    const big = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7919) & 0xff);
+    assert.equal(crc32(big, 10, 99_000), crc32Table(big, 10, 99_000));
+  });
+
   it('round-trips words, DRAM image and symbols', () => {
     const img = image();
     const back = readContainer(writeContainer(img));
