@@ -47,46 +47,41 @@ export function roundEntry(z: number, e: DyadicEntry, tie: TieRule): number {
   return q - 2 * Math.floor(q / 2) === 0 ? q : q + 1;
 }
 
-/** Requantise a row-major rows × cols block: one entry, or one per column (channel). */
+/**
+ * Requantise a row-major rows × cols block: one entry, or one per column (channel).
+ *
+ * Most values are rounded from the double product z·(m·2^−c) (m·2^−c is exact): its error against the exact
+ * rational is below (|z·m·2^−c| + 1)·2^−50, so whenever the fractional part of product + ½ lies farther than that
+ * from an integer, ⌊product + ½⌋ is the exact round-half result. The rare values inside that band (exact ties
+ * among them) and products past 2^50 take the exact split-product path (roundEntry). Values far outside the
+ * destination range clamp directly.
+ */
 export function requantBlock(
   src: ArrayLike<number>, rows: number, cols: number, table: readonly Dyadic[], perChannel: boolean, bits: number, tie: TieRule,
   out: { [i: number]: number },
 ): void {
   const lo = -(2 ** (bits - 1));
   const hi = 2 ** (bits - 1) - 1;
-  if (!perChannel) {
-    const e = dyadicEntry(table[0]!);
-    if (e.fast && e.halfU !== 0) return requantTensorFast(src, rows * cols, e, tie === 'half-up', lo, hi, out);
-  }
-  const es = table.map(dyadicEntry);
+  const es = (perChannel ? table : table.slice(0, 1)).map(dyadicEntry);
+  const scale = Float64Array.from(es, (e) => e.d.m * 2 ** -e.d.c);
+  const step = perChannel ? 1 : 0;
+  const EPS = 2 ** -50;
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++, i++) {
-      const v = roundEntry(src[i]!, es[perChannel ? c : 0]!, tie);
-      out[i] = (v < lo ? lo : v > hi ? hi : v) + 0;
+    for (let c = 0, k = 0; c < cols; c++, i++, k += step) {
+      const z = src[i]!;
+      const prod = z * scale[k]!;
+      let v: number;
+      if (prod > hi + 2) v = hi;
+      else if (prod < lo - 2) v = lo;
+      else {
+        const t = prod + 0.5;
+        const f = Math.floor(t);
+        const frac = t - f;
+        const eps = (Math.abs(prod) + 1) * EPS;
+        v = frac > eps && frac < 1 - eps ? f : roundEntry(z, es[k]!, tie);
+      }
+      out[i] = (v < lo ? lo : v > hi ? hi : v) + 0; // + 0 turns −0 into 0
     }
-  }
-}
-
-/** The per-tensor loop with the entry's constants in locals (the same arithmetic as roundEntry, c > 16). */
-function requantTensorFast(src: ArrayLike<number>, count: number, e: DyadicEntry, halfUp: boolean, lo: number, hi: number, out: { [i: number]: number }): void {
-  const { mHi, mLo, p, halfU } = e;
-  // multiplying by an exact power-of-two reciprocal is the same as dividing, and much cheaper
-  const invP = 1 / p;
-  const inv16 = 1 / 65536;
-  for (let i = 0; i < count; i++) {
-    const z = src[i]!;
-    let v: number;
-    if (z < Z_LIMIT && z > -Z_LIMIT) {
-      const b = z * mLo;
-      const bHi = Math.floor(b * inv16);
-      const bLo = b - bHi * 65536;
-      const u = z * mHi + bHi;
-      const q = Math.floor(u * invP);
-      const uRem = u - q * p;
-      const cmp = uRem !== halfU ? uRem - halfU : bLo;
-      v = cmp > 0 ? q + 1 : cmp < 0 ? q : halfUp || q - 2 * Math.floor(q / 2) !== 0 ? q + 1 : q;
-    } else v = roundDyadic(z, e.d, halfUp ? 'half-up' : 'half-even');
-    out[i] = (v < lo ? lo : v > hi ? hi : v) + 0; // + 0 turns −0 (from z·0 or −z·m products) into 0
   }
 }
 

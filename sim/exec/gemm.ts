@@ -57,6 +57,10 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
   if (viaWasm) {
     for (let i = 0; i < m; i++) {
       const cOff = f.c! + i * f.cstride!;
+      if (f.init === 0) {
+        acc.set(raw.subarray(i * n, (i + 1) * n), cOff); // the kernel's int32 sums are the accumulators
+        continue;
+      }
       for (let j = 0; j < n; j++) {
         const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
         const v = init + raw[i * n + j]!;

@@ -40,27 +40,50 @@ export function writeRows(st: MachineState, o: OperandRef, rows: number, cols: n
   const bits = ELEM_BITS[o.type]!;
   const lo = -(2 ** (bits - 1));
   const hi = 2 ** (bits - 1) - 1;
-  for (let i = 0; i < rows * cols; i++) {
-    const x = v[i]!;
-    if (!(x >= lo && x <= hi)) {
-      throw new ExecError('value', `${what}: value ${x} (row ${Math.floor(i / cols)}, column ${i % cols}) does not fit the ${ELEM[o.type]} destination`);
-    }
-  }
+  const bad = (i: number): never => {
+    throw new ExecError('value', `${what}: value ${v[i]} (row ${Math.floor(i / cols)}, column ${i % cols}) does not fit the ${ELEM[o.type]} destination`);
+  };
+  // One pass: check and store each value (a fault ends the run, so a partly written block is never a result).
+  const aligned16 = st.spadI16 !== undefined && o.addr % 2 === 0;
+  const aligned32 = st.spadI32 !== undefined && o.addr % 4 === 0;
   for (let r = 0; r < rows; r++) {
     const base = o.addr + r * o.stride * (o.space === 1 ? 1 : 1 << o.type);
     const at = r * cols;
     if (o.space === 1) {
-      for (let c = 0; c < cols; c++) st.acc[base + c] = v[at + c]!;
+      const acc = st.acc;
+      for (let c = 0; c < cols; c++) {
+        const x = v[at + c]!;
+        if (!(x >= lo && x <= hi)) bad(at + c);
+        acc[base + c] = x;
+      }
     } else if (o.type === 0) {
-      for (let c = 0; c < cols; c++) st.spadI8[base + c] = v[at + c]!;
-    } else if (o.type === 1) {
-      const a16 = st.spadI16;
-      if (a16 && base % 2 === 0) for (let c = 0, w = base / 2; c < cols; c++) a16[w + c] = v[at + c]!;
-      else for (let c = 0; c < cols; c++) st.spadView.setInt16(base + 2 * c, v[at + c]!, true);
+      const s8 = st.spadI8;
+      for (let c = 0; c < cols; c++) {
+        const x = v[at + c]!;
+        if (!(x >= lo && x <= hi)) bad(at + c);
+        s8[base + c] = x;
+      }
+    } else if (o.type === 1 && aligned16) {
+      const s16 = st.spadI16!;
+      for (let c = 0, w = base / 2; c < cols; c++) {
+        const x = v[at + c]!;
+        if (!(x >= lo && x <= hi)) bad(at + c);
+        s16[w + c] = x;
+      }
+    } else if (o.type === 2 && aligned32) {
+      const s32 = st.spadI32!;
+      for (let c = 0, w = base / 4; c < cols; c++) {
+        const x = v[at + c]!;
+        if (!(x >= lo && x <= hi)) bad(at + c);
+        s32[w + c] = x;
+      }
     } else {
-      const a32 = st.spadI32;
-      if (a32 && base % 4 === 0) for (let c = 0, w = base / 4; c < cols; c++) a32[w + c] = v[at + c]!;
-      else for (let c = 0; c < cols; c++) st.spadView.setInt32(base + 4 * c, v[at + c]!, true);
+      for (let c = 0; c < cols; c++) {
+        const x = v[at + c]!;
+        if (!(x >= lo && x <= hi)) bad(at + c);
+        if (o.type === 1) st.spadView.setInt16(base + 2 * c, x, true);
+        else st.spadView.setInt32(base + 4 * c, x, true);
+      }
     }
   }
 }

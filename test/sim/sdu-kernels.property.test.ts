@@ -34,6 +34,16 @@ describe('SDU block kernels = golden row ops', () => {
       }), { numRuns: 800 });
   });
 
+  it('values a hair away from a tie (m = 2^30 ± δ) round exactly', () => {
+    fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 31, max: 34 }),
+      fc.constantFrom('half-even' as const, 'half-up' as const), fc.constantFrom(8, 16, 32), (z, delta, c, tie, bits) => {
+        const d = { m: 2 ** 30 + delta, c };
+        const out = [0];
+        requantBlock([z], 1, 1, [d], false, bits, tie, out);
+        assert.ok(out[0] === requantOne(z, d, bits, tie), `z=${z} m=${d.m} c=${c}`);
+      }), { numRuns: 2000 });
+  });
+
   it('a zero multiplier gives 0, never −0', () => {
     const out = [1, 1];
     requantBlock([-1, -5], 1, 2, [{ m: 0, c: 16 }, { m: 0, c: 40 }], true, 8, 'half-even', out);
