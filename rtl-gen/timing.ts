@@ -34,8 +34,8 @@ export const DEFAULT_PIPELINE = {
   softmaxN: 15,
   /** ShiftGELU's per-element divider: quotient bits between two registers */
   geluDividerBitsPerStage: 1,
-  /** ShiftGELU's E_M: start cycle + 10 quotient bits (|P| of an int8 row max) + done */
-  geluEmCycles: 12,
+  /** ShiftGELU's E_M: start cycle + 10 quotient bits (|P| of an int8 row max) + done + one register */
+  geluEmCycles: 13,
   geluN: 23,
   /** I-LayerNorm's shared sequential divider: quotient bits per division (C ≤ 1024, int16 input) */
   layerNormQuotBits: 31,
@@ -101,7 +101,7 @@ export function sduRowTiming(q: SduTimingQuery): SduUnitTiming {
 export function shiftGeluTiming(q: { rowLength: number; lanes: number; emCycles?: number; elementPipe?: number }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
   const em = q.emCycles ?? DEFAULT_PIPELINE.geluEmCycles;
-  const pipe = q.elementPipe ?? DEFAULT_PIPELINE.expStages + 3 + Math.ceil(31 / DEFAULT_PIPELINE.geluDividerBitsPerStage);
+  const pipe = q.elementPipe ?? DEFAULT_PIPELINE.expStages + 5 + Math.ceil(31 / DEFAULT_PIPELINE.geluDividerBitsPerStage);
   const latency = 2 * beats + em + pipe - 1;
   return { latency, initiationInterval: latency + 1 };
 }

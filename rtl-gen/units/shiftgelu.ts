@@ -99,13 +99,18 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   const shiftNeg = m.sub(lit(p.n - 1, sw, true), m.asSigned(m.extend(bigQ, sw)), sw);
   const shift = m.wire('em_shift', m.mux(pPos, shiftPos, shiftNeg));
   const qIsN = m.and(m.not(pPos), m.eq(bigQ, lit(p.n, pBits)));
-  const tooFar = m.wire('em_too_far', m.ge(shift, lit(31, sw, true)));
+  // one register between the divider's outputs and the wide shift + saturation (E_M is once per row)
+  const emForm = m.flag('em_form', m.and(is(S.emWait), emDiv.done!));
+  const baseQ = m.delay('em_base_q', base);
+  const shiftQ = m.delay('em_shift_q', shift);
+  const qIsNQ = m.delay('em_q_is_n_q', qIsN);
+  const tooFar = m.wire('em_too_far', m.ge(m.asSigned(shiftQ), lit(31, sw, true)));
   const wideBits = p.x0Bits + 1 + 31;
-  const shifted = m.wire('em_shifted', m.shlVar(base, m.slice(shift, 4, 0), wideBits));
+  const shifted = m.wire('em_shifted', m.shlVar(baseQ, m.slice(shiftQ, 4, 0), wideBits));
   const emSat = m.mux(m.or(tooFar, m.gt(shifted, lit(INT31_MAX, 31))), lit(INT31_MAX, 31), m.truncate(shifted, 31, false));
-  const emValue = m.mux(qIsN, m.extend(x0Mag, 31), emSat);
+  const emValue = m.mux(qIsNQ, m.extend(x0Mag, 31), emSat);
   const expMax = m.reg('exp_max', 31);
-  const emDone = m.wire('em_done', m.and(is(S.emWait), emDiv.done!));
+  const emDone = m.wire('em_done', emForm);
   m.next(expMax, emValue, emDone);
 
   // pass 2: per element
@@ -124,22 +129,26 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
     const r = m.instance(recip, `recip${j}`, { den: d, tag_in: side });
     const tagOut = m.named(r.tag_out!, `recip${j}_side`);
     const mant = m.slice(tagOut, tagBits - 1, tagBits - mantBits);
-    const mshift = m.slice(tagOut, tagBits - mantBits - 1, p.inputBits + 1);
-    const keepX = m.slice(tagOut, p.inputBits, 0);
     // σ = ((mant·F) << mshift) >> (32 − k); mant·F ≤ E·F ≤ 2^31 − 1 fits 31 bits
-    const prod = m.delay(`prod${j}`, m.mul(mant, r.quot!, 31));
-    const mshiftQ = m.delay(`mshift${j}`, mshift);
-    const keepXQ = m.delay(`keep_x${j}`, keepX);
+    // mant·F in two registered halves (a 9 × 31 LUT multiplier in one cycle would set the clock)
+    const lowBits = Math.ceil(mantBits / 2);
+    const ppLo = m.delay(`pp_lo${j}`, m.mul(m.slice(mant, lowBits - 1, 0), r.quot!, 31));
+    const ppHi = m.delay(`pp_hi${j}`, m.mul(m.slice(mant, mantBits - 1, lowBits), r.quot!, 31 - lowBits));
+    const side1 = m.delay(`side_pp${j}`, m.slice(tagOut, tagBits - mantBits - 1, 0));
+    const prod = m.delay(`prod${j}`, m.add(ppLo, m.shlConst(ppHi, lowBits), 31));
+    const side2 = m.delay(`side_prod${j}`, side1);
+    const mshiftQ = m.slice(side2, side2.width - 1, p.inputBits + 1);
     const sr = m.sub(lit(32 - p.k, qBits + 1), mshiftQ, qBits + 2);
     const sigmaWide = m.wire(`sigma_wide${j}`, m.shrVar(prod, m.truncate(sr, qBits + 1, false)), { discards: `σ is the low ${sigmaBits} bits: E·F ≤ 2^31 − 1` });
-    const sigma = m.slice(sigmaWide, sigmaBits - 1, 0);
+    const sigma = m.delay(`sigma${j}`, m.slice(sigmaWide, sigmaBits - 1, 0));
+    const keepXQ = m.delay(`keep_x${j}`, m.slice(side2, p.inputBits, 0));
     const xq = m.slice(keepXQ, p.inputBits - 1, 0, true);
     const keepQ = m.bit(keepXQ, p.inputBits);
     const y = m.mul(xq, sigma, outBits);
     outs.push(m.mux(keepQ, m.asUnsigned(y), lit(0, outBits)));
     keepOut.push(keepQ);
   }
-  const pipe = le + 1 + lr + 1; // lane, D register, divider, product register
+  const pipe = le + 1 + lr + 3; // lane, D register, divider, partial products, product, σ
   const ctl = delayControl(m, 'elem_ctl', toLanes, inLast, pipe);
   const outY = m.delay('out_y_q', m.concat([...outs].reverse()));
   const outKeep = m.delay('out_keep_q', m.concat([...keepOut].reverse()));
@@ -161,7 +170,7 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   m.output('out_keep', outKeep, 'lanes holding an element');
   m.output('out_y', outY, `x·σ, int${outBits} per lane, scale S·2^−${sigmaBits}`);
 
-  const emCycles = seqDividerLatency(pBits) + 1;
+  const emCycles = seqDividerLatency(pBits) + 2; // start cycle, divide, the form register
   return {
     unit: 'shiftgelu',
     top,
@@ -182,8 +191,8 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
     passes: 2,
     timing: (rowLength) => shiftGeluTiming({ rowLength, lanes: L, emCycles, elementPipe: pipe + 1 }),
     timingDoc:
-      `2 passes of ⌈N/${L}⌉ beats; E_M takes ${emCycles} cycles (start + ${pBits}-bit sequential divide + done); ` +
+      `2 passes of ⌈N/${L}⌉ beats; E_M takes ${emCycles} cycles (start + ${pBits}-bit sequential divide + done + one register); ` +
       `each element goes through the exp lane (${le}), the D register, the ${lr}-register divider (${p.divBitsPerStage} quotient bits per register), ` +
-      'the product register and the output register. The next row starts the cycle after the last output.',
+      'two partial-product registers, the σ register and the output register. The next row starts the cycle after the last output.',
   };
 }
