@@ -39,8 +39,20 @@ function strided(space: Space, addr: number, rows: number, cols: number, stride:
   return { space, lo: addr, hi: addr + ((rows - 1) * stride + cols) * unit, write, what };
 }
 
+/** Field names of a typed operand, built once per prefix (no string building per instruction). */
+const OPERAND_KEYS = new Map<string, { space: string; stride: string; type: string }>();
+export function operandKeys(p: string): { space: string; stride: string; type: string } {
+  let k = OPERAND_KEYS.get(p);
+  if (!k) {
+    k = { space: `${p}space`, stride: `${p}stride`, type: `${p}type` };
+    OPERAND_KEYS.set(p, k);
+  }
+  return k;
+}
+
 function operand(f: Readonly<Record<string, number>>, p: string, rows: number, cols: number, write: boolean, what: string): Access {
-  return strided(SPACES[f[`${p}space`]!]!, f[p]!, rows, cols, f[`${p}stride`]!, ELEM_BYTES[f[`${p}type`]!]!, write, what);
+  const k = operandKeys(p);
+  return strided(SPACES[f[k.space]!]!, f[p]!, rows, cols, f[k.stride]!, ELEM_BYTES[f[k.type]!]!, write, what);
 }
 
 function tableAccess(addr: number, entries: number, what: string): Access {

@@ -2,6 +2,7 @@
 import type { MachineState } from '../state.js';
 import { ExecError } from '../fault.js';
 import { ELEM, ELEM_BITS } from '../../isa/table.js';
+import { operandKeys } from '../footprint.js';
 
 export interface OperandRef {
   space: number; // 0 spad, 1 acc
@@ -11,7 +12,8 @@ export interface OperandRef {
 }
 
 export function operandRef(f: Readonly<Record<string, number>>, p: string): OperandRef {
-  return { space: f[`${p}space`]!, addr: f[p]!, stride: f[`${p}stride`]!, type: f[`${p}type`]! };
+  const k = operandKeys(p);
+  return { space: f[k.space]!, addr: f[p]!, stride: f[k.stride]!, type: f[k.type]! };
 }
 
 /** rows × cols values of an operand, row-major, into a fresh Int32Array (every type fits). */
