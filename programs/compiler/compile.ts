@@ -14,7 +14,8 @@ import { CompileError } from './errors.js';
 import { lowerAttention } from './lower-attention.js';
 import { lowerHead } from './lower-head.js';
 import { type RowNode, isRowNode, lowerRowChain } from './lower-rows.js';
-import { type MemoryPlan, planMemory } from './plan.js';
+import { type MemoryPlan, planCandidates } from './plan.js';
+import { SlotsExhausted } from './pool.js';
 import { synchronise } from './sync.js';
 
 export interface TensorLocation {
@@ -46,9 +47,36 @@ export interface CompileOptions {
 
 const MIB = 1 << 20;
 
+const MAX_PLAN_ATTEMPTS = 40;
+
+/**
+ * Compile with the best plan whose schedule fits: first a software-pipelined schedule with row tiles that keep
+ * the array streaming (≥ 2R rows under weight-stationary, where a fold needs 2R cycles to swap weights), then
+ * the unpipelined one, then shorter tiles.
+ */
 export function compileGraph(graph: VitGraph, cfgIn: AcceleratorConfig, opts: CompileOptions = {}): CompiledProgram {
-  const plan = planMemory(graph, cfgIn);
-  const ctx = new LowerCtx(graph, cfgIn, plan);
+  const plans = [...planCandidates(graph, cfgIn)];
+  const streaming = Math.min(graph.tokens, cfgIn.array.dataflow === 'ws' ? 2 * cfgIn.array.rows : 1);
+  const long = plans.filter((p) => p.rowTile >= streaming);
+  const short = plans.filter((p) => p.rowTile < streaming);
+  const order: Array<[MemoryPlan, boolean]> = [
+    ...long.map((p): [MemoryPlan, boolean] => [p, true]), ...long.map((p): [MemoryPlan, boolean] => [p, false]),
+    ...short.map((p): [MemoryPlan, boolean] => [p, true]), ...short.map((p): [MemoryPlan, boolean] => [p, false]),
+  ];
+  let last: SlotsExhausted | undefined;
+  for (const [plan, pipelined] of order.slice(0, MAX_PLAN_ATTEMPTS)) {
+    try {
+      return compileWithPlan(graph, cfgIn, plan, pipelined, opts);
+    } catch (e) {
+      if (!(e instanceof SlotsExhausted)) throw e;
+      last = e;
+    }
+  }
+  throw new CompileError(`no tiling of ${graph.config.name} fits this machine's scratchpad and accumulator (${last?.message ?? 'no plan'})`);
+}
+
+function compileWithPlan(graph: VitGraph, cfgIn: AcceleratorConfig, plan: MemoryPlan, pipelined: boolean, opts: CompileOptions): CompiledProgram {
+  const ctx = new LowerCtx(graph, cfgIn, plan, pipelined);
   const notes: string[] = [];
   const cfgModel = graph.config;
   const imageBytes = cfgModel.inChannels * cfgModel.imageSize * cfgModel.imageSize;

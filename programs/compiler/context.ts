@@ -56,6 +56,8 @@ export class LowerCtx {
     readonly graph: VitGraph,
     readonly cfg: AcceleratorConfig,
     readonly plan: MemoryPlan,
+    /** software-pipeline the row chains over tiles (needs more row slots alive at once) */
+    readonly pipelined = true,
   ) {
     const s = plan.spad;
     this.weightPool = new SlotPool('weight-tile', s.weight.base, s.weight.slotSize, s.weight.count);

@@ -10,6 +10,10 @@ import { DTYPE_BYTES, type AttentionContextNode, type AttentionScoresNode, type 
 import type { LowerCtx } from './context.js';
 import { accOp, spadOp } from './emit.js';
 import { CompileError } from './errors.js';
+import { SlotPool } from './pool.js';
+
+/** buffers one head pair and the skewed tasks keep alive at once */
+const WHOLE_SLOTS_WANTED = 10;
 
 interface Task {
   h: number;
@@ -33,6 +37,18 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
   const av = ctx.addrOf(cx.out);
   const pairsAt = ctx.pairs([scores.requant, cx.requant], scores.out);
   const ta = ctx.plan.attnTile;
+  // Whole row slots when there are enough (each buffer in banks of its own: no bank-lock contention);
+  // otherwise carve the row slots into power-of-two shares (none straddles a bank) to have enough buffers.
+  const need = Math.max(n * d, ta * n * pb, ta * n, ta * d * 4);
+  const rows = ctx.rowPool.takeAll('attention');
+  let small = ctx.rowPool.slotSize;
+  if (rows.length < WHOLE_SLOTS_WANTED) {
+    small = 64;
+    while (small < need) small *= 2;
+  }
+  const per = Math.max(1, Math.floor(ctx.rowPool.slotSize / small));
+  if (per === 1) small = ctx.rowPool.slotSize;
+  const pool = SlotPool.over('attention', rows.flatMap((r) => Array.from({ length: per }, (_, i) => r + i * small)), small);
 
   ctx.emit.node = nodeIds[0];
   ctx.emit.region(`${scores.layer}.attention`);
@@ -49,26 +65,26 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
   const scoresOf = (t: Task): void => {
     ctx.emit.node = nodeIds[0];
     if (t.firstOfHead) {
-      const k = ctx.rowPool.alloc(`K of head ${t.h}`);
-      const v = ctx.rowPool.alloc(`V of head ${t.h}`);
+      const k = pool.alloc(`K of head ${t.h}`);
+      const v = pool.alloc(`V of head ${t.h}`);
       ctx.emit.load({ dram: qkv + c + t.h * d, dstride: 3 * c, local: k, lstride: d, rows: n, bytes: d });
       ctx.emit.load({ dram: qkv + 2 * c + t.h * d, dstride: 3 * c, local: v, lstride: d, rows: n, bytes: d });
       kv.set(t.h, { k, v });
     }
     const { k } = kv.get(t.h)!;
-    const q = ctx.rowPool.alloc(`Q rows ${t.r0}`);
+    const q = pool.alloc(`Q rows ${t.r0}`);
     ctx.emit.load({ dram: qkv + t.r0 * 3 * c + t.h * d, dstride: 3 * c, local: q, lstride: d, rows: t.rows, bytes: d });
     const acc = ctx.accPool.alloc(`logits of head ${t.h}`);
     ctx.emit.gemm({ a: q, astride: d, atype: 'i8', b: k, bstride: d, c: acc, cstride: n, init: 'zero', m: t.rows, n, k: d });
-    ctx.rowPool.release(q);
-    const l8 = ctx.rowPool.alloc('int8 logits');
+    pool.release(q);
+    const l8 = pool.alloc('int8 logits');
     ctx.emit.requant(accOp(acc, n), spadOp(l8, n, 'i8'), t.rows, n, 'tensor', tab);
     ctx.accPool.release(acc);
     ctx.emit.store({ dram: logits + (t.h * n + t.r0) * n, dstride: n, local: l8, lstride: n, rows: t.rows, bytes: n });
     ctx.emit.node = nodeIds[1];
-    const p = ctx.rowPool.alloc('probabilities');
+    const p = pool.alloc('probabilities');
     ctx.emit.shiftmax(spadOp(l8, n, 'i8'), spadOp(p, n, probsType), t.rows, n, sm.x0 ?? -1, sm.n, sm.k);
-    ctx.rowPool.release(l8);
+    pool.release(l8);
     ctx.emit.store({ dram: probs + (t.h * n + t.r0) * n * pb, dstride: n * pb, local: p, lstride: n * pb, rows: t.rows, bytes: n * pb });
     probSlot.set(t, p);
   };
@@ -79,16 +95,16 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
     const { v } = kv.get(t.h)!;
     const acc = ctx.accPool.alloc(`context of head ${t.h}`);
     ctx.emit.gemm({ a: p, astride: n, atype: probsType === 'i8' ? 'i8' : 'i16', b: v, bstride: 1, bstep: d, c: acc, cstride: d, init: 'zero', m: t.rows, n: d, k: n });
-    ctx.rowPool.release(p);
-    const o = ctx.rowPool.alloc('int8 context');
+    pool.release(p);
+    const o = pool.alloc('int8 context');
     ctx.emit.requant(accOp(acc, d), spadOp(o, d, 'i8'), t.rows, d, 'tensor', tab + 8);
     ctx.accPool.release(acc);
     ctx.emit.store({ dram: av + t.r0 * c + t.h * d, dstride: c, local: o, lstride: d, rows: t.rows, bytes: d });
-    ctx.rowPool.release(o);
+    pool.release(o);
     if (t.lastOfHead) {
       const { k } = kv.get(t.h)!;
-      ctx.rowPool.release(k);
-      ctx.rowPool.release(v);
+      pool.release(k);
+      pool.release(v);
       kv.delete(t.h);
     }
   };
@@ -101,4 +117,5 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
   });
   for (let i = Math.max(0, tasks.length - SKEW); i < tasks.length; i++) contextOf(tasks[i]!);
   ctx.tablePool.release(tab);
+  for (const r of rows) ctx.rowPool.release(r);
 }

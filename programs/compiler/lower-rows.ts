@@ -73,6 +73,16 @@ export function lowerRowChain(ctx: LowerCtx, chain: readonly RowNode[], nodeIds:
   // Wavefront: step t runs stage st of tile t − st, earlier stages first. A stage's epilogue is emitted after
   // the next stage's GEMMs, so the in-order SDU requantises the array's output tiles as they come instead of
   // holding them (and the accumulator slots) behind a LayerNorm or ShiftGELU that nothing needs yet.
+  if (!ctx.pipelined) {
+    // tile by tile: the fewest buffers alive, the least overlap
+    for (let r = 0; r < tiles.length; r++) {
+      for (let st = 0; st < stages; st++) {
+        emitNodes(st, r, true);
+        emitNodes(st, r, false);
+      }
+    }
+    return;
+  }
   for (let t = 0; t < tiles.length + stages; t++) {
     for (let st = 0; st < stages; st++) {
       emitNodes(st, t - st, true);

@@ -36,12 +36,27 @@ const ROW_SLOTS = 10;
 const MIN_ROW_SLOTS = 6;
 const WEIGHT_SLOTS = 4;
 const TABLE_SLOTS = 6;
+/** weight and table pools to try, largest first: fewer prefetch slots before a shorter row tile */
+const SMALLER_POOLS: ReadonlyArray<{ weight: number; table: number }> = [
+  { weight: WEIGHT_SLOTS, table: TABLE_SLOTS }, { weight: 3, table: 4 }, { weight: 3, table: 2 },
+];
 const ACC_SLOTS_MAX = 8;
 const ACC_SLOTS_MIN = 3;
 
 const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
 
+/** The plan of choice: the largest row tile that fits (see planCandidates for the fallbacks). */
 export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
+  const first = planCandidates(g, cfg).next();
+  if (first.done) throw new Error('unreachable: planCandidates throws when nothing fits');
+  return first.value;
+}
+
+/**
+ * Every plan that fits the memories, best first: fewest row tiles (largest T), then most row slots, then the
+ * largest prefetch pools. The lowering takes the first one whose schedule does not run out of slots.
+ */
+export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<MemoryPlan> {
   const { tokens, headDim, patchVector } = vitShape(g.config);
   const c = g.config.embedDim;
   const hidden = g.config.mlpDim;
@@ -61,6 +76,9 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
   const accSlot = evenSplit >= accBank ? evenSplit - (evenSplit % accBank) : evenSplit;
   const bias: PoolSpec | undefined = biasBanks ? { base: cWords, slotSize: accBank, count: biasBanks } : undefined;
   // the smallest GEMM tile: one row × one channel plus its bias; attention needs one query row of logits
+  if (accSlot < Math.max(2, tokens)) {
+    throw new CompileError(`accumulator buffer too small for the minimum tile: ${accCount} slots of ${accSlot} words, but one attention row needs ${tokens} words (${accCount * tokens} words in all)`);
+  }
   const attnTile = Math.max(1, Math.min(MAX_ROW_TILE, Math.floor(accSlot / tokens)));
 
   // a whole per-channel requant table of the widest layer, or a LayerNorm's pairs and biases
@@ -78,15 +96,15 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
     while (share / 2 >= bytes && share / 2 >= 64) share /= 2;
     return share;
   };
-  const tryPlan = (t: number, rowSlots: number, alignRows: boolean): MemoryPlan | undefined => {
+  const tryPlan = (t: number, rowSlots: number, alignRows: boolean, pools: { weight: number; table: number }): MemoryPlan | undefined => {
     const ta = Math.min(attnTile, t);
     const weightSlot = fit(Math.max(weightSlotMin, spadBank));
     const rowSlot = alignRows ? fit(rowBytes(t, ta)) : roundUp(rowBytes(t, ta), 64);
     const tableSlot = tableBytes;
-    const total = WEIGHT_SLOTS * weightSlot + rowSlots * rowSlot + TABLE_SLOTS * tableSlot;
+    const total = pools.weight * weightSlot + rowSlots * rowSlot + pools.table * tableSlot;
     if (total > cfg.scratchpad.bytes) return undefined;
     const weightBase = 0;
-    const rowBase = WEIGHT_SLOTS * weightSlot;
+    const rowBase = pools.weight * weightSlot;
     const tableBase = rowBase + rowSlots * rowSlot;
     const balanced = t;
     const rowTiles: MemoryPlan['rowTiles'] = [];
@@ -94,9 +112,9 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
     return {
       rowTile: balanced, rowTiles, attnTile: ta,
       spad: {
-        weight: { base: weightBase, slotSize: weightSlot, count: WEIGHT_SLOTS },
+        weight: { base: weightBase, slotSize: weightSlot, count: pools.weight },
         row: { base: rowBase, slotSize: rowSlot, count: rowSlots },
-        table: { base: tableBase, slotSize: tableSlot, count: TABLE_SLOTS },
+        table: { base: tableBase, slotSize: tableSlot, count: pools.table },
       },
       acc: { base: 0, slotSize: accSlot, count: accCount },
       bias,
@@ -109,18 +127,26 @@ export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
     };
   };
   // balanced row tiles: the fewest tiles (largest T ≤ MAX_ROW_TILE) whose slots fit
+  let yielded = false;
+  // (the row tile first: a short tile costs the array more than a few row slots fewer cost the pipeline)
   for (const align of [true, false]) {
-    for (let slots = ROW_SLOTS; slots >= MIN_ROW_SLOTS; slots--) {
-      for (let count = Math.ceil(tokens / MAX_ROW_TILE); count <= tokens; count++) {
-        const p = tryPlan(Math.ceil(tokens / count), slots, align);
-        if (p) return p;
+    for (let count = Math.ceil(tokens / MAX_ROW_TILE); count <= tokens; count++) {
+      for (let slots = ROW_SLOTS; slots >= MIN_ROW_SLOTS; slots--) {
+        for (const pools of SMALLER_POOLS) {
+          const p = tryPlan(Math.ceil(tokens / count), slots, align, pools);
+          if (p) {
+            yielded = true;
+            yield p;
+          }
+        }
       }
     }
   }
-  const need = WEIGHT_SLOTS * weightSlotMin + MIN_ROW_SLOTS * roundUp(rowBytes(1, 1), 64) + TABLE_SLOTS * tableBytes;
+  if (yielded) return;
+  const need = 3 * weightSlotMin + MIN_ROW_SLOTS * roundUp(rowBytes(1, 1), 64) + 2 * tableBytes;
   throw new CompileError(
     `scratchpad too small for the minimum tile: ${g.config.name} needs at least ${need} bytes `
-    + `(${WEIGHT_SLOTS} weight slots of ${weightSlotMin} B, ${MIN_ROW_SLOTS} one-token row slots of ${roundUp(rowBytes(1, 1), 64)} B, `
-    + `${TABLE_SLOTS} table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
+    + `(3 weight slots of ${weightSlotMin} B, ${MIN_ROW_SLOTS} one-token row slots of ${roundUp(rowBytes(1, 1), 64)} B, `
+    + `2 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
   );
 }
