@@ -16,8 +16,9 @@ import { ExecError, SimFault } from './fault.js';
 import { type Footprint, banksOf, footprintOf } from './footprint.js';
 import { type UnitCost, unitCost } from './timing/units.js';
 import { executeDma } from './exec/dma.js';
-import { executeGemm } from './exec/gemm.js';
+import { executeGemm, executeGemmDetailed } from './exec/gemm.js';
 import { executeSdu } from './exec/sdu.js';
+import { ArrayProtocolError } from './array/detailed.js';
 import { WidthOverflowError, NumericsInputError } from '../verify/golden/intmath.js';
 
 export type StallCause = 'wait-load' | 'wait-compute' | 'wait-sdu' | 'wait-store' | 'wait-mixed' | 'bank-conflict' | 'dma-channel';
@@ -216,10 +217,13 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       setBanks(x, x.pc);
       try {
         x.cost = unitCost(x.ins, cfg, opts.detailedArray ?? false);
-        if (state) execute(state, x.ins, numerics, x.pc);
+        if (state && opts.detailedArray && x.ins.spec.mnemonic === 'gemm') {
+          executeGemmDetailed(state, x.ins, { rows: cfg.array.rows, cols: cfg.array.cols }, cfg.array.dataflow);
+        } else if (state) execute(state, x.ins, numerics, x.pc);
       } catch (e) {
         if (e instanceof ExecError) throw fault(e.kind, e.message, t, x.pc);
         if (e instanceof WidthOverflowError || e instanceof NumericsInputError || e instanceof RangeError) throw fault('value', e.message, t, x.pc);
+        if (e instanceof ArrayProtocolError) throw fault('value', `detailed array model: ${e.message}`, t, x.pc);
         throw e;
       }
       x.start = t;

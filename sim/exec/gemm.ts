@@ -7,6 +7,9 @@ import type { Instruction } from '../../isa/encoding.js';
 import type { MachineState } from '../state.js';
 import { ExecError } from '../fault.js';
 import { gemmInt16Int8Wasm, gemmInt8Wasm } from '../../verify/golden/ops/gemm-wasm.js';
+import { detailedArray } from '../array/detailed.js';
+import type { ArrayGeometry } from '../array/shape.js';
+import type { DataflowName } from '../array/timing.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -90,6 +93,30 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
       if (v < INT32_MIN || v > INT32_MAX) {
         throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
       }
+      acc[cOff + j] = v;
+    }
+  }
+}
+
+/**
+ * The same GEMM computed by the PE-by-PE array model (detailed mode): the values come out of the simulated PE
+ * registers, so a run with --detailed-array checks the register-level dataflow against the golden model too.
+ */
+export function executeGemmDetailed(st: MachineState, ins: Instruction, geometry: ArrayGeometry, dataflow: DataflowName): void {
+  const f = ins.fields;
+  const m = f.m!;
+  const n = f.n!;
+  const k = f.k!;
+  const A = gatherA(st, f);
+  const B = gatherB(st, f);
+  const d = detailedArray(geometry, { m, n, k, passes: f.atype === 1 ? 2 : 1 }, { a: (i, q) => A[i * k + q]!, b: (j, q) => B[j * k + q]! }, dataflow);
+  const acc = st.acc;
+  for (let i = 0; i < m; i++) {
+    const cOff = f.c! + i * f.cstride!;
+    for (let j = 0; j < n; j++) {
+      const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
+      const v = init + d.values[i * n + j]!;
+      if (v < INT32_MIN || v > INT32_MAX) throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
       acc[cOff + j] = v;
     }
   }

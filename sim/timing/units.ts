@@ -67,7 +67,7 @@ export function unitCost(ins: Instruction, cfg: AcceleratorConfig, detailed: boo
       if (!detailed) return { cycles: fast.cycles, channelCycles: 0, array: fast };
       const work = shape.m * shape.n * shape.k * shape.passes * (cfg.array.rows + cfg.array.cols);
       if (work > DETAILED_MAX_WORK) throw new ExecError('value', `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`);
-      // timing only: the detailed model's values are checked against the fast path in the tests
+      // timing from unit operands; with values, the engine runs the model again on the real operands
       const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
       return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };
     }

@@ -7,7 +7,8 @@ import { matmulABt } from '../../verify/golden/ops/matmul.js';
 import { assemble } from '../../isa/asm/assembler.js';
 import { DEFAULT_CONFIG, applyOverrides } from '../../sim/config.js';
 import { runProgram } from '../../sim/run.js';
-import { gemmCase, gemmProgram } from './gemm-programs.js';
+import { gemmCase, gemmProgram, goldenGemm } from './gemm-programs.js';
+import { initialDram, readI32 } from './helpers.js';
 
 const shape = fc.record({
   rows: fc.integer({ min: 1, max: 8 }), cols: fc.integer({ min: 1, max: 8 }),
@@ -40,13 +41,14 @@ describe('array timing: detailed PE-by-PE model vs tile-level closed form', () =
     assert.equal(arrayTiming({ rows: 8, cols: 8 }, { m: 8, n: 8, k: 20, passes: 1 }, 'os').cycles, 20 + 8 + 8 - 2 + 8);
   });
 
-  it('whole programs: --detailed-array gives the same cycles as the tile-level model', () => {
+  it('whole programs: --detailed-array gives the same cycles, and its PE-level values equal the golden matmul', () => {
     fc.assert(fc.property(gemmCase.map((c) => ({ ...c, m: Math.min(c.m, 12), n: Math.min(c.n, 12), k: Math.min(c.k, 12) })), fc.constantFrom('ws', 'os'), (c, df) => {
       const cfg = applyOverrides(DEFAULT_CONFIG, ['array.rows=4', 'array.cols=4', `array.dataflow=${df}`, 'dram.bytes=65536']);
       const p = assemble(gemmProgram(c));
       const fast = runProgram(p, { config: cfg, timingOnly: true }).report.totalCycles;
-      const det = runProgram(p, { config: cfg, timingOnly: true, detailedArray: true }).report.totalCycles;
-      assert.equal(det, fast);
+      const det = runProgram(p, { config: cfg, detailedArray: true });
+      assert.equal(det.report.totalCycles, fast);
+      assert.deepEqual(readI32(det.run.state!.dram, 0x8000, c.m * c.n), Array.from(goldenGemm(c, initialDram(p, cfg.dram.bytes))));
     }), { numRuns: 25 });
   });
 });

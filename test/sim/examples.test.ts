@@ -120,4 +120,17 @@ describe('example programs are bit-exact against the golden model', () => {
       assert.ok(b.report.totalCycles > 0);
     }
   });
+
+  it('with --detailed-array (PE-by-PE model, 4×4 array, both dataflows) every example gives the same cycles and values', () => {
+    for (const df of ['ws', 'os']) {
+      const small = applyOverrides(cfg, ['array.rows=4', 'array.cols=4', `array.dataflow=${df}`]);
+      for (const name of ['gemm-requant.s', 'attention-head.s', 'mlp-gelu.s']) {
+        const p = assembleExample(name);
+        const fast = runProgram(p, { config: small });
+        const detailed = runProgram(p, { config: small, detailedArray: true });
+        assert.equal(detailed.report.totalCycles, fast.report.totalCycles, `${name} ${df}`);
+        assert.ok(Buffer.from(detailed.run.state!.dram).equals(Buffer.from(fast.run.state!.dram)), `${name} ${df}: DRAM differs`);
+      }
+    }
+  });
 });
