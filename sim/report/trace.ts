@@ -1,6 +1,7 @@
 /**
  * Chrome / Perfetto trace-event JSON: one track per unit (load, compute, sdu, store), one complete event per
- * instruction, timestamps in microseconds at the configured clock. Open it in ui.perfetto.dev or chrome://tracing.
+ * instruction and one per stall (the unit idle with a blocked instruction at its head), timestamps in microseconds
+ * at the configured clock. Open it in ui.perfetto.dev or chrome://tracing.
  */
 import type { SimRun } from '../engine.js';
 import type { AcceleratorConfig } from '../config.js';
@@ -25,8 +26,20 @@ export function traceEvents(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
   const regions = regionNames(image, run.executed.length);
   const events: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `ivit accelerator ${cfg.array.rows}x${cfg.array.cols} ${cfg.array.dataflow}` } }];
   UNITS.forEach((u, i) => events.push({ name: 'thread_name', ph: 'M', pid: 1, tid: i + 1, args: { name: u } }));
+  const lastEnd: Record<string, number> = {};
   for (const x of run.executed) {
     const stalls = Object.entries(x.stalls).map(([k, v]) => `${k}=${v}`).join(' ');
+    // The unit sat idle with this instruction at its head from when it was fetched (or the unit's previous
+    // instruction ended) until it started: show that as a stall slice, named by its main cause.
+    const since = Math.max(x.dispatch, lastEnd[x.unit] ?? 0);
+    lastEnd[x.unit] = x.end;
+    if (x.start > since && stalls) {
+      const main = Object.entries(x.stalls).sort((a, b) => b[1]! - a[1]!)[0]![0];
+      events.push({
+        name: `stall: ${main}`, cat: 'stall', ph: 'X', pid: 1, tid: UNITS.indexOf(x.unit) + 1,
+        ts: us(since), dur: us(x.start - since), args: { pc: x.pc, stalls },
+      });
+    }
     events.push({
       name: x.ins.spec.mnemonic,
       cat: x.ins.spec.klass,

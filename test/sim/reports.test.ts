@@ -86,8 +86,12 @@ describe('simulator reports', () => {
     const t = traceEvents(res.run, p, cfg);
     const threads = t.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
     assert.deepEqual(threads, ['load', 'compute', 'sdu', 'store']);
-    const xs = t.traceEvents.filter((e) => e.ph === 'X');
+    const xs = t.traceEvents.filter((e) => e.ph === 'X' && e.cat !== 'stall');
     assert.equal(xs.length, p.instructions.length);
+    // stall slices add up to the stall cycles of the report
+    const stallUs = t.traceEvents.filter((e) => e.cat === 'stall').reduce((a, e) => a + e.dur!, 0);
+    const stallCycles = Object.values(res.report.stalls).reduce((a, v) => a + v, 0);
+    assert.ok(Math.abs(stallUs * cfg.clockMHz - stallCycles) < 1e-6, `${stallUs * cfg.clockMHz} vs ${stallCycles}`);
     for (const e of xs) {
       const x = res.run.executed[e.args!.pc as number]!;
       assert.equal(e.ts, x.start / cfg.clockMHz);
