@@ -60,7 +60,6 @@ interface UnitState {
   queue: number[];
   head: number; // index into queue of the next instruction to start
   running: number; // pc, or -1
-  busyUntil: number;
 }
 
 export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
@@ -76,7 +75,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
     }
   }
   const decoded: (ExecutedInstruction | undefined)[] = new Array(n);
-  const units = Object.fromEntries(UNITS.map((u) => [u, { queue: [], head: 0, running: -1, busyUntil: 0 }])) as unknown as Record<UnitName, UnitState>;
+  const units = Object.fromEntries(UNITS.map((u) => [u, { queue: [], head: 0, running: -1 }])) as unknown as Record<UnitName, UnitState>;
   const sem = new Array<number>(SEMAPHORES).fill(0);
   const spadOwner = new Int32Array(cfg.scratchpad.banks).fill(-1);
   const accOwner = new Int32Array(cfg.accumulator.banks).fill(-1);
