@@ -8,7 +8,7 @@ import { INSTRUCTION_BYTES } from '../../isa/table.js';
 import type { ProgramImage, ProgramSymbol } from '../../isa/container.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
 import { DTYPE_BYTES, type DType, type GraphNode, type VitGraph, matrixOf } from '../graph/graph.js';
-import { LowerCtx } from './context.js';
+import { LowerCtx, residentPairCount } from './context.js';
 import { bytesOfInts } from './dram.js';
 import { CompileError } from './errors.js';
 import { lowerAttention } from './lower-attention.js';
@@ -90,6 +90,7 @@ function compileWithPlan(graph: VitGraph, cfgIn: AcceleratorConfig, plan: Memory
   const patchInit = new Uint8Array(tokens * width * DTYPE_BYTES[patch.dtype]);
   if (embedNode.cls) patchInit.set(bytesOfInts(embedNode.cls, 2), 0);
   ctx.tensorAddr.set('patch', ctx.dram.place(patchInit));
+  ctx.initResidentPairs(residentPairCount(graph.nodes));
 
   lowerGroups(ctx, graph.nodes);
 

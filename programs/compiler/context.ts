@@ -5,7 +5,7 @@
  */
 import type { AcceleratorConfig } from '../../sim/config.js';
 import type { Dyadic } from '../../verify/golden/constants.js';
-import { DTYPE_BYTES, type LinearWeights, type RequantSpec, type TensorDesc, type VitGraph, matrixOf } from '../graph/graph.js';
+import { DTYPE_BYTES, type GraphNode, type LinearWeights, type RequantSpec, type TensorDesc, type VitGraph, matrixOf } from '../graph/graph.js';
 import { DramImage, bytesOfInts } from './dram.js';
 import { Emitter } from './emit.js';
 import { CompileError } from './errors.js';
@@ -119,16 +119,46 @@ export class LowerCtx {
     return this.dram.place(out);
   }
 
-  /** Per-tensor requant pairs in one small table. */
-  pairs(specs: ReadonlyArray<RequantSpec | { main: Dyadic } | Dyadic | undefined>, where: string): number {
+  /**
+   * Per-tensor requant pairs live on chip for the whole program: one table slot holds every pair of the model
+   * (a few hundred bytes), loaded by one DMA at the start, so no tile ever waits for a pair's load.
+   */
+  private resident: { spad: number; bytes: Uint8Array; used: number } | undefined;
+
+  initResidentPairs(count: number): void {
+    const bytes = new Uint8Array(8 * Math.max(1, count));
+    if (bytes.length > this.tablePool.slotSize || bytes.length > 65535) throw new CompileError(`${count} per-tensor requant pairs do not fit one table slot`);
+    const spad = this.tablePool.alloc('resident requant pairs');
+    const dram = this.dram.place(bytes);
+    this.emit.load({ dram, dstride: bytes.length, local: spad, lstride: bytes.length, rows: 1, bytes: bytes.length });
+    this.resident = { spad, bytes, used: 0 };
+  }
+
+  /** Scratchpad address of these pairs (consecutive), in the resident pair table. */
+  pairs(specs: ReadonlyArray<RequantSpec | Dyadic | undefined>, where: string): number {
+    const r = this.resident;
+    if (!r) throw new Error('initResidentPairs first');
     const words: number[] = [];
     for (const s of specs) {
       if (s === undefined) words.push(0, 0);
       else if ('m' in s) words.push(...dyadicWords(s, where));
-      else if ('main' in s) words.push(...dyadicWords(s.main, where));
       else if (s.table) words.push(...dyadicWords(s.table[0]!, where));
       else words.push(0, 0);
     }
-    return this.dram.place(bytesOfInts(words, 4));
+    if (r.used + 4 * words.length > r.bytes.length) throw new Error(`resident pair table overflows at ${where}: count the pairs in residentPairCount`);
+    const at = r.spad + r.used;
+    r.bytes.set(bytesOfInts(words, 4), r.used);
+    r.used += 4 * words.length;
+    return at;
   }
+}
+
+/** How many per-tensor pairs the lowering of these nodes asks for (must match the pairs() calls). */
+export function residentPairCount(nodes: readonly GraphNode[]): number {
+  let n = 0;
+  for (const node of nodes) {
+    if (node.op === 'residual' || node.op === 'attention_scores') n += 2;
+    else if (node.op === 'shiftgelu' || (node.op === 'linear' && !node.requant)) n += 1;
+  }
+  return n;
 }

@@ -35,7 +35,7 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
   const logits = ctx.addrOf(scores.out);
   const probs = ctx.addrOf(sm.out);
   const av = ctx.addrOf(cx.out);
-  const pairsAt = ctx.pairs([scores.requant, cx.requant], scores.out);
+  const tab = ctx.pairs([scores.requant, cx.requant], scores.out);
   const ta = ctx.plan.attnTile;
   // Whole row slots when there are enough (each buffer in banks of its own: no bank-lock contention);
   // otherwise carve the row slots into power-of-two shares (none straddles a bank) to have enough buffers.
@@ -52,8 +52,6 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
 
   ctx.emit.node = nodeIds[0];
   ctx.emit.region(`${scores.layer}.attention`);
-  const tab = ctx.tablePool.alloc(`${scores.out} pairs`);
-  ctx.emit.load({ dram: pairsAt, dstride: 16, local: tab, lstride: 16, rows: 1, bytes: 16 });
 
   const tasks: Task[] = [];
   for (let h = 0; h < scores.heads; h++) {
@@ -116,6 +114,5 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
     if (i >= SKEW) contextOf(tasks[i - SKEW]!);
   });
   for (let i = Math.max(0, tasks.length - SKEW); i < tasks.length; i++) contextOf(tasks[i]!);
-  ctx.tablePool.release(tab);
   for (const r of rows) ctx.rowPool.release(r);
 }

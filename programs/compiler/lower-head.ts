@@ -29,8 +29,7 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   ctx.emit.store({ dram: ctx.addrOf(norm.out), dstride: c, local: y, lstride: c, rows: 1, bytes: c });
 
   ctx.emit.node = nodeIds[1];
-  const one = ctx.tablePool.alloc('identity pair');
-  ctx.emit.load({ dram: identity, dstride: 8, local: one, lstride: 8, rows: 1, bytes: 8 });
+  const one = identity;
   const raw = ctx.rowPool.alloc('head accumulators');
   const out = ctx.rowPool.alloc('logits');
   const w = ctx.plan.colTile(c, 1);
@@ -53,7 +52,6 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
     ctx.accPool.release(cs);
   }
   ctx.rowPool.release(y);
-  ctx.tablePool.release(one);
   ctx.tablePool.release(lt);
   ctx.emit.store({ dram: ctx.addrOf(head.out), dstride: 4 * classes, local: raw, lstride: 4 * classes, rows: 1, bytes: 4 * classes });
   ctx.emit.node = nodeIds[2];

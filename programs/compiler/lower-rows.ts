@@ -188,10 +188,8 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
         skip = onChip(ctx, node.skip, tile, state);
       }
       const out = newOutput(ctx, node.out, tile, state);
-      const tab = ctx.tablePool.alloc(`${node.out} pairs`);
-      ctx.emit.load({ dram: kr.pairs, dstride: 16, local: tab, lstride: 16, rows: 1, bytes: 16 });
+      const tab = kr.pairs;
       ctx.emit.resadd(spadOp(main.addr, main.cols, main.dtype), spadOp(skip.addr, skip.cols, skip.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, main.cols, tab, tab + 8);
-      ctx.tablePool.release(tab);
       if (skipSlot !== undefined) ctx.rowPool.release(skipSlot);
       storeRows(ctx, node.out, out, tile.r0, tile.rows);
       return;
@@ -200,10 +198,8 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
       const kg = k as Extract<NodeConstants, { op: 'shiftgelu' }>;
       const x = onChip(ctx, node.input, tile, state);
       const out = newOutput(ctx, node.out, tile, state);
-      const tab = ctx.tablePool.alloc(`${node.out} pair`);
-      ctx.emit.load({ dram: kg.pairs, dstride: 8, local: tab, lstride: 8, rows: 1, bytes: 8 });
+      const tab = kg.pairs;
       ctx.emit.shiftgelu(spadOp(x.addr, x.cols, x.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, x.cols, node.x0 ?? -1, node.n, node.k, 'tensor', tab);
-      ctx.tablePool.release(tab);
       storeRows(ctx, node.out, out, tile.r0, tile.rows);
       return;
     }

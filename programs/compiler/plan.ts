@@ -38,7 +38,7 @@ const WEIGHT_SLOTS = 4;
 const TABLE_SLOTS = 6;
 /** weight and table pools to try, largest first: fewer prefetch slots before a shorter row tile */
 const SMALLER_POOLS: ReadonlyArray<{ weight: number; table: number }> = [
-  { weight: WEIGHT_SLOTS, table: TABLE_SLOTS }, { weight: 3, table: 4 }, { weight: 3, table: 2 },
+  { weight: WEIGHT_SLOTS, table: 10 }, { weight: WEIGHT_SLOTS, table: TABLE_SLOTS }, { weight: 3, table: 4 }, { weight: 3, table: 3 },
 ];
 const ACC_SLOTS_MAX = 8;
 const ACC_SLOTS_MIN = 3;
@@ -143,10 +143,10 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     }
   }
   if (yielded) return;
-  const need = 3 * weightSlotMin + MIN_ROW_SLOTS * roundUp(rowBytes(1, 1), 64) + 2 * tableBytes;
+  const need = 3 * weightSlotMin + MIN_ROW_SLOTS * roundUp(rowBytes(1, 1), 64) + 3 * tableBytes;
   throw new CompileError(
     `scratchpad too small for the minimum tile: ${g.config.name} needs at least ${need} bytes `
     + `(3 weight slots of ${weightSlotMin} B, ${MIN_ROW_SLOTS} one-token row slots of ${roundUp(rowBytes(1, 1), 64)} B, `
-    + `2 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
+    + `3 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
   );
 }
