@@ -10,6 +10,7 @@ import type { AcceleratorConfig } from '../../sim/config.js';
 import { CompileError } from './errors.js';
 import type { VitGraph } from '../graph/graph.js';
 import { vitShape } from '../../verify/golden/zoo.js';
+import { residentPairCount } from './context.js';
 
 export interface MemoryPlan {
   /** token rows per row tile, and the tiles' first rows */
@@ -82,7 +83,8 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   const attnTile = Math.max(1, Math.min(MAX_ROW_TILE, Math.floor(accSlot / tokens)));
 
   // a whole per-channel requant table of the widest layer, or a LayerNorm's pairs and biases
-  const tableBytes = roundUp(Math.max(12 * c, 8 * Math.max(hidden, 3 * c, classes, c), 64), 64);
+  // (one slot also holds every per-tensor pair of the model, resident for the whole program)
+  const tableBytes = roundUp(Math.max(12 * c, 8 * Math.max(hidden, 3 * c, classes, c), 8 * residentPairCount(g.nodes), 64), 64);
   const weightSlotMin = kMax; // one output channel
   const rowBytes = (t: number, ta: number): number => Math.max(
     t * hidden, t * 3 * c, t * 2 * c, t * patchVector, 4 * classes,
