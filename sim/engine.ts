@@ -28,7 +28,7 @@ export interface SimOptions {
   config: AcceleratorConfig;
   /** skip every value computation (timing, faults for addresses, deadlocks and limits still apply) */
   timingOnly?: boolean;
-  /** GEMM timing from the PE-by-PE array model (small shapes only) */
+  /** GEMM timing and values from the PE-by-PE array model (small shapes only) */
   detailedArray?: boolean;
   /** fetch strictly one instruction per event cycle (the reference the batched fetch is tested against) */
   unbatchedFetch?: boolean;

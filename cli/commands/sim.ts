@@ -41,7 +41,7 @@ export function registerSim(program: Command): void {
     .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON')
     .option('--json', 'print the report as JSON instead of the summary')
     .option('--timing-only', 'skip the values (timing, address checks and faults still apply)')
-    .option('--detailed-array', 'GEMM timing from the PE-by-PE array model (small shapes only)')
+    .option('--detailed-array', 'GEMM timing and values from the PE-by-PE array model (small shapes only)')
     .option('--dump <addr:bytes:file>', 'after the run, write DRAM bytes [addr, addr+bytes) to file (repeatable)', collect, [])
     .action((file: string, flags: SimFlags) => {
       const named: [string | undefined, string][] = [
