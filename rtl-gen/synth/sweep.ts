@@ -30,7 +30,7 @@ function sweepConfigs(quick: boolean): SweepEntry[] {
   all.push({ unit: 'shiftmax', options: { lanes: 4 }, family: 'ice40' });
   all.push({ unit: 'shiftmax', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
   everyFamily('gelu-divider', {});
-  all.push({ unit: 'gelu-divider', options: { divBitsPerStage: 1 }, family: 'ice40' });
+  all.push({ unit: 'gelu-divider', options: { divBitsPerStage: 2 }, family: 'ice40' });
   everyFamily('shiftgelu', { lanes: 1 });
   everyFamily('layernorm', { lanes: 1 });
   everyFamily('layernorm', { lanes: 1, variant: 'floor' });

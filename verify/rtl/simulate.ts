@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GeneratedUnit } from '../../rtl-gen/design.js';
@@ -43,21 +43,36 @@ export function buildSimulation(u: GeneratedUnit, simulator: Simulator, maxRowLe
   const build: SimBuild =
     simulator === 'verilator' ? { simulator, dir, run: { file: binary, args: [] } } : { simulator, dir, run: { file: 'vvp', args: ['-n', binary] } };
   if (existsSync(binary)) return build;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const paths: string[] = [];
-  for (const [name, text] of files) {
-    writeFileSync(join(dir, name), text);
-    paths.push(join(dir, name));
-  }
-  if (simulator === 'verilator') {
-    execFileSync(
-      'verilator',
-      ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', tbName, '-Mdir', join(dir, 'obj'), '-o', 'sim', '-j', '2', ...paths],
-      { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
-    );
-  } else {
-    execFileSync('iverilog', ['-g2005', '-o', binary, '-s', tbName, ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Build in a private directory and rename it into place: several test processes (other engineers' runs
+  // of the whole suite) may build the same configuration at once, and must never delete each other's work.
+  mkdirSync(CACHE, { recursive: true });
+  const staging = mkdtempSync(join(CACHE, '.build-'));
+  try {
+    const paths: string[] = [];
+    for (const [name, text] of files) {
+      writeFileSync(join(staging, name), text);
+      paths.push(join(staging, name));
+    }
+    if (simulator === 'verilator') {
+      execFileSync(
+        'verilator',
+        ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', tbName, '-Mdir', join(staging, 'obj'), '-o', 'sim', '-j', '2', ...paths],
+        { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
+      );
+    } else {
+      execFileSync('iverilog', ['-g2005', '-o', join(staging, 'sim.vvp'), '-s', tbName, ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
+    }
+    try {
+      renameSync(staging, dir);
+    } catch {
+      // someone else finished the same build first: use theirs; a leftover without a binary is replaced
+      if (!existsSync(binary)) {
+        rmSync(dir, { recursive: true, force: true });
+        renameSync(staging, dir);
+      }
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
   return build;
 }
