@@ -17,6 +17,7 @@ import { type RowNode, isRowNode, lowerRowChain } from './lower-rows.js';
 import { type MemoryPlan, planCandidates } from './plan.js';
 import { SlotsExhausted } from './pool.js';
 import { synchronise } from './sync.js';
+import { hoistConstantLoads } from './hoist.js';
 
 export interface TensorLocation {
   name: string;
@@ -101,7 +102,7 @@ function compileWithPlan(graph: VitGraph, cfgIn: AcceleratorConfig, plan: Memory
     notes.push(`DRAM enlarged from ${cfgIn.dram.bytes / MIB} MiB to ${bytes / MIB} MiB to hold ${graph.config.name}`);
     config = { ...cfgIn, dram: { bytes } };
   }
-  const synced = synchronise(ctx.emit.list, config);
+  const synced = synchronise(hoistConstantLoads(ctx.emit.list, config), config);
   const words = new Uint8Array(synced.instructions.length * INSTRUCTION_BYTES);
   synced.instructions.forEach((ins, i) => words.set(encodeInstruction(ins), i * INSTRUCTION_BYTES));
   const symbols: ProgramSymbol[] = [];
