@@ -51,6 +51,8 @@ export class LowerCtx {
   readonly tablePool: SlotPool;
   readonly accPool: SlotPool;
   readonly biasPool: SlotPool | undefined;
+  /** emitted by the next row-chain GEMM right after its first column tile (see lower-rows.ts) */
+  afterFirstColumnTile: (() => void) | undefined;
 
   constructor(
     readonly graph: VitGraph,

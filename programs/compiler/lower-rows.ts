@@ -85,8 +85,16 @@ export function lowerRowChain(ctx: LowerCtx, chain: readonly RowNode[], nodeIds:
   }
   for (let t = 0; t < tiles.length + stages; t++) {
     for (let st = 0; st < stages; st++) {
+      // the previous stage's epilogue goes in after this stage's first column tile: early enough that the
+      // array never waits for it at the end of the chain, late enough not to hold up that tile's requant
+      let pending: (() => void) | undefined = () => emitNodes(st - 1, t - st + 1, false);
+      ctx.afterFirstColumnTile = () => {
+        pending?.();
+        pending = undefined;
+      };
       emitNodes(st, t - st, true);
-      emitNodes(st - 1, t - st + 1, false);
+      ctx.afterFirstColumnTile = undefined;
+      pending?.();
     }
     emitNodes(stages - 1, t - stages + 1, false);
   }
@@ -236,6 +244,13 @@ export function gemmTiles(ctx: LowerCtx, what: string, lin: LinearConstants, a: 
     const dst = spadOp(out.addr + (outRow * out.cols + j0) * outBytes, out.cols, out.dtype);
     ctx.emit.requant(accOp(cs, cols), dst, m, cols, 'channel', tab + 8 * j0);
     ctx.accPool.release(cs);
+    if (j0 === 0 && ctx.afterFirstColumnTile) {
+      const hook = ctx.afterFirstColumnTile;
+      ctx.afterFirstColumnTile = undefined;
+      const node = ctx.emit.node;
+      hook();
+      ctx.emit.node = node;
+    }
   }
   if (biasRow !== undefined) ctx.biasPool!.release(biasRow);
   ctx.tablePool.release(tab);
