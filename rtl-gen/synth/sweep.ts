@@ -2,7 +2,7 @@
  * The RTL synthesis sweep behind docs/rtl.md: every configuration below through `synthesize`, one CSV and
  * one JSON row each, plus a markdown table. Run by scripts/bench-rtl.sh (not by the tests: it takes minutes).
  *
- *   node dist/rtl-gen/synth/sweep.js [-o outdir] [--quick]
+ *   node dist/rtl-gen/synth/sweep.js [-o outdir] [--quick] [--only unit,unit]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,12 +69,24 @@ function main(argv: string[]): void {
   mkdirSync(out, { recursive: true });
   const rows: SynthRow[] = [];
   const csv: string[] = [CSV_HEADER];
-  for (const e of sweepConfigs(quick)) {
+  const failures: string[] = [];
+  const onlyIdx = argv.indexOf('--only');
+  const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1]!.split(',')) : undefined;
+  for (const e of sweepConfigs(quick).filter((c) => !only || only.has(c.unit))) {
     const entry = findUnit(e.unit);
     if (!entry) throw new Error(`sweep: unknown unit ${e.unit}`);
     const u = entry.build(e.options);
     const t0 = Date.now();
-    const row = synthesize(u, entry.maxRowLength, { family: e.family, ...(e.device ? { device: e.device } : {}), seeds: 3, targetMhz: 100 });
+    let row: SynthRow;
+    try {
+      row = synthesize(u, entry.maxRowLength, { family: e.family, ...(e.device ? { device: e.device } : {}), seeds: 3, targetMhz: 100 });
+    } catch (err) {
+      // a tool failure (e.g. yosys 0.23's ice40_dsp assertion) is reported and the sweep goes on
+      const msg = err instanceof Error ? (err.message.split('\n').find((l) => /ERROR/.test(l)) ?? err.message.split('\n')[0]!) : String(err);
+      failures.push(`${e.unit} ${JSON.stringify(e.options)} ${e.family}${e.device ? `/${e.device}` : ''}: ${msg}`);
+      process.stderr.write(`FAILED ${failures[failures.length - 1]}\n`);
+      continue;
+    }
     rows.push(row);
     csv.push(csvRow(row));
     process.stderr.write(`${e.unit} ${JSON.stringify(e.options)} ${e.family}${e.device ? `/${e.device}` : ''}: ${row.lut} LUT, Fmax ${row.fmaxMedianMhz ?? '-'} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
@@ -82,7 +94,9 @@ function main(argv: string[]): void {
     writeFileSync(join(out, 'rtl-synth.json'), JSON.stringify(rows, null, 2) + '\n');
     writeFileSync(join(out, 'rtl-synth.md'), markdown(rows));
   }
-  process.stdout.write(markdown(rows));
+  const failureNote = failures.map((f) => `- tool failure: ${f}`).join('\n');
+  writeFileSync(join(out, 'rtl-synth.md'), markdown(rows) + (failureNote ? `\n${failureNote}\n` : ''));
+  process.stdout.write(markdown(rows) + (failureNote ? `\n${failureNote}\n` : ''));
   process.stderr.write(`wrote ${join(out, 'rtl-synth.csv')}, rtl-synth.json, rtl-synth.md\n`);
 }
 
