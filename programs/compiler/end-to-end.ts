@@ -23,7 +23,8 @@ export interface EndToEnd {
     bitExact: boolean;
     argmax: number;
   };
-  millis: { compile: number; simulate: number; golden: number };
+  /** wall-clock milliseconds per phase, and the process's CPU milliseconds of the simulation (user + system) */
+  millis: { compile: number; simulate: number; golden: number; simulateCpu: number };
 }
 
 export interface EndToEndOptions {
@@ -40,9 +41,12 @@ export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: Accelerato
   const compiled = compileGraph(graphFromModel(model, numerics), cfg, { image });
   const t1 = performance.now();
   phase(opts.timingOnly ? 'simulating (timing only)' : 'simulating with values');
+  const cpu0 = process.cpuUsage();
   const result = runProgram(compiled.image, { config: compiled.config, timingOnly: opts.timingOnly ?? false });
+  const cpu = process.cpuUsage(cpu0);
+  const simulateCpu = (cpu.user + cpu.system) / 1000;
   const t2 = performance.now();
-  if (opts.timingOnly || !result.run.state) return { compiled, result, numerics, millis: { compile: t1 - t0, simulate: t2 - t1, golden: 0 } };
+  if (opts.timingOnly || !result.run.state) return { compiled, result, numerics, millis: { compile: t1 - t0, simulate: t2 - t1, golden: 0, simulateCpu } };
   phase('golden model');
   const golden = runGolden(model, image, numerics, { layerHashes: true });
   const t3 = performance.now();
@@ -54,7 +58,7 @@ export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: Accelerato
   return {
     compiled, result, numerics,
     check: { golden, layers, logitsMatch, bitExact: logitsMatch && layers.every((l) => l.match), argmax: argmaxOf(logits) },
-    millis: { compile: t1 - t0, simulate: t2 - t1, golden: t3 - t2 },
+    millis: { compile: t1 - t0, simulate: t2 - t1, golden: t3 - t2, simulateCpu },
   };
 }
 
