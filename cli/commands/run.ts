@@ -130,7 +130,7 @@ export function registerRun(program: Command): void {
         process.stdout.write(`${JSON.stringify(summaryJson())}\n`);
       } else {
         const out: string[] = [];
-        out.push(chalk.bold(`ivit run: ${source}`) + `  [${model.config.depth} blocks, width ${model.config.embedDim}, ${model.config.heads} heads, ${e.compiled.image.words.length / 32} instructions, row tile ${e.compiled.plan.rowTile}]`);
+        out.push(chalk.bold(`ivit run: ${source}`) + `  [${model.config.depth} blocks, width ${model.config.embedDim}, ${model.config.heads} heads, ${e.compiled.image.words.length / 32} instructions, row tile ${e.compiled.plan.rowTile}${e.compiled.pipelined ? '' : ', unpipelined'}]`);
         for (const n of e.compiled.notes) out.push(chalk.yellow(`  note: ${n}`));
         if (e.check) {
           const bad = e.check.layers.filter((l) => !l.match);

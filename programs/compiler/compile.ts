@@ -32,6 +32,8 @@ export interface CompiledProgram {
   config: AcceleratorConfig;
   graph: VitGraph;
   plan: MemoryPlan;
+  /** whether the row chains are software-pipelined over tiles (false: the plan had too few row slots) */
+  pipelined: boolean;
   /** every activation tensor, in forward order, where the program leaves it in DRAM */
   tensors: TensorLocation[];
   /** graph node index of each instruction */
@@ -114,7 +116,7 @@ function compileWithPlan(graph: VitGraph, cfgIn: AcceleratorConfig, plan: Memory
   }
   const tensors: TensorLocation[] = [...graph.tensors.values()].map((t) => ({ name: t.name, addr: ctx.addrOf(t.name), shape: t.shape, dtype: t.dtype }));
   return {
-    image: { words, dram: ctx.dram.merged(), symbols }, config, graph, plan, tensors,
+    image: { words, dram: ctx.dram.merged(), symbols }, config, graph, plan, pipelined, tensors,
     instructionNodes: synced.nodes, relays: synced.relays, notes,
   };
 }
