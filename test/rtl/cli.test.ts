@@ -1,0 +1,68 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ivit, isCleanUserError } from '../cli/cli-run.js';
+import { sduRowTiming } from '../../rtl-gen/timing.js';
+import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
+
+describe('ivit rtl / ivit synth (through the CLI)', function () {
+  this.timeout(300000);
+  const dir = mkdtempSync(join(tmpdir(), 'ivit-rtl-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ivit rtl shiftmax --lanes 2 writes modules, a bench that runs under Icarus, and a descriptor equal to sduRowTiming', () => {
+    const out = join(dir, 'smx');
+    const r = ivit(['rtl', 'shiftmax', '--lanes', '2', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const files = readdirSync(out).sort();
+    const top = 'ivit_shiftmax_l2_n15_k16_i8_x8_pt_e4';
+    assert.ok(files.includes(`${top}.v`) && files.includes(`tb_${top}.v`) && files.includes(`${top}.json`), files.join(' '));
+    const desc = JSON.parse(readFileSync(join(out, `${top}.json`), 'utf8')) as {
+      ports: Array<{ name: string; width: number }>;
+      timing: { examples: Array<{ rowLength: number; latency: number; initiationInterval: number }> };
+    };
+    assert.deepEqual(desc.ports.find((p) => p.name === 'in_x'), { name: 'in_x', direction: 'input', width: 16, doc: 'logits, lane 0 in the low bits' });
+    for (const e of desc.timing.examples) {
+      assert.deepEqual({ latency: e.latency, initiationInterval: e.initiationInterval }, sduRowTiming({ unit: 'shiftmax', rowLength: e.rowLength, lanes: 2 }));
+    }
+    // run the written bench on one row (3 passes of 2 beats: [5, -3], [7, pad]) with |x0| = 10
+    const beat = (last: number, keep: number, x: number[]): string => `${last} ${keep.toString(16)} ${(((x[1]! & 255) << 8) | (x[0]! & 255)).toString(16)} a`;
+    const pass = [beat(0, 3, [5, -3]), beat(1, 1, [7, 0])];
+    writeFileSync(join(out, 'vectors.in'), [...pass, ...pass, ...pass].join('\n') + '\n');
+    const verilog = readdirSync(out).filter((f) => f.endsWith('.v')).map((f) => join(out, f));
+    execFileSync('iverilog', ['-g2005', '-o', join(out, 'sim.vvp'), '-s', `tb_${top}`, ...verilog]);
+    execFileSync('vvp', ['-n', join(out, 'sim.vvp')], { cwd: out });
+    const lines = readFileSync(join(out, 'vectors.out'), 'utf8').split('\n').filter((l) => l.startsWith('O '));
+    const want = shiftmaxRow([5, -3, 7], { x0: -10, n: 15, k: 16, flavour: 'pytorch', inputBits: 8, expBits: 32 }, 'cli test').out;
+    const got = lines.flatMap((l) => {
+      const word = BigInt(`0x${l.split(' ')[4]}`);
+      return [Number(word & 0x7fffn), Number((word >> 15n) & 0x7fffn)];
+    });
+    assert.deepEqual(got.slice(0, 3), want);
+  });
+
+  it('ivit synth shift-exp-lane --family ecp5 prints one JSON row with cell counts', () => {
+    const r = ivit(['synth', 'shift-exp-lane', '--family', 'ecp5']);
+    assert.equal(r.code, 0, r.stderr);
+    const row = JSON.parse(r.stdout) as { unit: string; family: string; lut: number; ff: number; fmaxMedianMhz: number | null };
+    assert.equal(row.unit, 'shift-exp-lane');
+    assert.equal(row.family, 'ecp5');
+    assert.ok(row.lut > 50 && row.lut < 1000 && row.ff > 20, JSON.stringify(row));
+    assert.equal(row.fmaxMedianMhz, null); // no place and route for ECP5 here
+  });
+
+  it('bad input is a one-line user error with exit 2', () => {
+    for (const args of [
+      ['rtl', 'softmax', '-o', dir],
+      ['rtl', 'shiftmax', '--lanes', '0', '-o', dir],
+      ['rtl', 'layernorm', '--variant', 'sqrt', '-o', dir],
+      ['synth', 'shiftmax', '--family', 'gowin'],
+      ['synth', 'shiftmax', '--family', 'ecp5', '--device', 'up5k'],
+    ]) {
+      const r = ivit(args);
+      assert.ok(isCleanUserError(r), `${args.join(' ')}: exit ${r.code}, ${r.stderr}`);
+    }
+  });
+});
