@@ -83,6 +83,27 @@ describe('compiler: schedules', () => {
   });
 });
 
+describe('compiler: reports', () => {
+  it('the operator and layer figures add up to the run: MACs, instructions, busy cycles, exposed + busy + idle = total', () => {
+    const model = generateSyntheticModel(small, 8);
+    const e = runEndToEnd(model, syntheticImage(small, 8), DEFAULT_CONFIG);
+    const run = e.result.run;
+    const r = compilerReport(e.compiled, run, e.compiled.config);
+    const count = (m: string): number => run.executed.filter((x) => x.ins.spec.mnemonic === m).length;
+    assert.equal(r.operators.gemm.count, count('gemm'));
+    assert.equal(r.operators.layernorm.count, count('layernorm'));
+    assert.equal(r.operators.residual.count, count('resadd'));
+    assert.equal(r.operators.dma.count, count('load') + count('store'));
+    assert.equal(r.macs, r.layers.reduce((a, l) => a + l.macs, 0));
+    assert.equal(r.macs, e.result.report.macs);
+    assert.equal(r.arrayBusyCycles + r.sduExposedCycles + r.idleCycles, r.totalCycles);
+    const sduBusy = run.executed.filter((x) => x.unit === 'sdu' && x.ins.spec.mnemonic !== 'nop').reduce((a, x) => a + x.end - x.start, 0);
+    assert.equal(r.sduBusyCycles, sduBusy, 'the SDU runs one instruction at a time, so its union is its sum');
+    assert.ok(r.layers.some((l) => l.name === 'block1.fc2' && l.arrayCycles > 0 && l.sduCycles > 0));
+    assert.ok(Math.abs(r.macUtilisation - r.macs / (DEFAULT_CONFIG.array.rows * DEFAULT_CONFIG.array.cols * r.totalCycles)) < 1e-12);
+  });
+});
+
 describe('compiler: invalid models and machines', () => {
   it('a width not divisible by the heads is rejected with the numbers', () => {
     assert.throws(() => graphFromConfig({ ...small, embedDim: 25 }, numerics), (e: unknown) => e instanceof ModelConfigError && /width 25 is not divisible by 3 heads/.test(e.message));
