@@ -32,7 +32,8 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   const one = identity;
   const raw = ctx.rowPool.alloc('head accumulators');
   const out = ctx.rowPool.alloc('logits');
-  const w = ctx.plan.colTile(c, 1);
+  // each accumulator slot holds one tile's results and its bias slice: at most half a slot each
+  const w = Math.min(ctx.plan.colTile(c, 1), Math.floor(ctx.plan.acc.slotSize / 2));
   const lt = ctx.tablePool.alloc('logit table');
   ctx.emit.load({ dram: lin.table!, dstride: 8 * classes, local: lt, lstride: 8 * classes, rows: 1, bytes: 8 * classes });
   if (w < 1) throw new CompileError(`${head.out}: no weight tile fits (K = ${c})`);
