@@ -33,6 +33,9 @@ export interface LayerRow {
   sduCycles: number;
   dmaCycles: number;
   stallCycles: number;
+  stalls: Partial<Record<StallCause, number>>;
+  /** the array's useful PE-cycles / (PEs × this layer's GEMM cycles) */
+  arrayUtilisation: number;
   firstCycle: number;
   lastCycle: number;
 }
@@ -83,7 +86,10 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
   const operators = Object.fromEntries(OPERATOR_CLASSES.map((c) => [c, { count: 0, busyCycles: 0, stalls: {}, utilisation: 0 }])) as Record<OperatorClass, OperatorRow>;
   const useful = Object.fromEntries(OPERATOR_CLASSES.map((c) => [c, 0])) as Record<OperatorClass, number>;
   const nodes = program.graph.nodes;
-  const layers: LayerRow[] = nodes.map((n) => ({ name: n.out, op: n.op, macs: 0, arrayCycles: 0, sduCycles: 0, dmaCycles: 0, stallCycles: 0, firstCycle: Infinity, lastCycle: 0 }));
+  const layers: LayerRow[] = nodes.map((n) => ({
+    name: n.out, op: n.op, macs: 0, arrayCycles: 0, sduCycles: 0, dmaCycles: 0, stallCycles: 0, stalls: {}, arrayUtilisation: 0, firstCycle: Infinity, lastCycle: 0,
+  }));
+  const layerPeOps = new Array<number>(nodes.length).fill(0);
   const arraySpans: Span[] = [];
   const sduSpans: Span[] = [];
   let macs = 0;
@@ -95,11 +101,12 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
     row.count++;
     row.busyCycles += cycles;
     let stall = 0;
+    const layer = layers[program.instructionNodes[pc]!]!;
     for (const [k, v] of Object.entries(x.stalls) as [StallCause, number][]) {
       row.stalls[k] = (row.stalls[k] ?? 0) + v;
+      layer.stalls[k] = (layer.stalls[k] ?? 0) + v;
       stall += v;
     }
-    const layer = layers[program.instructionNodes[pc]!]!;
     layer.stallCycles += stall;
     layer.firstCycle = Math.min(layer.firstCycle, x.start);
     layer.lastCycle = Math.max(layer.lastCycle, x.end);
@@ -109,6 +116,7 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
       macs += m;
       peOps += x.cost.array?.peOps ?? m;
       useful.gemm += x.cost.array?.peOps ?? m;
+      layerPeOps[program.instructionNodes[pc]!]! += x.cost.array?.peOps ?? m;
       layer.macs += m;
       layer.arrayCycles += cycles;
       arraySpans.push({ start: x.start, end: x.end });
@@ -118,6 +126,7 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
       sduSpans.push({ start: x.start, end: x.end });
     } else if (cls === 'dma') layer.dmaCycles += cycles;
   });
+  layers.forEach((l, i) => { l.arrayUtilisation = l.arrayCycles ? layerPeOps[i]! / (pes * l.arrayCycles) : 0; });
   for (const c of OPERATOR_CLASSES) {
     const r = operators[c];
     if (c === 'gemm') r.utilisation = r.busyCycles ? useful.gemm / (pes * r.busyCycles) : 0;
@@ -157,8 +166,8 @@ export function compilerReportText(r: CompilerReport, opts: { layers?: boolean }
     L.push(`    ${c.padEnd(10)} ${int(o.count).padStart(6)} ${int(o.busyCycles).padStart(13)} ${util}   ${stalls}`);
   }
   if (opts.layers) {
-    L.push('  layer                      array cycles   SDU cycles   stall cycles          MACs');
-    for (const l of r.layers) L.push(`    ${l.name.padEnd(24)} ${int(l.arrayCycles).padStart(12)} ${int(l.sduCycles).padStart(12)} ${int(l.stallCycles).padStart(14)} ${int(l.macs).padStart(13)}`);
+    L.push('  layer                      array cycles  array util   SDU cycles   stall cycles          MACs');
+    for (const l of r.layers) L.push(`    ${l.name.padEnd(24)} ${int(l.arrayCycles).padStart(12)} ${(l.arrayCycles ? pct(l.arrayUtilisation) : '-').padStart(11)} ${int(l.sduCycles).padStart(12)} ${int(l.stallCycles).padStart(14)} ${int(l.macs).padStart(13)}`);
   }
   return `${L.join('\n')}\n`;
 }
@@ -171,7 +180,10 @@ export function compilerReportCsv(r: CompilerReport): { operators: string; layer
     const o = r.operators[c];
     ops.push([c, o.count, o.busyCycles, (100 * o.utilisation).toFixed(2), ...causes.map((k) => o.stalls[k as StallCause] ?? 0)].join(', '));
   }
-  const layers = ['Layer, Op, MACs, Array Cycles, SDU Cycles, DMA Cycles, Stall Cycles, First Cycle, Last Cycle'];
-  for (const l of r.layers) layers.push([l.name, l.op, l.macs, l.arrayCycles, l.sduCycles, l.dmaCycles, l.stallCycles, l.firstCycle, l.lastCycle].join(', '));
+  const layerCauses = [...new Set(r.layers.flatMap((l) => Object.keys(l.stalls)))].sort();
+  const layers = [['Layer', 'Op', 'MACs', 'Array Cycles', 'Array Util %', 'SDU Cycles', 'DMA Cycles', 'Stall Cycles', ...layerCauses.map((c) => `Stall ${c}`), 'First Cycle', 'Last Cycle'].join(', ')];
+  for (const l of r.layers) {
+    layers.push([l.name, l.op, l.macs, l.arrayCycles, (100 * l.arrayUtilisation).toFixed(2), l.sduCycles, l.dmaCycles, l.stallCycles, ...layerCauses.map((c) => l.stalls[c as StallCause] ?? 0), l.firstCycle, l.lastCycle].join(', '));
+  }
   return { operators: `${ops.join('\n')}\n`, layers: `${layers.join('\n')}\n` };
 }
