@@ -45,6 +45,19 @@ const ACC_SLOTS_MAX = 8;
 const ACC_SLOTS_MIN = 3;
 
 const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
+const pow2AtLeast = (v: number): number => {
+  let p = 64;
+  while (p < v) p *= 2;
+  return p;
+};
+/**
+ * Buffers attention keeps alive at once (lower-attention.ts): K and V of up to two heads, the probabilities of up
+ * to three skewed tiles, and Q, logits and output of the tile at hand. A plan with fewer is not tried (one that
+ * passes can still run out, and the compiler then takes the next plan).
+ */
+function attentionBuffers(heads: number, tasks: number): number {
+  return 2 * Math.min(2, heads) + Math.min(3, tasks) + 3;
+}
 
 /** The plan of choice: the largest row tile that fits (see planCandidates for the fallbacks). */
 export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
@@ -62,6 +75,7 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   const c = g.config.embedDim;
   const hidden = g.config.mlpDim;
   const classes = g.config.numClasses;
+  const heads = g.config.heads;
   const spadBank = cfg.scratchpad.bytes / cfg.scratchpad.banks;
   const accBank = cfg.accumulator.words / cfg.accumulator.banks;
   const kMax = Math.max(patchVector, c, hidden);
@@ -98,6 +112,8 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     while (share / 2 >= bytes && share / 2 >= 64) share /= 2;
     return share;
   };
+  // the largest attention buffer: K or V of a head, a tile of int16 probabilities, int8 logits, or the output
+  const attentionBytes = (ta: number): number => Math.max(tokens * headDim, ta * tokens * 2, ta * headDim * 4);
   const tryPlan = (t: number, rowSlots: number, alignRows: boolean, pools: { weight: number; table: number }): MemoryPlan | undefined => {
     const ta = Math.min(attnTile, t);
     const weightSlot = fit(Math.max(weightSlotMin, spadBank));
@@ -105,6 +121,8 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     const tableSlot = tableBytes;
     const total = pools.weight * weightSlot + rowSlots * rowSlot + pools.table * tableSlot;
     if (total > cfg.scratchpad.bytes) return undefined;
+    // attention runs on the row slots (carved into shares when they are few): it needs ATTENTION_BUFFERS
+    if (rowSlots * Math.max(1, Math.floor(rowSlot / pow2AtLeast(attentionBytes(ta)))) < attentionBuffers(heads, heads * Math.ceil(tokens / ta))) return undefined;
     const weightBase = 0;
     const rowBase = pools.weight * weightSlot;
     const tableBase = rowBase + rowSlots * rowSlot;
@@ -145,10 +163,14 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     }
   }
   if (yielded) return;
-  const need = 3 * weightSlotMin + MIN_ROW_SLOTS * roundUp(rowBytes(1, 1), 64) + 3 * tableBytes;
+  const minWeightSlot = fit(Math.max(weightSlotMin, spadBank));
+  const minRowSlot = roundUp(rowBytes(1, 1), 64);
+  const minBuffers = attentionBuffers(heads, heads * tokens);
+  const minRows = Math.max(MIN_ROW_SLOTS * minRowSlot, minBuffers * pow2AtLeast(attentionBytes(1)));
+  const need = 3 * minWeightSlot + minRows + 3 * tableBytes;
   throw new CompileError(
     `scratchpad too small for the minimum tile: ${g.config.name} needs at least ${need} bytes `
-    + `(3 weight slots of ${weightSlotMin} B, ${MIN_ROW_SLOTS} one-token row slots of ${roundUp(rowBytes(1, 1), 64)} B, `
+    + `(3 weight slots of ${minWeightSlot} B, ${minRows} B of one-token row slots (${MIN_ROW_SLOTS} rows, ${minBuffers} attention buffers), `
     + `3 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
   );
 }
