@@ -58,14 +58,15 @@ function checkRow(rowLength: number, lanes: number): number {
 }
 
 /**
- * Shiftmax: max pass (B beats), exp pass (B), exp-lane drain (le), divider start cycle + divide, state
- * change, norm pass (B), lane drain (le), product and output registers. The next row is taken one cycle after the last output.
+ * Shiftmax: max pass (B beats) + one cycle for the registered beat max, exp pass (B), exp-lane drain (le) +
+ * the lane-sum register, divider start cycle + divide, state change, norm pass (B), lane drain (le), product
+ * and output registers. The next row is taken one cycle after the last output.
  */
 export function shiftmaxTiming(q: { rowLength: number; lanes: number; expLatency?: number; quotBits?: number }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
   const le = q.expLatency ?? DEFAULT_PIPELINE.expStages;
   const qb = q.quotBits ?? 31 - DEFAULT_PIPELINE.softmaxN;
-  const latency = 3 * beats + 2 * le + qb + 3;
+  const latency = 3 * beats + 2 * le + qb + 5;
   return { latency, initiationInterval: latency + 1 };
 }
 

@@ -52,8 +52,9 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   const inX = m.input('in_x', L * p.inputBits, false, 'logits, lane 0 in the low bits');
   const cfgX0 = m.input('cfg_x0_mag', p.x0Bits, false, '|x0| ≥ 1, sampled at the first beat of the row');
 
-  // FSM: 0 max pass, 1 exp pass, 2 drain exp lanes, 3 start divide, 4 divide, 5 norm pass, 6 drain outputs
-  const S = { max: 0, exp: 1, drain: 2, divStart: 3, divWait: 4, norm: 5, flush: 6 };
+  // FSM: 0 max pass, 7 let the last beat max land, 1 exp pass, 2 drain exp lanes and the sum register,
+  // 3 start divide, 4 divide, 5 norm pass, 6 drain outputs
+  const S = { max: 0, exp: 1, drain: 2, divStart: 3, divWait: 4, norm: 5, flush: 6, maxWait: 7 };
   const state = m.reg('state', 3, { reset: S.max });
   const is = (s: number): Expr => m.eq(state, lit(s, 3));
   const inReady = m.wire('in_ready_w', m.or(m.or(is(S.max), is(S.exp)), is(S.norm)));
@@ -71,7 +72,12 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   const beatMax = maskedBeatMax(m, xs, inKeep, p.inputBits);
   const rowMax = m.reg('row_max', p.inputBits, { signed: true });
   const maxPassBeat = m.and(accept, is(S.max));
-  m.next(rowMax, m.mux(firstBeat, beatMax, m.max(rowMax, beatMax)), maxPassBeat);
+  // the beat max is registered before it meets the row max (the lane max tree and the running compare would
+  // otherwise share one cycle); one wait cycle after the pass lets the last beat land
+  const beatMaxQ = m.delay('beat_max_q', beatMax);
+  const maxBeatQ = m.flag('max_beat_q', maxPassBeat);
+  const firstQ = m.delay('first_beat_q', firstBeat);
+  m.next(rowMax, m.mux(firstQ, beatMaxQ, m.max(rowMax, beatMaxQ)), maxBeatQ);
   m.next(firstBeat, m.mux(accept, m.and(is(S.norm), inLast), firstBeat));
 
   // passes 2 and 3: Δ → exp lanes
@@ -98,12 +104,15 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
 
   // Σ, saturating at 2^31 − 1
   const sumBits = expLane.expBits + bitsFor(L);
-  const beatSum = m.wire('beat_sum', maskedSum(m, es, keepBus, sumBits));
+  // the lane sum is registered before the saturating accumulate (adder tree and accumulator in separate cycles)
+  const beatSum = m.delay('beat_sum_q', maskedSum(m, es, keepBus, sumBits));
   const sum = m.reg('sum', 31);
   const expArrives = m.wire('exp_arrives', m.and(laneValid, m.not(laneNorm)));
+  const accValid = m.flag('acc_valid', expArrives);
+  const accLast = m.delay('acc_last', laneLast);
   const sumAdd = m.add(sum, beatSum, Math.max(31, sumBits) + 1);
   const sumNext = m.saturateUnsigned(sumAdd, INT31_MAX, 31);
-  m.next(sum, m.mux(takeCfg, lit(0, 31), sumNext), m.or(takeCfg, expArrives));
+  m.next(sum, m.mux(takeCfg, lit(0, 31), sumNext), m.or(takeCfg, accValid));
 
   // the reciprocal
   const divStart = m.wire('div_start', is(S.divStart));
@@ -133,13 +142,14 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   // state transitions
   const lastBeat = m.and(accept, inLast);
   const nextState = m.mux(
-    m.and(is(S.max), lastBeat), lit(S.exp, 3),
+    m.and(is(S.max), lastBeat), lit(S.maxWait, 3),
+    m.mux(is(S.maxWait), lit(S.exp, 3),
     m.mux(m.and(is(S.exp), lastBeat), lit(S.drain, 3),
-      m.mux(m.and(is(S.drain), m.and(expArrives, laneLast)), lit(S.divStart, 3),
+      m.mux(m.and(is(S.drain), m.and(accValid, accLast)), lit(S.divStart, 3),
         m.mux(is(S.divStart), lit(S.divWait, 3),
           m.mux(m.and(is(S.divWait), div.done!), lit(S.norm, 3),
             m.mux(m.and(is(S.norm), lastBeat), lit(S.flush, 3),
-              m.mux(m.and(is(S.flush), m.and(outValid, outLast)), lit(S.max, 3), state)))))));
+              m.mux(m.and(is(S.flush), m.and(outValid, outLast)), lit(S.max, 3), state))))))));
   m.next(state, nextState);
 
   m.output('in_ready', inReady, 'the unit takes a beat this cycle');
@@ -169,7 +179,7 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
     passes: 3,
     timing,
     timingDoc:
-      `3 passes of ⌈N/${L}⌉ beats; each of the exp and norm passes drains the ${le}-register exp lanes; ` +
+      `3 passes of ⌈N/${L}⌉ beats; one cycle after the max pass (registered beat max); each of the exp and norm passes drains the ${le}-register exp lanes, the exp pass also the lane-sum register; ` +
       `the reciprocal takes ${seqDividerLatency(quotBits)} cycles on the sequential divider (${quotBits} quotient bits) ` +
       'plus one start cycle; product and output registers. The next row starts the cycle after the last output.',
   };
