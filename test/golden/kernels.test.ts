@@ -70,8 +70,16 @@ describe('GEMM kernels', () => {
 });
 
 describe('requantTensor fast loop', () => {
+  it('never returns −0 (m = 0, or z = 0 with a negative m)', () => {
+    const out = [NaN, NaN, NaN];
+    requantTensor([-1, 0, 5], 1, { m: 0, c: 16 }, 8, 'half-even', out);
+    assert.ok(out.every((v) => Object.is(v, 0)), JSON.stringify(out.map((v) => Object.is(v, -0))));
+    requantTensor([0, 0, 0], 1, { m: -(2 ** 30), c: 31 }, 8, 'half-even', out);
+    assert.ok(out.every((v) => Object.is(v, 0)));
+  });
+
   it('equals clamp(round(z·m/2^c)) on BigInt, per tensor and per channel, both tie rules', () => {
-    const dy = fc.record({ m: fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.constantFrom(2 ** 30, -(2 ** 30), 2 ** 31)), c: fc.integer({ min: 0, max: 75 }) });
+    const dy = fc.record({ m: fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.constantFrom(2 ** 30, -(2 ** 30), 2 ** 31, 0)), c: fc.integer({ min: 0, max: 75 }) });
     const z = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.integer({ min: -70, max: 70 }));
     fc.assert(fc.property(fc.array(dy, { minLength: 1, maxLength: 4 }), fc.array(z, { minLength: 1, maxLength: 40 }), fc.constantFrom(8, 16, 32), fc.constantFrom('half-even' as const, 'half-up' as const), (table, zs, bits, tie) => {
       const channels = table.length;

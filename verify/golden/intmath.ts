@@ -158,9 +158,9 @@ export function roundMulShift(z: number, m: number, c: number, tie: TieRule): nu
     cmp = uRem !== halfU ? uRem - halfU : bLo; // equal upper parts: tie only if bLo == 0
   }
   if (cmp > 0) return q + 1;
-  if (cmp < 0) return q;
+  if (cmp < 0) return q + 0; // + 0 turns a −0 (from a zero product) into 0
   if (tie === 'half-up') return q + 1;
-  return floorMod(q, 2) === 0 ? q : q + 1;
+  return floorMod(q, 2) === 0 ? q + 0 : q + 1;
 }
 
 /** Clamp v into [lo, hi]. */

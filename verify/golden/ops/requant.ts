@@ -74,7 +74,7 @@ export function requantTensor(
     } else {
       r = roundDyadic(zi, table[c]!, tie);
     }
-    out[i] = r < lo ? lo : r > hi ? hi : r;
+    out[i] = r < lo ? lo : r > hi ? hi : r + 0; // + 0: a zero product (m = 0 or z = 0 with m < 0) must not leave −0
     if (perChannel && ++c === channels) c = 0;
   }
 }
