@@ -32,6 +32,8 @@ export interface SimOptions {
   detailedArray?: boolean;
   /** fetch strictly one instruction per event cycle (the reference the batched fetch is tested against) */
   unbatchedFetch?: boolean;
+  /** called every 256 completed instructions (a progress display; it must not touch the run) */
+  onProgress?: (completed: number, total: number) => void;
 }
 
 /** Everything the reports need about one executed instruction. */
@@ -199,6 +201,7 @@ export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
       for (let s = 0; s < SEMAPHORES; s++) if (x.ins.fields.signal! & (1 << s)) sem[s]!++;
       units[x.unit].running = -1;
       completed++;
+      if ((completed & 255) === 0 && opts.onProgress) opts.onProgress(completed, n);
     }
     // 2. Fetch: one instruction per cycle into its unit's queue, while that queue has room.
     let fetchedNow = false;

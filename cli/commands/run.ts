@@ -52,19 +52,38 @@ export function machineFromFlags(f: MachineFlags): AcceleratorConfig {
   return applyOverrides(f.config ? loadConfigFile(f.config) : DEFAULT_CONFIG, overrides);
 }
 
-/** Phases on one line of stderr when it is a terminal: [####------] simulating 3.2 s. */
-export class PhaseProgress {
+/**
+ * A progress bar on one line of stderr when it is a terminal: the phase, how far it is (instructions
+ * simulated, golden layers evaluated) and the time so far. Redrawn at most every 100 ms.
+ */
+export class RunProgress {
   private readonly t0 = performance.now();
-  private done = 0;
+  private phaseIndex = -1;
+  private label = '';
+  private lastDraw = 0;
   constructor(private readonly phases: number, private readonly enabled = process.stderr.isTTY === true) {}
 
   step(label: string): void {
+    this.phaseIndex++;
+    this.label = label;
+    this.draw(0, 0, true);
+  }
+
+  progress(done: number, total: number): void {
+    this.draw(done, total, false);
+  }
+
+  private draw(done: number, total: number, force: boolean): void {
     if (!this.enabled) return;
-    const width = 24;
-    const filled = Math.round((width * this.done) / this.phases);
-    const secs = ((performance.now() - this.t0) / 1000).toFixed(1);
-    process.stderr.write(`\r\x1b[K${chalk.cyan(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`)} ${label} (${secs} s)`);
-    this.done++;
+    const now = performance.now();
+    if (!force && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    const width = 30;
+    const within = total > 0 ? done / total : 0;
+    const filled = Math.min(width, Math.round((width * (this.phaseIndex + within)) / this.phases));
+    const count = total > 0 ? ` ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}` : '';
+    const secs = ((now - this.t0) / 1000).toFixed(1);
+    process.stderr.write(`\r\x1b[K${chalk.cyan(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`)} ${this.label}${count} (${secs} s)`);
   }
 
   finish(): void {
@@ -98,11 +117,15 @@ export function registerRun(program: Command): void {
     .action((flags: RunFlags) => {
       const config = machineFromFlags(flags);
       const seed = parseSeed(flags.seed);
-      const progress = new PhaseProgress(4);
+      const progress = new RunProgress(flags.timingOnly ? 3 : 4);
       progress.step('loading the model');
       const { model, source } = loadModel(flags.model, seed);
       const image = flags.image ? readImage(flags.image, model.config) : syntheticImage(model.config, seed);
-      const e = runEndToEnd(model, image, config, { timingOnly: flags.timingOnly ?? false, onPhase: (p) => progress.step(p) });
+      const e = runEndToEnd(model, image, config, {
+        timingOnly: flags.timingOnly ?? false,
+        onPhase: (p) => progress.step(p),
+        onProgress: (done, total) => progress.progress(done, total),
+      });
       progress.finish();
       const cr = compilerReport(e.compiled, e.result.run, e.compiled.config);
       const opts = { config: e.compiled.config, timingOnly: flags.timingOnly ?? false };

@@ -31,6 +31,8 @@ export interface EndToEndOptions {
   timingOnly?: boolean;
   /** called as each phase starts (compiling, simulating, golden model, comparing) */
   onPhase?: (phase: string) => void;
+  /** progress within the current phase: done of total (instructions simulated, golden layers evaluated) */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: AcceleratorConfig, opts: EndToEndOptions = {}): EndToEnd {
@@ -42,13 +44,13 @@ export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: Accelerato
   const t1 = performance.now();
   phase(opts.timingOnly ? 'simulating (timing only)' : 'simulating with values');
   const cpu0 = process.cpuUsage();
-  const result = runProgram(compiled.image, { config: compiled.config, timingOnly: opts.timingOnly ?? false });
+  const result = runProgram(compiled.image, { config: compiled.config, timingOnly: opts.timingOnly ?? false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const cpu = process.cpuUsage(cpu0);
   const simulateCpu = (cpu.user + cpu.system) / 1000;
   const t2 = performance.now();
   if (opts.timingOnly || !result.run.state) return { compiled, result, numerics, millis: { compile: t1 - t0, simulate: t2 - t1, golden: 0, simulateCpu } };
   phase('golden model');
-  const golden = runGolden(model, image, numerics, { layerHashes: true });
+  const golden = runGolden(model, image, numerics, { layerHashes: true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const t3 = performance.now();
   const dram = result.run.state.dram;
   const layers = compareLayers(dram, compiled.tensors, golden.layerHashes);

@@ -22,11 +22,27 @@ export function argmax(v: ArrayLike<number>): number {
   return best;
 }
 
-export function runGolden(model: QuantModel, image: Int8Array, cfg: NumericsConfig, opts: { layerHashes?: boolean } = {}): GoldenRun {
+export interface GoldenOptions {
+  layerHashes?: boolean;
+  /** called after each named layer output, with how many of the pass's layers are done */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The number of named layer outputs of a forward pass (docs/model-format.md, "Layer hashes"). */
+export function goldenLayerCount(model: QuantModel): number {
+  return 2 + 12 * model.blocks.length + 3;
+}
+
+export function runGolden(model: QuantModel, image: Int8Array, cfg: NumericsConfig, opts: GoldenOptions = {}): GoldenRun {
   const t0 = performance.now();
   const layerHashes: GoldenRun['layerHashes'] = [];
-  const observe = opts.layerHashes
-    ? (name: string, data: ArrayLike<number>, shape: readonly number[]) => layerHashes.push({ name, shape, hash: tensorHash(data, name) })
+  const total = goldenLayerCount(model);
+  let done = 0;
+  const observe = opts.layerHashes || opts.onProgress
+    ? (name: string, data: ArrayLike<number>, shape: readonly number[]) => {
+      if (opts.layerHashes) layerHashes.push({ name, shape, hash: tensorHash(data, name) });
+      opts.onProgress?.(++done, total);
+    }
     : undefined;
   const { logits } = vitForward(model, image, cfg, constantsResolver(deriveModelConstants(model, cfg)), observe);
   const millis = performance.now() - t0;
