@@ -93,6 +93,16 @@ describe('golden forward pass', () => {
     );
   });
 
+  it('reports progress once per named layer, ending at the layer count', () => {
+    const cfg = smallConfig({ depth: 3 });
+    const seen: number[] = [];
+    const r = runGolden(generateSyntheticModel(cfg, 6), syntheticImage(cfg, 6), PYTORCH_NUMERICS, {
+      layerHashes: true,
+      onProgress: (done, total) => { assert.equal(total, 2 + 12 * 3 + 3); seen.push(done); },
+    });
+    assert.deepEqual(seen, Array.from({ length: r.layerHashes.length }, (_, i) => i + 1));
+  });
+
   it('an image of the wrong size is rejected', () => {
     const cfg = smallConfig();
     assert.throws(() => runGolden(generateSyntheticModel(cfg, 1), new Int8Array(10), PYTORCH_NUMERICS), /image has 10 values, expected 3×32×32/);
