@@ -32,6 +32,7 @@ function sweepConfigs(quick: boolean): SweepEntry[] {
   everyFamily('gelu-divider', {});
   all.push({ unit: 'gelu-divider', options: { divBitsPerStage: 2 }, family: 'ice40' });
   everyFamily('shiftgelu', { lanes: 1 });
+  all.push({ unit: 'shiftgelu', options: { lanes: 1, variant: 'tvm' }, family: 'ice40' });
   everyFamily('layernorm', { lanes: 1 });
   everyFamily('layernorm', { lanes: 1, variant: 'floor' });
   all.push({ unit: 'layernorm', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });

@@ -57,19 +57,18 @@ export const UNITS: readonly UnitEntry[] = [
   {
     name: 'shiftgelu',
     what: 'ShiftGELU row unit: row max, E_M, per-element exp and exact pipelined reciprocal, σ, x·σ',
-    variants: ['pytorch'],
+    variants: ['pytorch', 'tvm'],
     maxRowLength: 4096,
-    build: (o) => {
-      pick(o.variant, ['pytorch'] as const, 'shiftgelu');
-      return buildShiftGeluUnit({
+    build: (o) =>
+      buildShiftGeluUnit({
         ...SHIFTGELU_DEFAULTS,
         lanes: o.lanes ?? 1,
+        flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftgelu'),
         n: o.n ?? SHIFTGELU_DEFAULTS.n,
         k: o.k ?? SHIFTGELU_DEFAULTS.k,
         expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
         divBitsPerStage: o.divBitsPerStage ?? DEFAULT_PIPELINE.geluDividerBitsPerStage,
-      });
-    },
+      }),
   },
   {
     name: 'layernorm',

@@ -1,11 +1,14 @@
 /**
  * ShiftGELU row unit (numerics.md §4). The row (a token's hidden features) is streamed twice:
  *   pass 1 (max): the row max M; then E_M = ShiftExp(−M), saturated at 2^31 − 1, once per row on a small
- *   sequential divider (−M can be positive, so q = ⌊P/x0⌋ may be negative and E_M may shift left past n);
+ *   sequential divider (−M can be positive, so q may be negative and E_M may shift left past n);
  *   pass 2 (per element, one per cycle per lane): E_j on a shift-exp lane, D = min(E_j + E_M, 2^31 − 1),
  *   F = ⌊(2^31 − 1)/D⌋ on the pipelined triangular divider, σ = (E·F) >> (32 − k), out = x·σ.
  * E·F is formed as (mantissa·F) << shift, E = mantissa·2^shift with mantissa ≤ 2|x0|: a 9-bit × 31-bit
  * multiplier instead of 31 × 31.
+ * Flavours (numerics.md §3 step 5, §4, §10): PyTorch q = ⌊P/x0⌋, E = (r − 2·x0)·2^(n−1−q); TVM q = trunc(P/x0),
+ * E = ((r >> 1) − x0)·2^(n−q). They differ only where q and E are formed (the exp lane and E_M); the
+ * pipeline, and so the latency and II, is the same.
  */
 import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
 import { buildShiftExpLane } from '../blocks/shift-exp-lane.js';
@@ -14,11 +17,13 @@ import { buildRecipPipe, recipPipeLatency } from '../blocks/recip-pipe.js';
 import type { GeneratedUnit } from '../design.js';
 import { DEFAULT_PIPELINE, shiftGeluTiming } from '../timing.js';
 import { constMultiply, delayControl, lane, maskedBeatMax } from './row-control.js';
+import type { Flavour } from '../../verify/golden/constants.js';
 
 export interface ShiftGeluUnitParams {
   lanes: number;
   n: number;
   k: number;
+  flavour: Flavour;
   inputBits: number;
   x0Bits: number;
   expStages: number;
@@ -26,7 +31,7 @@ export interface ShiftGeluUnitParams {
   divBitsPerStage: number;
 }
 
-export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = { lanes: 1, n: 23, k: 8, inputBits: 8, x0Bits: 8, expStages: 4, divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage };
+export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = { lanes: 1, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, x0Bits: 8, expStages: 4, divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage };
 
 const INT31_MAX = (1n << 31n) - 1n;
 
@@ -34,11 +39,11 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   if (p.x0Bits + p.n > 31) throw new RangeError(`shiftgelu: |x0| < 2^${p.x0Bits} with n = ${p.n} gives E past 31 bits`);
   if (p.n - 1 >= 32 - p.k) throw new RangeError(`shiftgelu: n − 1 = ${p.n - 1} must be below 32 − k = ${32 - p.k}`);
   const L = p.lanes;
-  const top = `ivit_shiftgelu_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_e${p.expStages}_d${p.divBitsPerStage}`;
+  const top = `ivit_shiftgelu_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}_d${p.divBitsPerStage}`;
   const qBits = bitsFor(p.n);
   const sigmaBits = p.k - 1;
   const outBits = p.inputBits + sigmaBits; // int8 × uint7 → int15
-  const expLane = buildShiftExpLane({ deltaBits: p.inputBits + 1, x0Bits: p.x0Bits, n: p.n, flavour: 'pytorch', stages: p.expStages, tagBits: p.inputBits + 1, mantissaOutputs: true });
+  const expLane = buildShiftExpLane({ deltaBits: p.inputBits + 1, x0Bits: p.x0Bits, n: p.n, flavour: p.flavour, stages: p.expStages, tagBits: p.inputBits + 1, mantissaOutputs: true });
   const mantBits = p.x0Bits + 1;
   const tagBits = mantBits + qBits + p.inputBits + 1;
   const recip = buildRecipPipe({ bitsPerStage: p.divBitsPerStage, tagBits });
@@ -49,7 +54,7 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   const le = expLane.latency;
 
   const m = new ModuleBuilder(top, [
-    `ShiftGELU row unit, ${L} lane(s), n = ${p.n}, k = ${p.k}, int${p.inputBits} input, 1 ≤ |x0| < 2^${p.x0Bits} (x0 from S·1.702).`,
+    `ShiftGELU row unit, ${L} lane(s), n = ${p.n}, k = ${p.k}, ${p.flavour} flavour, int${p.inputBits} input, 1 ≤ |x0| < 2^${p.x0Bits} (x0 from S·1.702).`,
     'Stream each row twice (max pass, element pass); in_ready drops between them. Output x·σ, scale S·2^−(k−1).',
   ]);
   const inValid = m.input('in_valid', 1, false, 'a beat is offered');
@@ -87,28 +92,17 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   const emDiv = m.instance(emDivider, 'em_div', { start: is(S.emStart), num: m.named(emNum, 'em_num'), den: x0Mag });
   const bigQ = emDiv.quot!;
   const rho = emDiv.rem!;
-  const rhoNz = m.any(rho);
   const sw = bitsFor(p.n + (1 << pBits) + 1) + 1; // signed shift width
-  // P > 0: q = −(Q + [ρ ≠ 0]), base = ρ ≠ 0 ? |x0| + ρ : 2|x0|, shift = n − 1 − q
-  // P ≤ 0: q = Q ≤ n, base = 2|x0| − ρ, shift = n − 1 − q (q = n: E = |x0|)
-  const twoB = m.shlConst(x0Mag, 1);
-  const basePos = m.mux(rhoNz, m.add(x0Mag, rho, p.x0Bits + 1), twoB);
-  const baseNeg = m.sub(twoB, rho, p.x0Bits + 2);
-  const base = m.wire('em_base', m.truncate(m.mux(pPos, m.asSigned(m.extend(basePos, p.x0Bits + 2)), baseNeg), p.x0Bits + 1, false));
-  const shiftPos = m.add(m.add(lit(p.n - 1, sw, true), m.asSigned(m.extend(bigQ, sw)), sw), m.asSigned(m.extend(rhoNz, 2)), sw);
-  const shiftNeg = m.sub(lit(p.n - 1, sw, true), m.asSigned(m.extend(bigQ, sw)), sw);
-  const shift = m.wire('em_shift', m.mux(pPos, shiftPos, shiftNeg));
-  const qIsN = m.and(m.not(pPos), m.eq(bigQ, lit(p.n, pBits)));
+  const { base, shift, forceX0 } = p.flavour === 'tvm' ? tvmExpMaxTerms(m, p, pPos, bigQ, rho, x0Mag, sw) : pytorchExpMaxTerms(m, p, pPos, bigQ, rho, x0Mag, sw);
   // one register between the divider's outputs and the wide shift + saturation (E_M is once per row)
   const emForm = m.flag('em_form', m.and(is(S.emWait), emDiv.done!));
   const baseQ = m.delay('em_base_q', base);
   const shiftQ = m.delay('em_shift_q', shift);
-  const qIsNQ = m.delay('em_q_is_n_q', qIsN);
   const tooFar = m.wire('em_too_far', m.ge(m.asSigned(shiftQ), lit(31, sw, true)));
   const wideBits = p.x0Bits + 1 + 31;
   const shifted = m.wire('em_shifted', m.shlVar(baseQ, m.slice(shiftQ, 4, 0), wideBits));
   const emSat = m.mux(m.or(tooFar, m.gt(shifted, lit(INT31_MAX, 31))), lit(INT31_MAX, 31), m.truncate(shifted, 31, false));
-  const emValue = m.mux(qIsNQ, m.extend(x0Mag, 31), emSat);
+  const emValue = forceX0 ? m.mux(m.delay('em_q_is_n_q', forceX0), m.extend(x0Mag, 31), emSat) : emSat;
   const expMax = m.reg('exp_max', 31);
   const emDone = m.wire('em_done', emForm);
   m.next(expMax, emValue, emDone);
@@ -175,7 +169,7 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
     unit: 'shiftgelu',
     top,
     modules: [expLane.module, recip, emDivider, m],
-    params: { ...p, flavour: 'pytorch' },
+    params: { ...p },
     inputs: [
       { name: 'in_last', laneBits: 1, lanes: 1, signed: false, doc: 'last beat of the row' },
       { name: 'in_keep', laneBits: 1, lanes: L, signed: false, doc: 'lane holds an element' },
@@ -195,4 +189,47 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
       `each element goes through the exp lane (${le}), the D register, the ${lr}-register divider (${p.divBitsPerStage} quotient bits per register), ` +
       'two partial-product registers, the σ register and the output register. The next row starts the cycle after the last output.',
   };
+}
+
+/** E_M as base·2^shift (the shift signed; `forceX0`: E_M = |x0| regardless), from the divider's outputs. */
+interface ExpMaxTerms {
+  base: Expr;
+  shift: Expr;
+  forceX0?: Expr;
+}
+
+/**
+ * PyTorch: with Q = ⌊num/|x0|⌋ and ρ = num mod |x0| (num = |P|, clamped at n·|x0| when P ≤ 0),
+ * P > 0: q = ⌊P/x0⌋ = −(Q + [ρ ≠ 0]), r = P − x0·q = ρ ≠ 0 ? ρ − |x0| : 0, so base = r − 2·x0 = ρ ≠ 0 ? |x0| + ρ : 2|x0|;
+ * P ≤ 0: q = Q ≤ n, r = −ρ, base = 2|x0| − ρ. Shift n − 1 − q; q = n (shift −1) gives E = |x0|.
+ */
+function pytorchExpMaxTerms(m: ModuleBuilder, p: ShiftGeluUnitParams, pPos: Expr, bigQ: Expr, rho: Expr, x0Mag: Expr, sw: number): ExpMaxTerms {
+  const rhoNz = m.any(rho);
+  const twoB = m.shlConst(x0Mag, 1);
+  const basePos = m.mux(rhoNz, m.add(x0Mag, rho, p.x0Bits + 1), twoB);
+  const baseNeg = m.sub(twoB, rho, p.x0Bits + 2);
+  const base = m.wire('em_base', m.truncate(m.mux(pPos, m.asSigned(m.extend(basePos, p.x0Bits + 2)), baseNeg), p.x0Bits + 1, false));
+  const shiftPos = m.add(m.add(lit(p.n - 1, sw, true), m.asSigned(m.extend(bigQ, sw)), sw), m.asSigned(m.extend(rhoNz, 2)), sw);
+  const shiftNeg = m.sub(lit(p.n - 1, sw, true), m.asSigned(m.extend(bigQ, sw)), sw);
+  const shift = m.wire('em_shift', m.mux(pPos, shiftPos, shiftNeg));
+  const qIsN = m.and(m.not(pPos), m.eq(bigQ, lit(p.n, bigQ.width)));
+  return { base, shift, forceX0: qIsN };
+}
+
+/**
+ * TVM: q = trunc(P/x0) rounds toward zero, so for P > 0 it is −Q (not −(Q + [ρ ≠ 0]) as the floor gives) and
+ * r = P − x0·q = ρ ≥ 0: base = (r >> 1) − x0 = |x0| + ⌊ρ/2⌋, shift = n − q = n + Q.
+ * P ≤ 0: q = Q ≤ n, r = −ρ, r >> 1 = −⌈ρ/2⌉: base = |x0| − ⌈ρ/2⌉ ≥ 1, shift = n − Q ≥ 0 (q = n: r = 0, E = |x0|).
+ */
+function tvmExpMaxTerms(m: ModuleBuilder, p: ShiftGeluUnitParams, pPos: Expr, bigQ: Expr, rho: Expr, x0Mag: Expr, sw: number): ExpMaxTerms {
+  const halfFloor = m.shrConst(rho, 1);
+  const halfCeil = m.shrConst(m.add(rho, lit(1, 1)), 1);
+  const basePos = m.add(x0Mag, halfFloor, p.x0Bits + 1);
+  const baseNeg = m.wire('em_base_neg', m.sub(x0Mag, halfCeil, p.x0Bits + 1), { discards: 'top bit: 1 ≤ |x0| − ⌈ρ/2⌉ ≤ |x0|' });
+  const base = m.wire('em_base', m.mux(pPos, basePos, m.truncate(baseNeg, p.x0Bits, false)));
+  const qSigned = m.asSigned(m.extend(bigQ, sw));
+  const shiftPos = m.add(lit(p.n, sw, true), qSigned, sw);
+  const shiftNeg = m.sub(lit(p.n, sw, true), qSigned, sw);
+  const shift = m.wire('em_shift', m.mux(pPos, shiftPos, shiftNeg));
+  return { base, shift };
 }

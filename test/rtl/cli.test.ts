@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ivit, isCleanUserError } from '../cli/cli-run.js';
 import { sduRowTiming } from '../../rtl-gen/timing.js';
 import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
+import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
 
 describe('ivit rtl / ivit synth (through the CLI)', function () {
   this.timeout(300000);
@@ -43,6 +44,44 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     assert.deepEqual(got.slice(0, 3), want);
   });
 
+  it('ivit rtl shiftgelu --variant tvm: the descriptor reports the flavour and sduRowTiming, and the bench computes TVM (not PyTorch) values under Icarus', () => {
+    const out = join(dir, 'gelu-tvm');
+    const r = ivit(['rtl', 'shiftgelu', '--variant', 'tvm', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const top = 'ivit_shiftgelu_l1_n23_k8_i8_x8_tvm_e4_d1';
+    const desc = JSON.parse(readFileSync(join(out, `${top}.json`), 'utf8')) as {
+      parameters: Record<string, unknown>;
+      timing: { examples: Array<{ rowLength: number; latency: number; initiationInterval: number }> };
+    };
+    assert.equal(desc.parameters.flavour, 'tvm');
+    for (const e of desc.timing.examples) {
+      assert.deepEqual({ latency: e.latency, initiationInterval: e.initiationInterval }, sduRowTiming({ unit: 'shiftgelu', rowLength: e.rowLength, lanes: 1 }));
+    }
+    // one row with a negative max (E_M from a positive argument, where trunc q ≠ floor q), |x0| = 10, 2 passes
+    const row = [-3, -5, -20];
+    const pass = row.map((x, i) => `${i === row.length - 1 ? 1 : 0} 1 ${(x & 255).toString(16)} a`);
+    writeFileSync(join(out, 'vectors.in'), [...pass, ...pass].join('\n') + '\n');
+    const verilog = readdirSync(out).filter((f) => f.endsWith('.v')).map((f) => join(out, f));
+    execFileSync('iverilog', ['-g2005', '-o', join(out, 'sim.vvp'), '-s', `tb_${top}`, ...verilog]);
+    execFileSync('vvp', ['-n', join(out, 'sim.vvp')], { cwd: out });
+    const got = readFileSync(join(out, 'vectors.out'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('O '))
+      .map((l) => BigInt.asIntN(15, BigInt(`0x${l.split(' ')[4]}`)))
+      .map(Number);
+    const golden = { x0: -10, n: 23, k: 8, inputBits: 8 };
+    assert.deepEqual(got, shiftGeluRow(row, { ...golden, flavour: 'tvm' }, 'cli test').out);
+    assert.deepEqual(got, [-165, -270, -360]);
+    assert.notDeepEqual(got, shiftGeluRow(row, { ...golden, flavour: 'pytorch' }, 'cli test').out);
+  });
+
+  it('ivit rtl --help lists every unit\'s variants under --variant', () => {
+    const r = ivit(['rtl', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    for (const v of ['shiftmax: pytorch|tvm', 'shiftgelu: pytorch|tvm', 'layernorm: newton10|floor', 'requant: half-even|half-up']) assert.ok(help.includes(v), `${v} in ${help}`);
+  });
+
   it('ivit synth shift-exp-lane --family ecp5 prints one JSON row with cell counts', () => {
     const r = ivit(['synth', 'shift-exp-lane', '--family', 'ecp5']);
     assert.equal(r.code, 0, r.stderr);
@@ -58,6 +97,7 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
       ['rtl', 'softmax', '-o', dir],
       ['rtl', 'shiftmax', '--lanes', '0', '-o', dir],
       ['rtl', 'layernorm', '--variant', 'sqrt', '-o', dir],
+      ['rtl', 'shiftgelu', '--variant', 'swin', '-o', dir],
       ['synth', 'shiftmax', '--family', 'gowin'],
       ['synth', 'shiftmax', '--family', 'ecp5', '--device', 'up5k'],
     ]) {
