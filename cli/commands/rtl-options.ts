@@ -14,10 +14,15 @@ export interface RawUnitFlags {
   outBits?: string;
 }
 
+/** The --variant help, read from the unit catalogue so that it lists every unit's variants (the first is the default). */
+export function variantHelp(): string {
+  return `${UNITS.map((u) => `${u.name}: ${u.variants.join('|')}`).join('; ')} (the first is the default)`;
+}
+
 export function addUnitOptions(cmd: Command): Command {
   return cmd
     .option('--lanes <L>', 'parallel lanes (elements per beat)')
-    .option('--variant <v>', 'shiftmax: pytorch|tvm; layernorm: newton10|floor; requant: half-even|half-up')
+    .option('--variant <v>', variantHelp())
     .option('--n <n>', 'exp fraction bits (Shiftmax 15, ShiftGELU 23)')
     .option('--k <k>', 'output bits parameter (Shiftmax 16, ShiftGELU 8)')
     .option('--exp-stages <s>', 'pipeline registers per shift-exp lane')

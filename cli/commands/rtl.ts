@@ -5,11 +5,6 @@ import { describeUnit } from '../../rtl-gen/descriptor.js';
 import { UNITS } from '../../rtl-gen/units/index.js';
 import { type RawUnitFlags, addUnitOptions, parseUnit, parseUnitOptions } from './rtl-options.js';
 
-/** The --variant help, read from the unit catalogue so that it lists every unit's variants (the first is the default). */
-export function variantHelp(): string {
-  return `${UNITS.map((u) => `${u.name}: ${u.variants.join('|')}`).join('; ')} (the first is the default)`;
-}
-
 export function registerRtl(program: Command): void {
   const cmd = program
     .command('rtl')
@@ -17,9 +12,6 @@ export function registerRtl(program: Command): void {
     .argument('<unit>', UNITS.map((u) => u.name).join(' | '))
     .requiredOption('-o, --out <dir>', 'output directory');
   addUnitOptions(cmd);
-  const variantOption = cmd.options.find((o) => o.long === '--variant');
-  if (!variantOption) throw new Error('ivit rtl: the shared unit options have no --variant');
-  variantOption.description = variantHelp();
   cmd.action((unit: string, opts: RawUnitFlags & { out: string }) => {
     const entry = parseUnit(unit);
     const u = entry.build(parseUnitOptions(opts));

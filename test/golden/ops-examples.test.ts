@@ -89,6 +89,16 @@ describe('worked examples (numerics.md, by hand)', () => {
     assert.deepEqual(r.out, [-768]);
   });
 
+  it('ShiftGELU gives 0, not −0, for a negative input whose σ is 0', () => {
+    // S = 0.05: x0 = −12. Row [−128, −1], M = −1. E(Δ = −127): P = −183, q = 15, r = −3, E = 21·2^7 = 2688.
+    // E_M = e^(+1): P = 1, q = −1, r = −11, E_M = 13·2^23. F = ⌊(2^31−1)/(2688 + 13·2^23)⌋ = 19,
+    // σ = ⌊2688·19/2^24⌋ = 0, so out = −128·0, which must be 0.
+    const x0 = expX0(geluSigmaScale(Math.fround(0.05)), 'pytorch');
+    const r = shiftGeluRow([-128, -1], { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 't');
+    assert.equal(r.sigma[0], 0);
+    assert.ok(Object.is(r.out[0], 0));
+  });
+
   it('I-LayerNorm of [100, −100, 1000, 5]', () => {
     // Σ = 1005, μ = RNE(251.25) = 251, y = [−151, −351, 749, −246], V = 767519.
     // Newton from 65536: 32773, 16398, 8222, 4157, 2170, 1261, 934, 877, 876, 876 → std = 876.

@@ -37,7 +37,7 @@ export function shiftGeluRow(x: ArrayLike<number>, p: ShiftGeluParams, site: str
     const f = floorDiv(INT31_MAX, d);
     const s = Math.floor((e * f) / div); // E·F ≤ 2^31 − 1
     sigma[j] = s;
-    out[j] = x[j]! * s;
+    out[j] = x[j]! * s + 0; // + 0: a negative x with σ = 0 must give 0, not −0
   }
   return { out, sigma, max, expMax };
 }
