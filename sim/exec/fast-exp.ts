@@ -102,7 +102,7 @@ export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: Ex
       let d = e + eM;
       if (d > INT31_MAX) d = INT31_MAX;
       const f = Math.floor(INT31_MAX / d);
-      out[base + j] = x * Math.floor((e * f) / div);
+      out[base + j] = x * Math.floor((e * f) / div) + 0; // + 0: 0, not −0, like shiftGeluRow
     }
   }
 }
