@@ -12,6 +12,14 @@ export interface StreamPort {
   doc: string;
 }
 
+/** The framing ports every row unit's stream carries: last beat of the row, and which lanes hold an element. */
+export function rowFramingPorts(side: 'in' | 'out', lanes: number, element = 'an element'): StreamPort[] {
+  return [
+    { name: `${side}_last`, laneBits: 1, lanes: 1, signed: false, doc: 'last beat of the row' },
+    { name: `${side}_keep`, laneBits: 1, lanes, signed: false, doc: `lane holds ${element}` },
+  ];
+}
+
 export type ParamValue = number | string | boolean;
 
 /** The four SDU units plus the blocks generated on their own for measurement (synthesis, exhaustive tests). */

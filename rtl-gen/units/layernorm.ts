@@ -12,7 +12,7 @@
 import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
 import { buildSeqDivider, seqDividerLatency } from '../blocks/seq-divider.js';
 import { buildSeqIsqrt, seqIsqrtLatency } from '../blocks/seq-isqrt.js';
-import type { GeneratedUnit } from '../design.js';
+import { type GeneratedUnit, rowFramingPorts } from '../design.js';
 import { layerNormTiming } from '../timing.js';
 import { delayControl, lane, maskedSum } from './row-control.js';
 import type { SqrtRule } from '../../verify/golden/numerics-config.js';
@@ -189,14 +189,12 @@ export function buildLayerNormUnit(p: LayerNormUnitParams): GeneratedUnit {
     modules: isqrt ? [divider, isqrt, m] : [divider, m],
     params: { ...p },
     inputs: [
-      { name: 'in_last', laneBits: 1, lanes: 1, signed: false, doc: 'last beat of the row' },
-      { name: 'in_keep', laneBits: 1, lanes: L, signed: false, doc: 'lane holds a channel' },
+      ...rowFramingPorts('in', L, 'a channel'),
       { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'x' },
       { name: 'in_bias', laneBits: p.biasBits, lanes: L, signed: true, doc: 'B' },
     ],
     outputs: [
-      { name: 'out_last', laneBits: 1, lanes: 1, signed: false, doc: 'last beat of the row' },
-      { name: 'out_keep', laneBits: 1, lanes: L, signed: false, doc: 'lane holds a channel' },
+      ...rowFramingPorts('out', L, 'a channel'),
       { name: 'out_y', laneBits: p.outputBits, lanes: L, signed: true, doc: 'normalised + bias' },
     ],
     handshake: 'ready',

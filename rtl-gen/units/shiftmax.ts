@@ -9,7 +9,7 @@
 import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
 import { buildShiftExpLane } from '../blocks/shift-exp-lane.js';
 import { buildSeqDivider, seqDividerLatency } from '../blocks/seq-divider.js';
-import type { GeneratedUnit } from '../design.js';
+import { type GeneratedUnit, rowFramingPorts } from '../design.js';
 import { shiftmaxTiming } from '../timing.js';
 import { constMultiply, delayControl, lane, maskedBeatMax, maskedSum } from './row-control.js';
 import type { Flavour } from '../../verify/golden/constants.js';
@@ -165,14 +165,12 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
     modules: [expLane.module, divider, m],
     params: { ...p },
     inputs: [
-      { name: 'in_last', laneBits: 1, lanes: 1, signed: false, doc: 'last beat of the row' },
-      { name: 'in_keep', laneBits: 1, lanes: L, signed: false, doc: 'lane holds an element' },
+      ...rowFramingPorts('in', L),
       { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'logits' },
       { name: 'cfg_x0_mag', laneBits: p.x0Bits, lanes: 1, signed: false, doc: '|x0|' },
     ],
     outputs: [
-      { name: 'out_last', laneBits: 1, lanes: 1, signed: false, doc: 'last beat of the row' },
-      { name: 'out_keep', laneBits: 1, lanes: L, signed: false, doc: 'lane holds an element' },
+      ...rowFramingPorts('out', L),
       { name: 'out_p', laneBits: outBits, lanes: L, signed: false, doc: 'probabilities' },
     ],
     handshake: 'ready',
