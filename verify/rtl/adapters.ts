@@ -38,51 +38,46 @@ function numberParam(u: GeneratedUnit, name: string): number {
   return v;
 }
 
+/** A row unit's expected output: one beat per `lanes` results, carrying last, keep and the values. */
+function rowOutputBeats(values: readonly number[], lanes: number): bigint[][][] {
+  return chunk(values, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+}
+
+/** Parameters both exp units are generated with, read from the unit. */
+function expUnitParams(u: GeneratedUnit): { lanes: number; n: number; k: number; inputBits: number; flavour: Flavour } {
+  return {
+    lanes: numberParam(u, 'lanes'), n: numberParam(u, 'n'), k: numberParam(u, 'k'),
+    inputBits: numberParam(u, 'inputBits'), flavour: u.params.flavour as Flavour,
+  };
+}
+
+/** An exp unit's input: the row streamed `passes` times, each beat carrying last, keep, the lanes and |x0|. */
+function expRowBeats(row: ExpRow, lanes: number, passes: number): bigint[][][] {
+  const pass = chunk(row.x, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big), [big(row.x0Mag)]]);
+  return Array.from({ length: passes }, () => pass).flat();
+}
+
 export function shiftmaxAdapter(u: GeneratedUnit): UnitAdapter<ExpRow> {
-  const lanes = numberParam(u, 'lanes');
-  const n = numberParam(u, 'n');
-  const k = numberParam(u, 'k');
-  const inputBits = numberParam(u, 'inputBits');
-  const flavour = u.params.flavour as Flavour;
+  const { lanes, n, k, inputBits, flavour } = expUnitParams(u);
   return {
     unit: u,
-    beats: (row) => {
-      const pass = chunk(row.x, lanes, 0).map((b, i, all) => [
-        [i === all.length - 1 ? 1n : 0n],
-        b.keep,
-        b.values.map(big),
-        [big(row.x0Mag)],
-      ]);
-      return [...pass, ...pass, ...pass];
-    },
+    beats: (row) => expRowBeats(row, lanes, 3),
     expected: (row) => {
       const g = shiftmaxRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits, expBits: 32 }, 'rtl cosim');
-      return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+      return rowOutputBeats(g.out, lanes);
     },
     describe: (row) => `x0 = -${row.x0Mag}, x = [${row.x.join(', ')}]`,
   };
 }
 
 export function shiftGeluAdapter(u: GeneratedUnit): UnitAdapter<ExpRow> {
-  const lanes = numberParam(u, 'lanes');
-  const n = numberParam(u, 'n');
-  const k = numberParam(u, 'k');
-  const inputBits = numberParam(u, 'inputBits');
-  const flavour = u.params.flavour as Flavour;
+  const { lanes, n, k, inputBits, flavour } = expUnitParams(u);
   return {
     unit: u,
-    beats: (row) => {
-      const pass = chunk(row.x, lanes, 0).map((b, i, all) => [
-        [i === all.length - 1 ? 1n : 0n],
-        b.keep,
-        b.values.map(big),
-        [big(row.x0Mag)],
-      ]);
-      return [...pass, ...pass];
-    },
+    beats: (row) => expRowBeats(row, lanes, 2),
     expected: (row) => {
       const g = shiftGeluRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits }, 'rtl cosim');
-      return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+      return rowOutputBeats(g.out, lanes);
     },
     describe: (row) => `x0 = -${row.x0Mag}, x = [${row.x.join(', ')}]`,
   };
@@ -109,7 +104,7 @@ export function layerNormAdapter(u: GeneratedUnit): UnitAdapter<LayerNormRowCase
     },
     expected: (row) => {
       const g = layerNormRow(row.x, row.bias, { sqrt, mean: 'half-even', halve: 'floor', inputBits, varianceBits: 64, outputBits }, 'rtl cosim');
-      return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
+      return rowOutputBeats(g.out, lanes);
     },
     describe: (row) => `x = [${row.x.join(', ')}], bias = [${row.bias.join(', ')}]`,
   };
