@@ -6,7 +6,7 @@ import { runGolden, type GoldenRun } from '../../verify/golden/run-golden.js';
 import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
 import { numericsOf, type AcceleratorConfig } from '../../sim/config.js';
 import { runProgram, type RunResult } from '../../sim/run.js';
-import type { QuantModel } from '../../verify/model/qmodel.js';
+import type { QuantModel } from '../../verify/golden/qmodel.js';
 import { graphFromModel } from '../graph/build.js';
 import { type CompiledProgram, compileGraph } from './compile.js';
 import { type LayerComparison, compareLayers, readTensor } from './readback.js';

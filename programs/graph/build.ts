@@ -7,7 +7,7 @@ import { type ModelConstants, deriveModelConstants } from '../../verify/golden/m
 import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
 import type { DyadicTable } from '../../verify/golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../../verify/golden/zoo.js';
-import type { QLinear, QuantModel } from '../../verify/model/qmodel.js';
+import type { QLinear, QuantModel } from '../../verify/golden/qmodel.js';
 import type { DType, GraphNode, LinearWeights, RequantSpec, TensorDesc, VitGraph } from './graph.js';
 
 function tableOf(d: DyadicTable | undefined, perChannel: boolean): RequantSpec {

@@ -12,7 +12,7 @@ import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { type GoldenRun, runGolden } from '../../verify/golden/run-golden.js';
 import { tensorHash } from '../../verify/golden/tensor-hash.js';
 import { loadModel } from '../../verify/model/model-source.js';
-import type { QuantModel } from '../../verify/model/qmodel.js';
+import type { QuantModel } from '../../verify/golden/qmodel.js';
 import { syntheticImage } from '../../verify/model/synthetic.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -3,7 +3,7 @@ import type { NumericsConfig } from './numerics-config.js';
 import { deriveModelConstants } from './model-constants.js';
 import { constantsResolver, vitForward } from './vit-forward.js';
 import { tensorHash } from './tensor-hash.js';
-import type { QuantModel } from '../model/qmodel.js';
+import type { QuantModel } from './qmodel.js';
 
 export interface GoldenRun {
   logits: Int32Array;

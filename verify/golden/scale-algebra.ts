@@ -6,7 +6,7 @@
 import { fl32, pow2 } from './intmath.js';
 import { geluSigmaScale, layerNormChannelScale, layerNormScale } from './constants.js';
 import type { NumericsConfig } from './numerics-config.js';
-import type { QBlock, QLayerNorm, QLinear } from '../model/qmodel.js';
+import type { QBlock, QLayerNorm, QLinear } from './qmodel.js';
 
 export type ScaleVector = Float32Array;
 

@@ -15,7 +15,7 @@ import { shiftGeluRow } from './ops/shiftgelu.js';
 import type { BlockRequantSite } from './scale-algebra.js';
 import type { ModelConstants, ResidualDyadics } from './model-constants.js';
 import { vitShape } from './zoo.js';
-import type { QLinear, QuantModel } from '../model/qmodel.js';
+import type { QLinear, QuantModel } from './qmodel.js';
 
 /** Model-level requant sites, and block sites addressed by their block index. */
 export type ModelRequantSite = 'patch' | 'headIn' | 'logits';

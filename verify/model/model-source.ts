@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZOO, zooConfig } from '../golden/zoo.js';
-import type { QuantModel } from './qmodel.js';
+import type { QuantModel } from '../golden/qmodel.js';
 import { readModel, writeModel } from './qmodel-file.js';
 import { generateSyntheticModel } from './synthetic.js';
 

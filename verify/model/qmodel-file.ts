@@ -9,7 +9,7 @@ import { deriveModelConstants, type ModelConstants, type ResidualDyadics } from 
 import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import type { DyadicTable } from '../golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
-import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type QLayerNorm, type QLinear, type QuantModel } from './qmodel.js';
+import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type QLayerNorm, type QLinear, type QuantModel } from '../golden/qmodel.js';
 import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readFileBytes, readSafetensors, tensor } from './safetensors.js';
 import { writeFileSync } from 'node:fs';
 

@@ -20,7 +20,7 @@ import {
 import { type ConstantResolver, vitForward } from '../golden/vit-forward.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
 import { Rng } from './prng.js';
-import type { BlockScales, QBlock, QLayerNorm, QLinear, QuantModel } from './qmodel.js';
+import type { BlockScales, QBlock, QLayerNorm, QLinear, QuantModel } from '../golden/qmodel.js';
 
 /** The normalised-image range of ImageNet preprocessing (max |(x − mean)/std| ≈ 2.64). */
 const INPUT_RANGE = 2.64;

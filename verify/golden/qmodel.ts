@@ -3,7 +3,7 @@
  * The scales are the model's facts; every integer constant of the forward pass is derived from them
  * (verify/golden/model-constants.ts).
  */
-import type { VitConfig } from '../golden/zoo.js';
+import type { VitConfig } from './zoo.js';
 
 /** A QuantLinear / QuantConv2d: int8 weights [out × in], int32 bias, per-output-channel weight scales. */
 export interface QLinear {
