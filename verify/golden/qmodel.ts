@@ -56,6 +56,22 @@ export interface ModelScales {
   logits: number; // the final requant to one common scale
 }
 
+/**
+ * How a picture becomes the model's input: per input channel, x = (pixel/255 − mean[c]) / std[c] in float32
+ * (mean and std rounded to float32 first), then QuantAct's int8 quantisation with scales.input.
+ */
+export interface Preprocess {
+  mean: number[];
+  std: number[];
+}
+
+/** Where a model came from. Import sets checkpoint (its path) and checkpointSha256 (hex); the rest is free-form. */
+export interface Provenance {
+  [key: string]: string | number | undefined;
+  checkpoint?: string;
+  checkpointSha256?: string;
+}
+
 export interface QuantModel {
   config: VitConfig;
   patch: QLinear; // conv weights flattened (in-channel, ky, kx)
@@ -65,6 +81,7 @@ export interface QuantModel {
   norm: QLayerNorm;
   head: QLinear;
   scales: ModelScales;
-  /** free-form provenance: generator, seed */
-  provenance: Record<string, string | number>;
+  /** the input normalisation the model was trained with; absent in models that carry none (synthetic ones) */
+  preprocess?: Preprocess;
+  provenance: Provenance;
 }

@@ -9,7 +9,7 @@ import { deriveModelConstants, type ModelConstants, type ResidualDyadics } from 
 import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import type { DyadicTable } from '../golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
-import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type QLayerNorm, type QLinear, type QuantModel } from '../golden/qmodel.js';
+import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type Preprocess, type Provenance, type QLayerNorm, type QLinear, type QuantModel } from '../golden/qmodel.js';
 import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readFileBytes, readSafetensors, tensor } from './safetensors.js';
 import { writeFileSync } from 'node:fs';
 
@@ -88,6 +88,7 @@ export function encodeModel(model: QuantModel): Buffer {
     constants: JSON.stringify(constantsJson(deriveModelConstants(model, PYTORCH_NUMERICS))),
     provenance: JSON.stringify(model.provenance),
   };
+  if (model.preprocess) metadata.preprocess = JSON.stringify(model.preprocess);
   return encodeSafetensors(t, metadata);
 }
 
@@ -179,8 +180,9 @@ export function decodeModel(buf: Buffer, source: string): QuantModel {
     norm: layerNorm('norm'),
     head: linear('head', config.numClasses, c),
     scales: modelScales,
-    provenance: (md.provenance ? (parse('provenance') as Record<string, string | number>) : {}),
+    provenance: md.provenance === undefined ? {} : checkProvenance(parse('provenance'), fail),
   };
+  if (md.preprocess !== undefined) model.preprocess = checkPreprocess(parse('preprocess'), config.inChannels, fail);
   // The stored integer constants must be exactly what the scales give.
   let derived: string;
   try {
@@ -192,6 +194,32 @@ export function decodeModel(buf: Buffer, source: string): QuantModel {
     fail('metadata "constants" disagree with the constants derived from the scales (file edited or corrupt)');
   }
   return model;
+}
+
+/** `preprocess`: {"mean": [..], "std": [..]}, one finite entry per input channel, every std positive. */
+function checkPreprocess(v: unknown, channels: number, fail: (msg: string) => never): Preprocess {
+  const p = v as Partial<Preprocess> | null;
+  const vector = (key: 'mean' | 'std'): number[] => {
+    const a = p?.[key];
+    if (!Array.isArray(a) || a.length !== channels || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && (key === 'mean' || x > 0))) {
+      fail(`metadata "preprocess".${key} must be ${channels} finite numbers${key === 'std' ? ' above 0' : ''} (one per input channel), got ${JSON.stringify(a)}`);
+    }
+    return a as number[];
+  };
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) fail('metadata "preprocess" is not an object');
+  return { mean: vector('mean'), std: vector('std') };
+}
+
+/** `provenance`: an object of strings and numbers; checkpoint a string, checkpointSha256 64 hex digits. */
+function checkProvenance(v: unknown, fail: (msg: string) => never): Provenance {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('metadata "provenance" is not an object');
+  const p = v as Record<string, unknown>;
+  for (const [k, x] of Object.entries(p)) if (typeof x !== 'string' && typeof x !== 'number') fail(`metadata "provenance".${k} is not a string or number`);
+  if (p.checkpoint !== undefined && typeof p.checkpoint !== 'string') fail('metadata "provenance".checkpoint is not a string');
+  if (p.checkpointSha256 !== undefined && !(typeof p.checkpointSha256 === 'string' && /^[0-9a-f]{64}$/.test(p.checkpointSha256))) {
+    fail(`metadata "provenance".checkpointSha256 is not 64 lower-case hex digits: ${JSON.stringify(p.checkpointSha256)}`);
+  }
+  return p as Provenance;
 }
 
 export function readModel(path: string): QuantModel {
