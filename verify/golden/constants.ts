@@ -91,3 +91,19 @@ export function symmetricScale(maxAbs: number, bits: number): number {
   const s = fl32(maxAbs / (pow2(bits - 1) - 1));
   return Math.max(s, pow2(-23));
 }
+
+/** Round half to even of a finite double (torch.round): Math.round, with ties moved to the even neighbour. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v); // ties toward +∞
+  return (r - v === 0.5 && r % 2 !== 0 ? r - 1 : r) + 0; // + 0 turns −0 into 0
+}
+
+/**
+ * QuantAct's (and QuantLinear's) quantisation of a float32 value (numerics.md §1): the float32 product with
+ * the float32 reciprocal of the scale, rounded half to even, clamped to the signed b-bit range.
+ */
+export function quantizeSymmetric(x: number, invScale: number, bits: number): number {
+  const lim = pow2(bits - 1);
+  const q = roundHalfEven(fl32(x * invScale));
+  return q < -lim ? -lim : q > lim - 1 ? lim - 1 : q;
+}
