@@ -1,8 +1,12 @@
 /**
- * The whole integer ViT/DeiT forward pass (numerics.md §2 and §7), block by block. It reads its integer
- * constants through a ConstantResolver: the golden model resolves them from the model's derived constants;
- * the synthetic-model generator resolves them by calibrating scales on the data as it flows (the same
- * code path, so calibration and golden evaluation cannot drift apart).
+ * The whole integer ViT/DeiT forward pass (numerics.md §2 and §7), block by block. It is written as steps
+ * (a generator) that stop at every integer constant they need and ask for it with a ConstantRequest:
+ *  - vitForward drives one image and answers from a ConstantResolver: the golden model resolves the
+ *    model's derived constants;
+ *  - forwardInLockstep drives N images together and answers each request once for all of them from a
+ *    BatchConstantResolver: calibration sees a site's values over the whole calibration batch before the
+ *    next site runs, as QuantAct does on a batch.
+ * Calibration and golden evaluation share this one code path, so they cannot drift apart.
  */
 import type { Dyadic } from './constants.js';
 import { NumericsInputError, checkSigned } from './intmath.js';
@@ -34,6 +38,42 @@ export interface ConstantResolver {
   residual(site: ResidualSiteRef, main: ArrayLike<number>, skip: ArrayLike<number>): ResidualDyadics;
   expX0(site: ExpSiteRef): number;
   layerNormBias(site: LayerNormSiteRef): ArrayLike<number>;
+}
+
+/** A resolver that sees one site's values for every image of a batch at once (calibration). */
+export interface BatchConstantResolver {
+  requant(site: RequantSiteRef, z: ReadonlyArray<ArrayLike<number>>, channels: number): DyadicTable;
+  residual(site: ResidualSiteRef, main: ReadonlyArray<ArrayLike<number>>, skip: ReadonlyArray<ArrayLike<number>>): ResidualDyadics;
+  expX0(site: ExpSiteRef): number;
+  layerNormBias(site: LayerNormSiteRef): ArrayLike<number>;
+}
+
+/** What the forward steps stop for: one site's constants, with the data reaching it. */
+export type ConstantRequest =
+  | { kind: 'requant'; site: RequantSiteRef; z: ArrayLike<number>; channels: number }
+  | { kind: 'residual'; site: ResidualSiteRef; main: ArrayLike<number>; skip: ArrayLike<number> }
+  | { kind: 'expX0'; site: ExpSiteRef }
+  | { kind: 'layerNormBias'; site: LayerNormSiteRef };
+
+/** The answer to a request of each kind. */
+export interface ConstantAnswers {
+  requant: DyadicTable;
+  residual: ResidualDyadics;
+  expX0: number;
+  layerNormBias: ArrayLike<number>;
+}
+export type ConstantAnswer = ConstantAnswers[keyof ConstantAnswers];
+
+/** The forward pass of one image as steps: it yields requests and returns the result. */
+export type ForwardSteps = Generator<ConstantRequest, ForwardResult, ConstantAnswer>;
+
+function answerOne(k: ConstantResolver, r: ConstantRequest): ConstantAnswer {
+  switch (r.kind) {
+    case 'requant': return k.requant(r.site, r.z, r.channels);
+    case 'residual': return k.residual(r.site, r.main, r.skip);
+    case 'expX0': return k.expX0(r.site);
+    case 'layerNormBias': return k.layerNormBias(r.site);
+  }
 }
 
 /** The golden resolver: constants derived once from the model's scales. */
@@ -79,6 +119,13 @@ export function extractPatches(image: Int8Array, model: QuantModel): Int8Array {
   return out;
 }
 
+/** One request's typed answer: the steps below ask through this, so each site gets the type it asked for. */
+function* ask<K extends ConstantRequest['kind']>(req: Extract<ConstantRequest, { kind: K }>): Generator<ConstantRequest, ConstantAnswers[K], ConstantAnswer> {
+  return (yield req) as ConstantAnswers[K];
+}
+
+type Steps<T> = Generator<ConstantRequest, T, ConstantAnswer>;
+
 class Forward {
   private readonly ln: LayerNormParams;
   private readonly tokens: number;
@@ -88,7 +135,6 @@ class Forward {
   constructor(
     private readonly model: QuantModel,
     private readonly cfg: NumericsConfig,
-    private readonly k: ConstantResolver,
     private readonly observe: TensorObserver,
   ) {
     if (cfg.activationBits > 8 || cfg.weightBits > 8) {
@@ -109,14 +155,15 @@ class Forward {
     return matmulABt(input, layer.weight, rows, layer.outFeatures, layer.inFeatures, layer.bias, this.cfg.accumulatorBits, site);
   }
 
-  private requant(site: RequantSiteRef, z: ArrayLike<number>, channels: number, bits: number): Int32Array {
+  private *requant(site: RequantSiteRef, z: ArrayLike<number>, channels: number, bits: number): Steps<Int32Array> {
+    const table = yield* ask<'requant'>({ kind: 'requant', site, z, channels });
     const out = new Int32Array(z.length);
-    requantTensor(z, channels, this.k.requant(site, z, channels), bits, this.cfg.requantTie, out);
+    requantTensor(z, channels, table, bits, this.cfg.requantTie, out);
     return out;
   }
 
-  private residual(site: ResidualSiteRef, main: ArrayLike<number>, skip: ArrayLike<number>): Int32Array {
-    const d = this.k.residual(site, main, skip);
+  private *residual(site: ResidualSiteRef, main: ArrayLike<number>, skip: ArrayLike<number>): Steps<Int32Array> {
+    const d = yield* ask<'residual'>({ kind: 'residual', site, main, skip });
     const out = new Int32Array(main.length);
     const bits = this.cfg.residualBits;
     for (let i = 0; i < out.length; i++) out[i] = residualOne(main[i]!, d.main, skip[i]!, d.skip, bits, this.cfg.requantTie);
@@ -124,114 +171,152 @@ class Forward {
   }
 
   /** LayerNorm of `rows` tokens, then the per-channel requant to 8 bits. */
-  private layerNorm(site: LayerNormSiteRef, x: Int32Array, rows: number, requantSite: RequantSiteRef): Int32Array {
+  private *layerNorm(site: LayerNormSiteRef, x: Int32Array, rows: number, requantSite: RequantSiteRef): Steps<Int32Array> {
     const c = this.width;
-    const bias = this.k.layerNormBias(site);
+    const bias = yield* ask<'layerNormBias'>({ kind: 'layerNormBias', site });
     const y = new Float64Array(rows * c); // LN outputs need 33 bits
     const label = siteLabel(site);
     for (let t = 0; t < rows; t++) {
       const r = layerNormRow(x.subarray(t * c, (t + 1) * c), bias, this.ln, `${label} [token ${t}]`);
       y.set(r.out, t * c);
     }
-    return this.requant(requantSite, y, c, this.cfg.activationBits);
+    return yield* this.requant(requantSite, y, c, this.cfg.activationBits);
   }
 
-  embed(image: Int8Array): Int32Array {
+  *embed(image: Int8Array): Steps<Int32Array> {
     const { model, cfg, width: c, tokens } = this;
     const patches = extractPatches(image, model);
     const acc = this.linear(patches, tokens - 1, model.patch, 'patch_embed');
     const tok = new Int32Array(tokens * c);
-    tok.set(this.requant({ block: null, name: 'patch' }, acc, c, cfg.residualBits), c);
+    tok.set(yield* this.requant({ block: null, name: 'patch' }, acc, c, cfg.residualBits), c);
     for (let i = 0; i < c; i++) tok[i] = checkSigned(model.cls[i]!, cfg.residualBits, 'cls token', 'embed');
     this.observe('patch', tok, [tokens, c]);
-    const x = this.residual({ block: null, name: 'embed' }, tok, model.pos);
+    const x = yield* this.residual({ block: null, name: 'embed' }, tok, model.pos);
     this.observe('embed', x, [tokens, c]);
     return x;
   }
 
-  block(b: number, x: Int32Array): Int32Array {
+  /** q·kᵀ of every head, as int32 accumulators [heads, n, n]. qkv columns are ordered [q | k | v] × [head] × [d]. */
+  private attentionLogits(qkv: Int32Array, b: number): Int32Array {
     const { cfg, width: c, tokens: n, headDim: d } = this;
+    const heads = this.model.config.heads;
+    const logitsAll = new Int32Array(heads * n * n);
+    const q = new Int8Array(n * d);
+    const kk = new Int8Array(n * d);
+    for (let h = 0; h < heads; h++) {
+      for (let t = 0; t < n; t++) {
+        for (let j = 0; j < d; j++) {
+          q[t * d + j] = qkv[t * 3 * c + h * d + j]!;
+          kk[t * d + j] = qkv[t * 3 * c + c + h * d + j]!;
+        }
+      }
+      const acc = matmulABt(q, kk, n, n, d, undefined, cfg.accumulatorBits, `block${b}.attn.qk [head ${h}]`);
+      logitsAll.set(acc, h * n * n);
+    }
+    return logitsAll;
+  }
+
+  /** Shiftmax of every row [heads × n, n]. */
+  private shiftmax(logits: Int32Array, x0: number, b: number): Int16Array | Int32Array {
+    const { cfg, tokens: n } = this;
+    const heads = this.model.config.heads;
+    // Shiftmax outputs lie in [0, 2^(k−1) − 1]: int16 holds them for k ≤ 16 (the int16 GEMM kernel reads them)
+    const probsAll = cfg.softmax.k <= 16 ? new Int16Array(heads * n * n) : new Int32Array(heads * n * n);
+    const smParams = { x0, n: cfg.softmax.n, k: cfg.softmax.k, flavour: cfg.flavour, inputBits: cfg.activationBits, expBits: cfg.expBits };
+    for (let r = 0; r < heads * n; r++) {
+      const row = shiftmaxRow(logits.subarray(r * n, (r + 1) * n), smParams, `block${b}.attn.shiftmax [head ${Math.floor(r / n)}, row ${r % n}]`);
+      probsAll.set(row.out, r * n);
+    }
+    return probsAll;
+  }
+
+  /** probs·v of every head, as int32 accumulators [n, C] (heads side by side). */
+  private attentionValues(probsAll: Int16Array | Int32Array, qkv: Int32Array, b: number): Int32Array {
+    const { cfg, width: c, tokens: n, headDim: d } = this;
+    const heads = this.model.config.heads;
+    const avAcc = new Int32Array(n * c);
+    const vT = new Int8Array(d * n);
+    for (let h = 0; h < heads; h++) {
+      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) vT[j * n + t] = qkv[t * 3 * c + 2 * c + h * d + j]!;
+      const acc = matmulABt(probsAll.subarray(h * n * n, (h + 1) * n * n), vT, n, d, n, undefined, cfg.accumulatorBits, `block${b}.attn.pv [head ${h}]`);
+      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) avAcc[t * c + h * d + j] = acc[t * d + j]!;
+    }
+    return avAcc;
+  }
+
+  /** ShiftGELU of every token row [n, hidden]. */
+  private shiftGelu(g: Int32Array, x0: number, hidden: number, b: number): Int32Array {
+    const { cfg, tokens: n } = this;
+    const geluParams = { x0, n: cfg.gelu.n, k: cfg.gelu.k, flavour: cfg.flavour, inputBits: cfg.activationBits };
+    const gOut = new Int32Array(n * hidden);
+    for (let t = 0; t < n; t++) {
+      gOut.set(shiftGeluRow(g.subarray(t * hidden, (t + 1) * hidden), geluParams, `block${b}.shiftgelu [token ${t}]`).out, t * hidden);
+    }
+    return gOut;
+  }
+
+  *block(b: number, x: Int32Array): Steps<Int32Array> {
+    const { cfg, width: c, tokens: n } = this;
     const blk = this.model.blocks[b]!;
     const heads = this.model.config.heads;
     const act = cfg.activationBits;
     const name = (s: string): string => `block${b}.${s}`;
     const rq = (s: BlockRequantSite): RequantSiteRef => ({ block: b, name: s });
 
-    const a1 = this.layerNorm({ block: b, name: 'ln1' }, x, n, rq('ln1'));
+    const a1 = yield* this.layerNorm({ block: b, name: 'ln1' }, x, n, rq('ln1'));
     this.observe(name('ln1'), a1, [n, c]);
-    const qkv = this.requant(rq('qkv'), this.linear(Int8Array.from(a1), n, blk.qkv, name('qkv')), 3 * c, act);
+    const qkv = yield* this.requant(rq('qkv'), this.linear(Int8Array.from(a1), n, blk.qkv, name('qkv')), 3 * c, act);
     this.observe(name('qkv'), qkv, [n, 3 * c]);
 
-    // Attention, head by head. qkv columns are ordered [q | k | v] × [head] × [d].
-    const logitsAll = new Int32Array(heads * n * n);
-    // Shiftmax outputs lie in [0, 2^(k−1) − 1]: int16 holds them for k ≤ 16 (the int16 GEMM kernel reads them)
-    const probsAll = cfg.softmax.k <= 16 ? new Int16Array(heads * n * n) : new Int32Array(heads * n * n);
-    const avAcc = new Int32Array(n * c);
-    const q = new Int8Array(n * d);
-    const kk = new Int8Array(n * d);
-    const vT = new Int8Array(d * n);
-    for (let h = 0; h < heads; h++) {
-      for (let t = 0; t < n; t++) {
-        for (let j = 0; j < d; j++) {
-          q[t * d + j] = qkv[t * 3 * c + h * d + j]!;
-          kk[t * d + j] = qkv[t * 3 * c + c + h * d + j]!;
-          vT[j * n + t] = qkv[t * 3 * c + 2 * c + h * d + j]!;
-        }
-      }
-      const acc = matmulABt(q, kk, n, n, d, undefined, cfg.accumulatorBits, `${name('attn.qk')} [head ${h}]`);
-      logitsAll.set(acc, h * n * n);
-    }
-    const logits = this.requant(rq('logit'), logitsAll, 1, act);
+    const logits = yield* this.requant(rq('logit'), this.attentionLogits(qkv, b), 1, act);
     this.observe(name('attn.logits'), logits, [heads, n, n]);
-    const x0 = this.k.expX0({ block: b, name: 'softmax' }); // after the logit requant has fixed its scale
-    const smParams = { x0, n: cfg.softmax.n, k: cfg.softmax.k, flavour: cfg.flavour, inputBits: act, expBits: cfg.expBits };
-    for (let r = 0; r < heads * n; r++) {
-      const row = shiftmaxRow(logits.subarray(r * n, (r + 1) * n), smParams, `${name('attn.shiftmax')} [head ${Math.floor(r / n)}, row ${r % n}]`);
-      probsAll.set(row.out, r * n);
-    }
+    const x0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
+    const probsAll = this.shiftmax(logits, x0, b);
     this.observe(name('attn.probs'), probsAll, [heads, n, n]);
-    for (let h = 0; h < heads; h++) {
-      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) vT[j * n + t] = qkv[t * 3 * c + 2 * c + h * d + j]!;
-      const acc = matmulABt(probsAll.subarray(h * n * n, (h + 1) * n * n), vT, n, d, n, undefined, cfg.accumulatorBits, `${name('attn.pv')} [head ${h}]`);
-      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) avAcc[t * c + h * d + j] = acc[t * d + j]!;
-    }
-    const av = this.requant(rq('av'), avAcc, 1, act);
+    const av = yield* this.requant(rq('av'), this.attentionValues(probsAll, qkv, b), 1, act);
     this.observe(name('attn.av'), av, [n, c]);
-    const proj = this.requant(rq('proj'), this.linear(Int8Array.from(av), n, blk.proj, name('proj')), c, cfg.residualBits);
+    const proj = yield* this.requant(rq('proj'), this.linear(Int8Array.from(av), n, blk.proj, name('proj')), c, cfg.residualBits);
     this.observe(name('proj'), proj, [n, c]);
-    const res1 = this.residual({ block: b, name: 'res1' }, proj, x);
+    const res1 = yield* this.residual({ block: b, name: 'res1' }, proj, x);
     this.observe(name('res1'), res1, [n, c]);
 
-    const a2 = this.layerNorm({ block: b, name: 'ln2' }, res1, n, rq('ln2'));
+    const a2 = yield* this.layerNorm({ block: b, name: 'ln2' }, res1, n, rq('ln2'));
     this.observe(name('ln2'), a2, [n, c]);
     const hidden = blk.fc1.outFeatures;
-    const g = this.requant(rq('fc1'), this.linear(Int8Array.from(a2), n, blk.fc1, name('fc1')), hidden, act);
+    const g = yield* this.requant(rq('fc1'), this.linear(Int8Array.from(a2), n, blk.fc1, name('fc1')), hidden, act);
     this.observe(name('fc1'), g, [n, hidden]);
-    const geluParams = { x0: this.k.expX0({ block: b, name: 'gelu' }), n: cfg.gelu.n, k: cfg.gelu.k, flavour: cfg.flavour, inputBits: act };
-    const gOut = new Int32Array(n * hidden);
-    for (let t = 0; t < n; t++) {
-      gOut.set(shiftGeluRow(g.subarray(t * hidden, (t + 1) * hidden), geluParams, `${name('shiftgelu')} [token ${t}]`).out, t * hidden);
-    }
-    const hq = this.requant(rq('h'), gOut, 1, act);
+    const geluX0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'gelu' } });
+    const hq = yield* this.requant(rq('h'), this.shiftGelu(g, geluX0, hidden, b), 1, act);
     this.observe(name('gelu'), hq, [n, hidden]);
-    const f2 = this.requant(rq('fc2'), this.linear(Int8Array.from(hq), n, blk.fc2, name('fc2')), c, cfg.residualBits);
+    const f2 = yield* this.requant(rq('fc2'), this.linear(Int8Array.from(hq), n, blk.fc2, name('fc2')), c, cfg.residualBits);
     this.observe(name('fc2'), f2, [n, c]);
-    const res2 = this.residual({ block: b, name: 'res2' }, f2, res1);
+    const res2 = yield* this.residual({ block: b, name: 'res2' }, f2, res1);
     this.observe(name('res2'), res2, [n, c]);
     return res2;
   }
 
-  head(x: Int32Array): ForwardResult {
+  *head(x: Int32Array): Steps<ForwardResult> {
     const { cfg, width: c, model } = this;
     const cls = x.subarray(0, c); // only the class token reaches the head; LN is per token
-    const headIn = this.layerNorm({ block: null, name: 'norm' }, cls, 1, { block: null, name: 'headIn' });
+    const headIn = yield* this.layerNorm({ block: null, name: 'norm' }, cls, 1, { block: null, name: 'headIn' });
     this.observe('norm', headIn, [c]);
     const acc = this.linear(Int8Array.from(headIn), 1, model.head, 'head');
     this.observe('head', acc, [model.head.outFeatures]);
-    const logits = this.requant({ block: null, name: 'logits' }, acc, model.head.outFeatures, cfg.logitBits);
+    const logits = yield* this.requant({ block: null, name: 'logits' }, acc, model.head.outFeatures, cfg.logitBits);
     this.observe('logits', logits, [model.head.outFeatures]);
     return { logits, headAccumulators: acc };
   }
+
+  *run(image: Int8Array): ForwardSteps {
+    let x = yield* this.embed(image);
+    for (let b = 0; b < this.model.blocks.length; b++) x = yield* this.block(b, x);
+    return yield* this.head(x);
+  }
+}
+
+/** The forward pass of one int8 image as steps, for a driver to answer (vitForward, forwardInLockstep). */
+export function forwardSteps(model: QuantModel, image: Int8Array, cfg: NumericsConfig, observe: TensorObserver = () => {}): ForwardSteps {
+  return new Forward(model, cfg, observe).run(image);
 }
 
 /** Run the forward pass on one int8 image [channels × H × W] (the output of qact_input). */
@@ -242,10 +327,55 @@ export function vitForward(
   resolver: ConstantResolver,
   observe: TensorObserver = () => {},
 ): ForwardResult {
-  const f = new Forward(model, cfg, resolver, observe);
-  let x = f.embed(image);
-  for (let b = 0; b < model.blocks.length; b++) x = f.block(b, x);
-  return f.head(x);
+  const steps = forwardSteps(model, image, cfg, observe);
+  let r = steps.next();
+  while (!r.done) r = steps.next(answerOne(resolver, r.value));
+  return r.value;
+}
+
+function siteKey(r: ConstantRequest): string {
+  return `${r.kind} ${siteLabel(r.site)}`;
+}
+
+/**
+ * Run the forward passes of several images in lockstep: at every site each pass stops, and the site's
+ * request is answered once, for all of them, from the values of every image. `observe` gets the image index.
+ */
+export function forwardInLockstep(
+  model: QuantModel,
+  images: readonly Int8Array[],
+  cfg: NumericsConfig,
+  resolver: BatchConstantResolver,
+  observe?: (image: number, name: string, data: ArrayLike<number>, shape: readonly number[]) => void,
+): ForwardResult[] {
+  if (images.length === 0) throw new NumericsInputError('forwardInLockstep needs at least one image');
+  const steps = images.map((img, i) => forwardSteps(model, img, cfg, observe ? (n, d, s) => observe(i, n, d, s) : undefined));
+  let states = steps.map((s) => s.next());
+  for (;;) {
+    const first = states[0]!;
+    if (first.done) break;
+    const reqs = states.map((st, i): ConstantRequest => {
+      // every pass runs the same code on the same model, so they stop at the same sites
+      if (st.done || siteKey(st.value) !== siteKey(first.value)) throw new Error(`lockstep broken at image ${i} (${siteKey(first.value)})`);
+      return st.value;
+    });
+    const a = answerBatch(resolver, reqs);
+    states = steps.map((s) => s.next(a));
+  }
+  return states.map((st, i) => {
+    if (!st.done) throw new Error(`lockstep broken: image ${i} has steps left after image 0 finished`);
+    return st.value;
+  });
+}
+
+function answerBatch(k: BatchConstantResolver, reqs: readonly ConstantRequest[]): ConstantAnswer {
+  const r = reqs[0]!;
+  switch (r.kind) {
+    case 'requant': return k.requant(r.site, reqs.map((q) => (q as typeof r).z), r.channels);
+    case 'residual': return k.residual(r.site, reqs.map((q) => (q as typeof r).main), reqs.map((q) => (q as typeof r).skip));
+    case 'expX0': return k.expX0(r.site);
+    case 'layerNormBias': return k.layerNormBias(r.site);
+  }
 }
 
 export type { Dyadic };
