@@ -6,7 +6,8 @@ import { numericsFromFlags } from './op.js';
 import { runGolden } from '../../verify/golden/run-golden.js';
 import { loadModel } from '../../verify/model/model-source.js';
 import { syntheticImage } from '../../verify/model/synthetic.js';
-import { readImage, writeImage, writeModel } from '../../verify/model/qmodel-file.js';
+import { writeImage, writeModel } from '../../verify/model/qmodel-file.js';
+import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';
 import { generateSyntheticModel } from '../../verify/model/synthetic.js';
 import { zooConfig } from '../../verify/golden/zoo.js';
 
@@ -21,7 +22,7 @@ export function registerGolden(program: Command): void {
     .description('run the golden integer model (full forward pass) and print the logits checksum and argmax')
     .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
     .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
-    .option('--image <file>', 'an input image file (safetensors, I8 "image" [3×H×W]); default: a seeded synthetic image')
+    .option('--image <input>', IMAGE_OPTION_HELP)
     .option('--numerics <preset>', 'numerics variant: pytorch | tvm', 'pytorch')
     .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
     .option('--layers', 'also print the hash of every layer output')
@@ -32,7 +33,7 @@ export function registerGolden(program: Command): void {
       const t0 = performance.now();
       const { model, source } = loadModel(opts.model, seed);
       const loadMs = performance.now() - t0;
-      const image = opts.image ? readImage(opts.image, model.config) : syntheticImage(model.config, seed);
+      const image = inputImage(opts.image, model, seed);
       const r = runGolden(model, image, cfg, { layerHashes: opts.layers === true });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({

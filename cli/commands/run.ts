@@ -10,13 +10,12 @@ import { type AcceleratorConfig, DEFAULT_CONFIG, applyOverrides, loadConfigFile 
 import { writeReportDir, writeTrace } from '../../sim/run.js';
 import { terminalSummary } from '../../sim/report/terminal.js';
 import { loadModel } from '../../verify/model/model-source.js';
-import { syntheticImage } from '../../verify/model/synthetic.js';
-import { readImage } from '../../verify/model/qmodel-file.js';
 import { runEndToEnd } from '../../programs/compiler/end-to-end.js';
 import { CompileError } from '../../programs/compiler/errors.js';
 import { compilerReport, compilerReportCsv, compilerReportText } from '../../programs/compiler/op-report.js';
 import { registerUserErrorClass } from '../errors.js';
 import { parseSeed } from './golden.js';
+import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';
 
 registerUserErrorClass(CompileError);
 
@@ -108,7 +107,7 @@ export function registerRun(program: Command): void {
     .description('compile a model to the ISA, simulate it, check every layer bit-exact against the golden model, print the report')
     .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
     .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
-    .option('--image <file>', 'an input image file (safetensors, I8 "image" [3×H×W]); default: a seeded synthetic image')
+    .option('--image <input>', IMAGE_OPTION_HELP)
     .option('--report <dir>', 'write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, OPERATOR_REPORT.csv, LAYER_REPORT.csv, report.json here')
     .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON')
     .option('--timing-only', 'simulate timing only (no values, no bit-exact check)')
@@ -120,7 +119,7 @@ export function registerRun(program: Command): void {
       const progress = new RunProgress(flags.timingOnly ? 3 : 4);
       progress.step('loading the model');
       const { model, source } = loadModel(flags.model, seed);
-      const image = flags.image ? readImage(flags.image, model.config) : syntheticImage(model.config, seed);
+      const image = inputImage(flags.image, model, seed);
       const e = runEndToEnd(model, image, config, {
         timingOnly: flags.timingOnly ?? false,
         onPhase: (p) => progress.step(p),
