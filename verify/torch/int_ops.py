@@ -68,7 +68,8 @@ _SPLIT = 16  # m = mh*2^16 + ml with 0 <= ml < 2^16 and |mh| <= 2^15
 def rne_mul_shift(z: torch.Tensor, m: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """RNE(z*m / 2^c), exact, for |z| < 2^46, |m| <= 2^31, c >= 17 (broadcasting m, c against z).
 
-    z*m can reach 2^77 in principle (2^62 in a ViT), past int64, so it is never formed. Split
+    When max|z|*max|m| < 2^62 (every requant of a ViT: |z| < 2^31, |m| <= 2^31) z*m is formed directly.
+    Otherwise (z*m can reach 2^77 in principle), past int64, it is never formed. Split
     m = mh*2^16 + ml (ml in [0, 2^16)): A = z*mh (|A| < 2^61) and B = z*ml (|B| < 2^62) are exact int64.
     With B = Bh*2^16 + Bl (Bh = B >> 16, 0 <= Bl < 2^16):
         z*m = T*2^16 + Bl,   T = A + Bh   (|T| < 2^62)
@@ -77,10 +78,19 @@ def rne_mul_shift(z: torch.Tensor, m: torch.Tensor, c: torch.Tensor) -> torch.Te
     remainder compares with one half as: r > 2^(k-1), or r == 2^(k-1) and Bl > 0 -> round up;
     r == 2^(k-1) and Bl == 0 -> an exact tie -> round to the even quotient.
     """
-    if z.numel() and int(z.abs().max()) >= 2**46:
-        raise WidthError(f"requant input {int(z.abs().max())} >= 2^46")
+    z_max = int(z.abs().max()) if z.numel() else 0
+    if z_max >= 2**46:
+        raise WidthError(f"requant input {z_max} >= 2^46")
     if int(c.min()) < _SPLIT + 1:
         return _rne_mul_shift_small_c(z, m, c)
+    if z_max * int(m.abs().max()) < 2**62 and int(c.max()) <= 62:
+        # The usual case (an int32 accumulator times a 31-bit m): z*m itself is an exact int64, so the
+        # floor is p >> c and the remainder p - q*2^c in [0, 2^c), compared with one half directly.
+        p = z * m
+        q = p >> c
+        r = p - (q << c)
+        half = torch.ones_like(c) << (c - 1)
+        return q + ((r > half) | ((r == half) & ((q & 1) == 1))).to(I64)
     mh = m >> _SPLIT
     ml = m - (mh << _SPLIT)
     a = z * mh
