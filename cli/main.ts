@@ -12,6 +12,7 @@ import { registerCompile } from './commands/compile.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerRtl } from './commands/rtl.js';
 import { registerSynth } from './commands/synth.js';
+import { registerEval } from './commands/eval.js';
 
 const program = new Command();
 program
@@ -32,6 +33,7 @@ registerCompile(program);
 registerSweep(program);
 registerRtl(program);
 registerSynth(program);
+registerEval(program);
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${chalk.red('ivit: error:')} ${message}\n`);
