@@ -24,15 +24,26 @@ export interface InputImage {
 }
 
 /** The model's preprocess, or the error that says a picture cannot be its input without one. */
-function requirePreprocess(model: QuantModel, spec: string): Preprocess {
+export function requirePreprocess(model: QuantModel, spec: string): Preprocess {
   if (model.preprocess) return model.preprocess;
   throw new PictureError(`${spec}: model ${model.config.name} carries no preprocess metadata (mean/std), so a picture or data-set image cannot be made its input; give a pre-quantised ivit-image file`);
 }
 
 /** 8-bit pixels [channels × size × size] made the model's input with its preprocess and input scale. */
-function quantiseForModel(pixels: Uint8Array, model: QuantModel, spec: string): Int8Array {
+export function quantiseForModel(pixels: Uint8Array, model: QuantModel, spec: string): Int8Array {
   const c = model.config;
   return quantiseInput(pixels, c.inChannels, c.imageSize, requirePreprocess(model, spec), model.scales.input);
+}
+
+/** A grey data-set image [rows × cols] as the model's 8-bit pixels: replicated to its channels, resized to its size. */
+export function greyToModelPixels(grey: Uint8Array, rows: number, cols: number, model: QuantModel): Uint8Array {
+  const c = model.config;
+  return resizeBilinear(greyToChannels(grey, c.inChannels), c.inChannels, rows, cols, c.imageSize);
+}
+
+/** A grey data-set image made the model's int8 input (the one rule for --image and ivit eval). */
+export function greyToModelInput(grey: Uint8Array, rows: number, cols: number, model: QuantModel, spec: string): Int8Array {
+  return quantiseForModel(greyToModelPixels(grey, rows, cols, model), model, spec);
 }
 
 /** Entry `index` of an idx images file, as the model's 8-bit pixels. */
@@ -40,9 +51,7 @@ export function idxEntryPixels(imagesPath: string, index: number, model: QuantMo
   const imgs = readIdxImages(imagesPath);
   if (!(index < imgs.count)) throw new DatasetError(`${spec}: index ${index} is out of range (${imagesPath} holds ${imgs.count} images, 0…${imgs.count - 1})`);
   const n = imgs.rows * imgs.cols;
-  const grey = imgs.pixels.subarray(index * n, (index + 1) * n);
-  const c = model.config;
-  return resizeBilinear(greyToChannels(grey, c.inChannels), c.inChannels, imgs.rows, imgs.cols, c.imageSize);
+  return greyToModelPixels(imgs.pixels.subarray(index * n, (index + 1) * n), imgs.rows, imgs.cols, model);
 }
 
 function labelOf(labelsPath: string, index: number): number | undefined {
