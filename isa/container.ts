@@ -14,7 +14,7 @@ import { crc32 } from './crc32.js';
 import { INSTRUCTION_BYTES } from './table.js';
 
 export const MAGIC = 'IVITPROG';
-export const CONTAINER_VERSION = 1;
+export const CONTAINER_VERSION = 2; // 2: requant and resadd table modes share the qmode enum (none, tensor, channel)
 
 export interface DramSegment {
   addr: number;

@@ -2,21 +2,17 @@
  * Disassembler: program image → canonical assembly text. Operands equal to their default are left out, so the
  * text is short, and assembling it gives back the identical image (constants, data, labels, instructions).
  */
-import { type FieldSpec, INSTRUCTION_BYTES } from './table.js';
+import { type FieldSpec, type FieldValue, INSTRUCTION_BYTES, type UntypedFields } from './table.js';
 import { type Instruction, MalformedInstructionError, decodeInstruction } from './encoding.js';
 import type { ProgramImage } from './container.js';
 
 const DATA_LINE_BYTES = 32;
 
-/** Fields shown in hexadecimal: the addresses. */
-function isAddress(f: FieldSpec): boolean {
-  return f.type.kind === 'uint' && /address/.test(f.doc);
-}
-
-export function formatField(f: FieldSpec, v: number): string {
-  switch (f.type.kind) {
+export function formatField(f: FieldSpec, v: FieldValue): string {
+  if (typeof v === 'string') return v; // an enum value's name
+  switch (f.kind) {
     case 'enum':
-      return f.type.values[v] ?? String(v);
+      return String(v);
     case 'mask': {
       if (v === 0) return 'none';
       const names: string[] = [];
@@ -26,15 +22,16 @@ export function formatField(f: FieldSpec, v: number): string {
     case 'int':
       return String(v);
     case 'uint':
-      return isAddress(f) ? `0x${v.toString(16)}` : String(v);
+      return f.display === 'hex' ? `0x${v.toString(16)}` : String(v);
   }
 }
 
 export function formatInstruction(ins: Instruction): string {
+  const values = ins.fields as UntypedFields;
   const ops = ins.spec.fields
-    .filter((f) => f.default === undefined || ins.fields[f.name] !== f.default)
-    .map((f) => `${f.name}=${formatField(f, ins.fields[f.name]!)}`);
-  return ops.length ? `${ins.spec.mnemonic} ${ops.join(', ')}` : ins.spec.mnemonic;
+    .filter((f) => f.default === undefined || values[f.name] !== f.default)
+    .map((f) => `${f.name}=${formatField(f, values[f.name]!)}`);
+  return ops.length ? `${ins.mnemonic} ${ops.join(', ')}` : ins.mnemonic;
 }
 
 /** Decode every word; a malformed one is reported with its PC. */

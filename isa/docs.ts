@@ -2,26 +2,25 @@
  * docs/isa.md, generated from the instruction table (run `node dist/isa/gen-docs.js`); a test checks that the
  * committed file is current.
  */
-import { INSTRUCTIONS, INSTRUCTION_BITS, OPCODE_BITS, SEMAPHORES, type FieldSpec, fieldOffsets } from './table.js';
+import { INSTRUCTIONS, INSTRUCTION_BITS, OPCODE_BITS, SEMAPHORES, type FieldSpec, enumValues, fieldOffsets } from './table.js';
 import { CONTAINER_VERSION, MAGIC } from './container.js';
 
 function kindOf(f: FieldSpec): string {
-  switch (f.type.kind) {
+  switch (f.kind) {
     case 'enum':
-      return f.type.values.map((v, i) => `${v}=${i}`).join(', ');
+      return enumValues(f).map((v, i) => `${v}=${i}`).join(', ');
     case 'mask':
       return `semaphore set (s0..s${SEMAPHORES - 1}, none)`;
     case 'int':
       return 'signed (two\'s complement)';
     case 'uint':
-      return 'unsigned';
+      return f.display === 'hex' ? 'unsigned (address)' : 'unsigned';
   }
 }
 
 function defaultOf(f: FieldSpec): string {
   if (f.default === undefined) return 'required';
-  if (f.type.kind === 'enum') return f.type.values[f.default]!;
-  if (f.type.kind === 'mask') return f.default === 0 ? 'none' : String(f.default);
+  if (f.kind === 'mask') return f.default === 0 ? 'none' : String(f.default);
   return String(f.default);
 }
 
@@ -79,12 +78,12 @@ export function isaMarkdown(): string {
   L.push('');
   L.push('## Instructions');
   L.push('');
-  L.push('| mnemonic | opcode | unit | class | bits used |');
-  L.push('|---|---|---|---|---|');
+  L.push('| mnemonic | opcode | unit | bits used |');
+  L.push('|---|---|---|---|');
   for (const s of INSTRUCTIONS) {
     const offs = fieldOffsets(s);
     const last = s.fields.length ? offs[offs.length - 1]! + s.fields[s.fields.length - 1]!.bits : OPCODE_BITS;
-    L.push(`| \`${s.mnemonic}\` | ${s.opcode} | ${s.unit === 'operand' ? '`unit` operand' : s.unit} | ${s.klass} | ${last} |`);
+    L.push(`| \`${s.mnemonic}\` | ${s.opcode} | ${s.unit === 'operand' ? '`unit` operand' : s.unit} | ${last} |`);
   }
   for (const s of INSTRUCTIONS) {
     L.push('');

@@ -1,235 +1,302 @@
 /**
  * The instruction table: the single source of truth for the ISA. The encoder, decoder, assembler checks,
- * disassembler and docs/isa.md are all derived from it. Every instruction is one 256-bit word: a 6-bit opcode,
- * an 8-bit semaphore wait mask and an 8-bit signal mask, then its operand fields packed from bit 22 upward in
- * table order. Bits above the last field are reserved and must be zero.
+ * disassembler and docs/isa.md are all derived from it, and its types reach every user: a mnemonic is a type,
+ * a field name is a key of its instruction's field record, and an enum field's value is one of its names.
+ * Every instruction is one 256-bit word: a 6-bit opcode, an 8-bit semaphore wait mask and an 8-bit signal mask,
+ * then its operand fields packed from bit 22 upward in table order. Bits above the last field are reserved and
+ * must be zero.
  */
+import { PYTORCH_NUMERICS } from '../verify/golden/numerics-config.js';
 
 export const INSTRUCTION_BITS = 256;
 export const INSTRUCTION_BYTES = INSTRUCTION_BITS / 8;
 export const OPCODE_BITS = 6;
 export const SEMAPHORES = 8;
 
-/** How a field's raw bits are read. */
-export type FieldKind =
-  | { kind: 'uint' }
-  | { kind: 'int' } // two's complement
-  | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'mask' }; // semaphore set, written s0|s3 or none
-
-export interface FieldSpec {
-  name: string;
-  bits: number;
-  type: FieldKind;
-  /** value the assembler fills in when the operand is omitted (and the disassembler then leaves out) */
-  default?: number;
-  doc: string;
-}
-
 /** The execution unit whose queue runs an instruction. */
-export type UnitName = 'load' | 'compute' | 'sdu' | 'store';
-export const UNITS: readonly UnitName[] = ['load', 'compute', 'sdu', 'store'];
+export const UNITS = ['load', 'compute', 'sdu', 'store'] as const;
+export type UnitName = (typeof UNITS)[number];
 
-export interface InstructionSpec {
-  mnemonic: string;
-  opcode: number;
-  /** the unit, or 'field:unit' for NOP, whose unit is an operand */
-  unit: UnitName | 'operand';
-  /** the instruction class reports group cycles by */
-  klass: 'dma' | 'gemm' | 'requant' | 'resadd' | 'shiftmax' | 'shiftgelu' | 'layernorm' | 'reduce' | 'sync';
-  doc: string;
-  fields: readonly FieldSpec[];
-  /** checks on field values beyond their widths; returns a problem per violated rule */
-  check?: (f: Readonly<Record<string, number>>) => string[];
+/**
+ * Every enumerated field's values, named once: each instruction with a field of that kind shares the same names
+ * and the same encoding (the index).
+ */
+export const ENUMS = {
+  /** scratchpad (bytes) or accumulator buffer (int32 words) */
+  space: ['spad', 'acc'],
+  elem: ['i8', 'i16', 'i32'],
+  /** a GEMM's A operand */
+  atype: ['i8', 'i16'],
+  init: ['zero', 'acc', 'bias'],
+  /** requant tables: none (no requant), one (m, c) pair, or one per column */
+  qmode: ['none', 'tensor', 'channel'],
+  bmode: ['none', 'table'],
+  reduction: ['max', 'sum'],
+  unit: UNITS,
+} as const;
+export type EnumName = keyof typeof ENUMS;
+export type EnumValue<E extends EnumName> = (typeof ENUMS)[E][number];
+
+/** Bytes and bits of each element type, in ENUMS.elem order. */
+export const ELEM_BYTES: Readonly<Record<EnumValue<'elem'>, number>> = { i8: 1, i16: 2, i32: 4 };
+export const ELEM_BITS: Readonly<Record<EnumValue<'elem'>, number>> = { i8: 8, i16: 16, i32: 32 };
+
+interface FieldBase<N extends string> {
+  readonly name: N;
+  readonly bits: number;
+  readonly doc: string;
 }
+/** Unsigned; `hex` fields (addresses) are shown in hexadecimal by the disassembler. */
+export interface UintField<N extends string = string> extends FieldBase<N> {
+  readonly kind: 'uint';
+  readonly display: 'dec' | 'hex';
+  readonly default?: number;
+}
+/** Two's complement. */
+export interface IntField<N extends string = string> extends FieldBase<N> {
+  readonly kind: 'int';
+  readonly default?: number;
+}
+/** A semaphore set, written s0|s3 or none. */
+export interface MaskField<N extends string = string> extends FieldBase<N> {
+  readonly kind: 'mask';
+  readonly default?: number;
+}
+export interface EnumField<N extends string = string, E extends EnumName = EnumName> extends FieldBase<N> {
+  readonly kind: 'enum';
+  readonly enum: E;
+  readonly default?: EnumValue<E>;
+}
+export type FieldSpec = UintField | IntField | MaskField | EnumField;
 
-const uint = { kind: 'uint' } as const;
-const int = { kind: 'int' } as const;
-const mask = { kind: 'mask' } as const;
-const enumOf = (...values: string[]): FieldKind => ({ kind: 'enum', values });
+/** A field's value in a decoded instruction: a name for an enum field, else the integer. */
+export type FieldValue = number | string;
+type ValueOf<F> = F extends { kind: 'enum'; enum: infer E extends EnumName } ? EnumValue<E> : number;
+/** The field record of an instruction with these fields. */
+export type FieldsOf<Fs extends readonly FieldSpec[]> = { readonly [F in Fs[number] as F['name']]: ValueOf<F> };
+/** Field values before typing: what the assembler builds and the generic encoder checks. */
+export type UntypedFields = Readonly<Record<string, FieldValue>>;
 
-export const SPACE = ['spad', 'acc'] as const; // scratchpad (bytes) or accumulator buffer (int32 words)
-export const ELEM = ['i8', 'i16', 'i32'] as const;
-export const ELEM_BYTES = [1, 2, 4] as const;
-export const ELEM_BITS = [8, 16, 32] as const;
+export interface InstructionDef<M extends string = string, Fs extends readonly FieldSpec[] = readonly FieldSpec[]> {
+  readonly mnemonic: M;
+  readonly opcode: number;
+  /** the unit, or 'operand' for NOP, whose unit is its `unit` field */
+  readonly unit: UnitName | 'operand';
+  readonly doc: string;
+  readonly fields: Fs;
+  /** checks on field values beyond their widths; a problem per violated rule (method syntax: one checker serves many) */
+  check?(f: NoInfer<FieldsOf<Fs>>): string[];
+}
+/** Any instruction's table entry, without its precise types. */
+export type InstructionSpec = InstructionDef<string, readonly FieldSpec[]>;
 
-const HEADER: readonly FieldSpec[] = [
-  { name: 'wait', bits: SEMAPHORES, type: mask, default: 0, doc: 'semaphores that must each be > 0 before the instruction starts; each is decremented when it starts' },
-  { name: 'signal', bits: SEMAPHORES, type: mask, default: 0, doc: 'semaphores incremented when the instruction completes' },
-];
+const uint = <N extends string>(name: N, bits: number, doc: string, dflt?: number): UintField<N> => ({ name, bits, kind: 'uint', display: 'dec', doc, ...(dflt !== undefined ? { default: dflt } : {}) });
+const address = <N extends string>(name: N, bits: number, doc: string, dflt?: number): UintField<N> => ({ ...uint(name, bits, doc, dflt), display: 'hex' });
+const int = <N extends string>(name: N, bits: number, doc: string): IntField<N> => ({ name, bits, kind: 'int', doc });
+const mask = <N extends string>(name: N, doc: string): MaskField<N> => ({ name, bits: SEMAPHORES, kind: 'mask', default: 0, doc });
+/** An enum field is as wide as its value list needs. */
+const enumField = <N extends string, E extends EnumName>(name: N, e: E, doc: string, dflt?: EnumValue<E>): EnumField<N, E> => ({
+  name, bits: Math.max(1, Math.ceil(Math.log2(ENUMS[e].length))), kind: 'enum', enum: e, doc, ...(dflt !== undefined ? { default: dflt } : {}),
+});
+
+const HEADER = [
+  mask('wait', 'semaphores that must each be > 0 before the instruction starts; each is decremented when it starts'),
+  mask('signal', 'semaphores incremented when the instruction completes'),
+] as const;
 
 const ADDR = 24; // on-chip addresses: scratchpad bytes or accumulator words
 const DIM = 16;
 const STRIDE = 16;
 
 /** A typed on-chip operand: space, address, row stride (elements), element type. */
-function operand(prefix: string, what: string, defaults: { space?: number; type?: number } = {}): FieldSpec[] {
+function operand<P extends string>(prefix: P, what: string, space: EnumValue<'space'>, type: EnumValue<'elem'>) {
   return [
-    { name: `${prefix}space`, bits: 1, type: enumOf(...SPACE), ...(defaults.space !== undefined ? { default: defaults.space } : {}), doc: `${what}: spad or acc` },
-    { name: prefix, bits: ADDR, type: uint, doc: `${what}: address of the first element (bytes in spad, words in acc)` },
-    { name: `${prefix}stride`, bits: STRIDE, type: uint, doc: `${what}: elements between the starts of two rows` },
-    { name: `${prefix}type`, bits: 2, type: enumOf(...ELEM), ...(defaults.type !== undefined ? { default: defaults.type } : {}), doc: `${what}: element type` },
-  ];
+    enumField(`${prefix}space`, 'space', `${what}: spad or acc`, space),
+    address(prefix, ADDR, `${what}: address of the first element (bytes in spad, words in acc)`),
+    uint(`${prefix}stride`, STRIDE, `${what}: elements between the starts of two rows`),
+    enumField(`${prefix}type`, 'elem', `${what}: element type`, type),
+  ] as const;
 }
 
-const ROWS_COLS: readonly FieldSpec[] = [
-  { name: 'rows', bits: DIM, type: uint, doc: 'rows processed (one SDU row operation each)' },
-  { name: 'cols', bits: DIM, type: uint, doc: 'elements per row' },
-];
+/** The four fields of an on-chip operand with prefix P, as `operand` declares them: Pspace, P, Pstride, Ptype. */
+export type OperandFields<P extends string> = { readonly [K in `${P}space`]: EnumValue<'space'> } & { readonly [K in P | `${P}stride`]: number } & {
+  readonly [K in `${P}type`]: EnumValue<'elem'>;
+};
 
-function operandChecks(f: Readonly<Record<string, number>>, prefixes: readonly string[]): string[] {
+const ROWS_COLS = [uint('rows', DIM, 'rows processed (one SDU row operation each)'), uint('cols', DIM, 'elements per row')] as const;
+
+function operandChecks(f: UntypedFields, prefixes: readonly string[]): string[] {
   const errs: string[] = [];
   for (const p of prefixes) {
-    if (f[`${p}space`] === 1 && f[`${p}type`] !== 2) errs.push(`${p}: the accumulator buffer holds only i32 (set ${p}type=i32)`);
+    if (f[`${p}space`] === 'acc' && f[`${p}type`] !== 'i32') errs.push(`${p}: the accumulator buffer holds only i32 (set ${p}type=i32)`);
   }
   if (f.rows === 0) errs.push('rows must be at least 1');
   if (f.cols === 0) errs.push('cols must be at least 1');
   return errs;
 }
 
-const DMA_FIELDS: readonly FieldSpec[] = [
-  { name: 'dram', bits: 32, type: uint, doc: 'DRAM byte address of the first row' },
-  { name: 'dstride', bits: 32, type: uint, doc: 'DRAM bytes between the starts of two rows' },
-  { name: 'space', bits: 1, type: enumOf(...SPACE), default: 0, doc: 'on-chip side: spad or acc' },
-  { name: 'local', bits: ADDR, type: uint, doc: 'on-chip address of the first row (bytes in spad, words in acc)' },
-  { name: 'lstride', bits: ADDR, type: uint, doc: 'on-chip distance between the starts of two rows (bytes in spad, words in acc)' },
-  { name: 'rows', bits: DIM, type: uint, doc: 'rows transferred' },
-  { name: 'bytes', bits: DIM, type: uint, doc: 'bytes per row' },
-];
+const DMA_FIELDS = [
+  address('dram', 32, 'DRAM byte address of the first row'),
+  uint('dstride', 32, 'DRAM bytes between the starts of two rows'),
+  enumField('space', 'space', 'on-chip side: spad or acc', 'spad'),
+  address('local', ADDR, 'on-chip address of the first row (bytes in spad, words in acc)'),
+  uint('lstride', ADDR, 'on-chip distance between the starts of two rows (bytes in spad, words in acc)'),
+  uint('rows', DIM, 'rows transferred'),
+  uint('bytes', DIM, 'bytes per row'),
+] as const;
 
-function dmaChecks(f: Readonly<Record<string, number>>): string[] {
+function dmaChecks(f: { readonly rows: number; readonly bytes: number; readonly space: EnumValue<'space'> }): string[] {
   const errs: string[] = [];
   if (f.rows === 0) errs.push('rows must be at least 1');
   if (f.bytes === 0) errs.push('bytes must be at least 1');
-  if (f.space === 1 && f.bytes! % 4 !== 0) errs.push(`bytes (${f.bytes}) must be a multiple of 4 for the accumulator buffer`);
+  if (f.space === 'acc' && f.bytes % 4 !== 0) errs.push(`bytes (${f.bytes}) must be a multiple of 4 for the accumulator buffer`);
   return errs;
 }
 
-const QMODE = ['none', 'tensor', 'channel'] as const;
+/** A requant table pointer whose mode must name a table (requant and resadd always requantise). */
+const requiredTable = (mode: FieldValue, name: string): string[] => (mode === 'none' ? [`${name}=none: this instruction always requantises (tensor or channel)`] : []);
 
-export const INSTRUCTIONS: readonly InstructionSpec[] = [
-  {
-    mnemonic: 'nop', opcode: 0, unit: 'operand', klass: 'sync',
+function expChecks(f: { x0: number; n: number; k: number }): string[] {
+  const e: string[] = [];
+  if (f.x0 >= 0) e.push(`x0 must be negative, got ${f.x0}`);
+  if (f.n < 1 || f.n > 30) e.push(`n must be in [1, 30], got ${f.n}`);
+  if (f.k < 2 || f.k > 32) e.push(`k must be in [2, 32], got ${f.k}`);
+  return e;
+}
+
+/** Declares one instruction, keeping its mnemonic and field tuple as literal types. */
+function instruction<const M extends string, const Fs extends readonly FieldSpec[]>(d: InstructionDef<M, Fs>): InstructionDef<M, Fs> {
+  return d;
+}
+
+// The exp units' default widths are the default numerics preset's (numerics.md §3, §4).
+const SOFTMAX = PYTORCH_NUMERICS.softmax;
+const GELU = PYTORCH_NUMERICS.gelu;
+
+export const INSTRUCTIONS = [
+  instruction({
+    mnemonic: 'nop', opcode: 0, unit: 'operand',
     doc: 'Does nothing on the named unit except wait for and signal semaphores (a pure synchronisation point).',
-    fields: [...HEADER, { name: 'unit', bits: 2, type: enumOf('load', 'compute', 'sdu', 'store'), doc: 'queue the NOP runs on' }],
-  },
-  {
-    mnemonic: 'load', opcode: 1, unit: 'load', klass: 'dma',
+    fields: [...HEADER, enumField('unit', 'unit', 'queue the NOP runs on')],
+  }),
+  instruction({
+    mnemonic: 'load', opcode: 1, unit: 'load',
     doc: '2-D strided DMA from DRAM into the scratchpad or the accumulator buffer: rows × bytes.',
     fields: [...HEADER, ...DMA_FIELDS], check: dmaChecks,
-  },
-  {
-    mnemonic: 'store', opcode: 2, unit: 'store', klass: 'dma',
+  }),
+  instruction({
+    mnemonic: 'store', opcode: 2, unit: 'store',
     doc: '2-D strided DMA from the scratchpad or the accumulator buffer to DRAM: rows × bytes.',
     fields: [...HEADER, ...DMA_FIELDS], check: dmaChecks,
-  },
-  {
-    mnemonic: 'gemm', opcode: 3, unit: 'compute', klass: 'gemm',
+  }),
+  instruction({
+    mnemonic: 'gemm', opcode: 3, unit: 'compute',
     doc: 'C[m×n] (int32, acc) = init + A[m×k] · B[n×k]ᵀ on the systolic array, folded over the array internally. '
       + 'A is int8 or int16 (int16 runs as two int8 passes), B is int8, both in the scratchpad.',
     fields: [
       ...HEADER,
-      { name: 'a', bits: ADDR, type: uint, doc: 'scratchpad byte address of A[0][0]' },
-      { name: 'astride', bits: STRIDE, type: uint, doc: 'elements between rows of A (A is contiguous along k)' },
-      { name: 'atype', bits: 1, type: enumOf('i8', 'i16'), default: 0, doc: 'element type of A' },
-      { name: 'b', bits: ADDR, type: uint, doc: 'scratchpad byte address of B[0][0] (int8)' },
-      { name: 'bstride', bits: STRIDE, type: uint, doc: 'bytes between rows of B (output channels j)' },
-      { name: 'bstep', bits: STRIDE, type: uint, default: 1, doc: 'bytes between consecutive k of one B row (1 for weights [out×in]; the row length for a transposed operand such as V)' },
-      { name: 'c', bits: ADDR, type: uint, doc: 'accumulator word address of C[0][0]' },
-      { name: 'cstride', bits: STRIDE, type: uint, doc: 'words between rows of C' },
-      { name: 'init', bits: 2, type: enumOf('zero', 'acc', 'bias'), default: 0, doc: 'start from 0, from the current C (accumulate), or from a bias row broadcast over the rows' },
-      { name: 'bias', bits: ADDR, type: uint, default: 0, doc: 'accumulator word address of the bias row (n words), used when init=bias' },
-      { name: 'm', bits: DIM, type: uint, doc: 'rows of A and C' },
-      { name: 'n', bits: DIM, type: uint, doc: 'rows of B = columns of C' },
-      { name: 'k', bits: DIM, type: uint, doc: 'reduction depth' },
+      address('a', ADDR, 'scratchpad byte address of A[0][0]'),
+      uint('astride', STRIDE, 'elements between rows of A (A is contiguous along k)'),
+      enumField('atype', 'atype', 'element type of A', 'i8'),
+      address('b', ADDR, 'scratchpad byte address of B[0][0] (int8)'),
+      uint('bstride', STRIDE, 'bytes between rows of B (output channels j)'),
+      uint('bstep', STRIDE, 'bytes between consecutive k of one B row (1 for weights [out×in]; the row length for a transposed operand such as V)', 1),
+      address('c', ADDR, 'accumulator word address of C[0][0]'),
+      uint('cstride', STRIDE, 'words between rows of C'),
+      enumField('init', 'init', 'start from 0, from the current C (accumulate), or from a bias row broadcast over the rows', 'zero'),
+      address('bias', ADDR, 'accumulator word address of the bias row (n words), used when init=bias', 0),
+      uint('m', DIM, 'rows of A and C'),
+      uint('n', DIM, 'rows of B = columns of C'),
+      uint('k', DIM, 'reduction depth'),
     ],
-    check: (f) => {
-      const e: string[] = [];
-      for (const d of ['m', 'n', 'k'] as const) if (f[d] === 0) e.push(`${d} must be at least 1`);
-      if (f.init === 3) e.push('init value 3 is reserved');
-      return e;
-    },
-  },
-  {
-    mnemonic: 'requant', opcode: 4, unit: 'sdu', klass: 'requant',
+    check: (f) => (['m', 'n', 'k'] as const).filter((d) => f[d] === 0).map((d) => `${d} must be at least 1`),
+  }),
+  instruction({
+    mnemonic: 'requant', opcode: 4, unit: 'sdu',
     doc: 'Dyadic requantisation of rows × cols: dst = clamp(RNE(src·m/2^c)) to the destination width, with one (m, c) pair or one per column (channel).',
     fields: [
-      ...HEADER, ...operand('s', 'source', { space: 1, type: 2 }), ...operand('d', 'destination', { space: 0, type: 0 }), ...ROWS_COLS,
-      { name: 'qmode', bits: 1, type: enumOf('tensor', 'channel'), default: 0, doc: 'one (m, c) pair, or one per column' },
-      { name: 'qtab', bits: ADDR, type: uint, doc: 'scratchpad byte address of the (m int32, c int32) pairs' },
+      ...HEADER, ...operand('s', 'source', 'acc', 'i32'), ...operand('d', 'destination', 'spad', 'i8'), ...ROWS_COLS,
+      enumField('qmode', 'qmode', 'one (m, c) pair, or one per column', 'tensor'),
+      address('qtab', ADDR, 'scratchpad byte address of the (m int32, c int32) pairs'),
     ],
-    check: (f) => operandChecks(f, ['s', 'd']),
-  },
-  {
-    mnemonic: 'resadd', opcode: 5, unit: 'sdu', klass: 'resadd',
+    check: (f) => [...operandChecks(f, ['s', 'd']), ...requiredTable(f.qmode, 'qmode')],
+  }),
+  instruction({
+    mnemonic: 'resadd', opcode: 5, unit: 'sdu',
     doc: 'Residual add: dst = clamp(RNE(x·mx/2^cx) + RNE(y·my/2^cy)), each branch rounded on its own and only the sum clamped.',
     fields: [
-      ...HEADER, ...operand('x', 'main branch', { space: 1, type: 2 }), ...operand('y', 'identity branch', { space: 0, type: 1 }),
-      ...operand('d', 'destination', { space: 0, type: 1 }), ...ROWS_COLS,
-      { name: 'qxmode', bits: 1, type: enumOf('tensor', 'channel'), default: 0, doc: 'x branch: one pair or one per column' },
-      { name: 'qx', bits: ADDR, type: uint, doc: 'scratchpad address of the x branch (m, c) table' },
-      { name: 'qymode', bits: 1, type: enumOf('tensor', 'channel'), default: 0, doc: 'y branch: one pair or one per column' },
-      { name: 'qy', bits: ADDR, type: uint, doc: 'scratchpad address of the y branch (m, c) table' },
+      ...HEADER, ...operand('x', 'main branch', 'acc', 'i32'), ...operand('y', 'identity branch', 'spad', 'i16'),
+      ...operand('d', 'destination', 'spad', 'i16'), ...ROWS_COLS,
+      enumField('qxmode', 'qmode', 'x branch: one pair or one per column', 'tensor'),
+      address('qx', ADDR, 'scratchpad address of the x branch (m, c) table'),
+      enumField('qymode', 'qmode', 'y branch: one pair or one per column', 'tensor'),
+      address('qy', ADDR, 'scratchpad address of the y branch (m, c) table'),
     ],
-    check: (f) => operandChecks(f, ['x', 'y', 'd']),
-  },
-  {
-    mnemonic: 'shiftmax', opcode: 6, unit: 'sdu', klass: 'shiftmax',
+    check: (f) => [...operandChecks(f, ['x', 'y', 'd']), ...requiredTable(f.qxmode, 'qxmode'), ...requiredTable(f.qymode, 'qymode')],
+  }),
+  instruction({
+    mnemonic: 'shiftmax', opcode: 6, unit: 'sdu',
     doc: 'Shiftmax of each row (numerics.md §3): out = (E·F) >> (32 − k), scale 2^−(k−1).',
     fields: [
-      ...HEADER, ...operand('s', 'source', { space: 0, type: 0 }), ...operand('d', 'destination', { space: 0, type: 1 }), ...ROWS_COLS,
-      { name: 'x0', bits: 24, type: int, doc: 'the negative integer x0 = ⌊−1/S⌋ of the logit scale' },
-      { name: 'n', bits: 5, type: uint, default: 15, doc: 'fraction bits of the shift-exp' },
-      { name: 'k', bits: 6, type: uint, default: 16, doc: 'output width' },
+      ...HEADER, ...operand('s', 'source', 'spad', 'i8'), ...operand('d', 'destination', 'spad', 'i16'), ...ROWS_COLS,
+      int('x0', 24, 'the negative integer x0 = ⌊−1/S⌋ of the logit scale'),
+      uint('n', 5, 'fraction bits of the shift-exp', SOFTMAX.n),
+      uint('k', 6, 'output width', SOFTMAX.k),
     ],
     check: (f) => [...operandChecks(f, ['s', 'd']), ...expChecks(f)],
-  },
-  {
-    mnemonic: 'shiftgelu', opcode: 7, unit: 'sdu', klass: 'shiftgelu',
+  }),
+  instruction({
+    mnemonic: 'shiftgelu', opcode: 7, unit: 'sdu',
     doc: 'ShiftGELU of each row (numerics.md §4): x·σ(1.702x), scale S·2^−(k−1); optionally requantised on the way out.',
     fields: [
-      ...HEADER, ...operand('s', 'source', { space: 0, type: 0 }), ...operand('d', 'destination', { space: 0, type: 1 }), ...ROWS_COLS,
-      { name: 'x0', bits: 24, type: int, doc: 'the negative integer x0 of S_σ = S·1.702' },
-      { name: 'n', bits: 5, type: uint, default: 23, doc: 'fraction bits of the shift-exp' },
-      { name: 'k', bits: 6, type: uint, default: 8, doc: 'σ has k − 1 bits' },
-      { name: 'qmode', bits: 2, type: enumOf(...QMODE), default: 0, doc: 'fused requant of the output: none, one pair, one per column' },
-      { name: 'qtab', bits: ADDR, type: uint, default: 0, doc: 'scratchpad address of the fused requant table' },
+      ...HEADER, ...operand('s', 'source', 'spad', 'i8'), ...operand('d', 'destination', 'spad', 'i16'), ...ROWS_COLS,
+      int('x0', 24, 'the negative integer x0 of S_σ = S·1.702'),
+      uint('n', 5, 'fraction bits of the shift-exp', GELU.n),
+      uint('k', 6, 'σ has k − 1 bits', GELU.k),
+      enumField('qmode', 'qmode', 'fused requant of the output: none, one pair, one per column', 'none'),
+      address('qtab', ADDR, 'scratchpad address of the fused requant table', 0),
     ],
-    check: (f) => [...operandChecks(f, ['s', 'd']), ...expChecks(f), ...(f.qmode === 3 ? ['qmode value 3 is reserved'] : [])],
-  },
-  {
-    mnemonic: 'layernorm', opcode: 8, unit: 'sdu', klass: 'layernorm',
+    check: (f) => [...operandChecks(f, ['s', 'd']), ...expChecks(f)],
+  }),
+  instruction({
+    mnemonic: 'layernorm', opcode: 8, unit: 'sdu',
     doc: 'I-LayerNorm of each row (numerics.md §5): integer mean, variance sum, 10-step Newton square root, reciprocal, integer bias; optionally requantised on the way out.',
     fields: [
-      ...HEADER, ...operand('s', 'source', { space: 0, type: 1 }), ...operand('d', 'destination', { space: 1, type: 2 }), ...ROWS_COLS,
-      { name: 'bmode', bits: 1, type: enumOf('none', 'table'), default: 0, doc: 'integer bias B: none (zeros) or one int32 per column' },
-      { name: 'btab', bits: ADDR, type: uint, default: 0, doc: 'scratchpad address of the int32 biases' },
-      { name: 'qmode', bits: 2, type: enumOf(...QMODE), default: 0, doc: 'fused requant of the output: none, one pair, one per column' },
-      { name: 'qtab', bits: ADDR, type: uint, default: 0, doc: 'scratchpad address of the fused requant table' },
-    ],
-    check: (f) => [...operandChecks(f, ['s', 'd']), ...(f.qmode === 3 ? ['qmode value 3 is reserved'] : [])],
-  },
-  {
-    mnemonic: 'reduce', opcode: 9, unit: 'sdu', klass: 'reduce',
-    doc: 'Row reduction: dst[r] = max or sum of the row (one element per row).',
-    fields: [
-      ...HEADER, ...operand('s', 'source', { space: 0, type: 0 }), ...operand('d', 'destination', { space: 1, type: 2 }), ...ROWS_COLS,
-      { name: 'kind', bits: 1, type: enumOf('max', 'sum'), doc: 'which reduction' },
+      ...HEADER, ...operand('s', 'source', 'spad', 'i16'), ...operand('d', 'destination', 'acc', 'i32'), ...ROWS_COLS,
+      enumField('bmode', 'bmode', 'integer bias B: none (zeros) or one int32 per column', 'none'),
+      address('btab', ADDR, 'scratchpad address of the int32 biases', 0),
+      enumField('qmode', 'qmode', 'fused requant of the output: none, one pair, one per column', 'none'),
+      address('qtab', ADDR, 'scratchpad address of the fused requant table', 0),
     ],
     check: (f) => operandChecks(f, ['s', 'd']),
-  },
-];
+  }),
+  instruction({
+    mnemonic: 'reduce', opcode: 9, unit: 'sdu',
+    doc: 'Row reduction: dst[r] = max or sum of the row (one element per row).',
+    fields: [
+      ...HEADER, ...operand('s', 'source', 'spad', 'i8'), ...operand('d', 'destination', 'acc', 'i32'), ...ROWS_COLS,
+      enumField('kind', 'reduction', 'which reduction'),
+    ],
+    check: (f) => operandChecks(f, ['s', 'd']),
+  }),
+] as const;
 
-function expChecks(f: Readonly<Record<string, number>>): string[] {
-  const e: string[] = [];
-  if (f.x0! >= 0) e.push(`x0 must be negative, got ${f.x0}`);
-  if (f.n! < 1 || f.n! > 30) e.push(`n must be in [1, 30], got ${f.n}`);
-  if (f.k! < 2 || f.k! > 32) e.push(`k must be in [2, 32], got ${f.k}`);
-  return e;
+/** The table entries, with their precise types. */
+export type AnyInstructionDef = (typeof INSTRUCTIONS)[number];
+export type Mnemonic = AnyInstructionDef['mnemonic'];
+export type SpecOf<M extends Mnemonic> = Extract<AnyInstructionDef, { mnemonic: M }>;
+/** The field record of one instruction, e.g. Fields<'gemm'>['init'] is 'zero' | 'acc' | 'bias'. */
+export type Fields<M extends Mnemonic> = FieldsOf<SpecOf<M>['fields']>;
+/** Every instruction's field record, by mnemonic (the map behaviour tables are typed over). */
+export type FieldsByMnemonic = { [M in Mnemonic]: Fields<M> };
+
+export const MNEMONICS: readonly Mnemonic[] = INSTRUCTIONS.map((s) => s.mnemonic);
+export const BY_MNEMONIC: ReadonlyMap<string, InstructionSpec> = new Map(INSTRUCTIONS.map((s) => [s.mnemonic, s as InstructionSpec]));
+export const BY_OPCODE: ReadonlyMap<number, InstructionSpec> = new Map(INSTRUCTIONS.map((s) => [s.opcode, s as InstructionSpec]));
+
+export function isMnemonic(name: string): name is Mnemonic {
+  return BY_MNEMONIC.has(name);
 }
-
-export const BY_MNEMONIC: ReadonlyMap<string, InstructionSpec> = new Map(INSTRUCTIONS.map((s) => [s.mnemonic, s]));
-export const BY_OPCODE: ReadonlyMap<number, InstructionSpec> = new Map(INSTRUCTIONS.map((s) => [s.opcode, s]));
 
 /** Bit offset of each field (after the opcode), computed once from the table. */
 export function fieldOffsets(spec: InstructionSpec): number[] {
@@ -243,9 +310,14 @@ export function fieldOffsets(spec: InstructionSpec): number[] {
   return out;
 }
 
-/** Range of raw values a field accepts in its readable form. */
+/** Range of raw (encoded) values a field accepts. */
 export function fieldRange(f: FieldSpec): { lo: number; hi: number } {
-  if (f.type.kind === 'int') return { lo: -(2 ** (f.bits - 1)), hi: 2 ** (f.bits - 1) - 1 };
-  if (f.type.kind === 'enum') return { lo: 0, hi: f.type.values.length - 1 };
+  if (f.kind === 'int') return { lo: -(2 ** (f.bits - 1)), hi: 2 ** (f.bits - 1) - 1 };
+  if (f.kind === 'enum') return { lo: 0, hi: ENUMS[f.enum].length - 1 };
   return { lo: 0, hi: 2 ** f.bits - 1 };
+}
+
+/** The names an enum field takes. */
+export function enumValues(f: EnumField): readonly string[] {
+  return ENUMS[f.enum];
 }

@@ -10,14 +10,13 @@ import { type Instruction, MalformedInstructionError, decodeInstruction, unitOf 
 import { INSTRUCTION_BYTES, SEMAPHORES, UNITS, type UnitName } from '../isa/table.js';
 import { formatInstruction } from '../isa/disasm.js';
 import type { ProgramImage } from '../isa/container.js';
+import type { NumericsConfig } from '../verify/golden/numerics-config.js';
 import { type AcceleratorConfig, numericsOf } from './config.js';
 import { MachineState } from './state.js';
 import { ExecError, SimFault } from './fault.js';
-import { type Footprint, banksOf, footprintOf } from './footprint.js';
-import { type UnitCost, unitCost } from './timing/units.js';
-import { executeDma } from './exec/dma.js';
-import { executeGemm, executeGemmDetailed } from './exec/gemm.js';
-import { executeSdu } from './exec/sdu.js';
+import { type Footprint, banksOf } from './footprint.js';
+import type { UnitCost } from './timing/units.js';
+import { type ReportClass, costOf, executeInstruction, footprintOf, reportClassOf } from './instructions/index.js';
 import { ArrayProtocolError } from './array/detailed.js';
 import { WidthOverflowError, NumericsInputError } from '../verify/golden/intmath.js';
 
@@ -41,6 +40,7 @@ export interface ExecutedInstruction {
   pc: number;
   ins: Instruction;
   unit: UnitName;
+  reportClass: ReportClass;
   dispatch: number;
   start: number;
   end: number;
@@ -65,258 +65,302 @@ interface UnitState {
 }
 
 export function simulate(image: ProgramImage, opts: SimOptions): SimRun {
-  const cfg = opts.config;
-  const numerics = numericsOf(cfg);
-  const n = image.words.length / INSTRUCTION_BYTES;
-  const state = opts.timingOnly ? undefined : new MachineState(cfg);
-  if (state) {
-    try {
-      state.loadImage(image.dram);
-    } catch (e) {
-      throw new SimFault('address', (e as Error).message, 0, 0, 'program load');
-    }
-  }
-  const decoded: (ExecutedInstruction | undefined)[] = new Array(n);
-  const units = Object.fromEntries(UNITS.map((u) => [u, { queue: [], head: 0, running: -1 }])) as unknown as Record<UnitName, UnitState>;
-  const sem = new Array<number>(SEMAPHORES).fill(0);
-  const spadOwner = new Int32Array(cfg.scratchpad.banks).fill(-1);
-  const accOwner = new Int32Array(cfg.accumulator.banks).fill(-1);
-  const unitBusy: Record<UnitName, number> = { load: 0, compute: 0, sdu: 0, store: 0 };
-  let channelFree = 0;
-  let channelBusy = 0;
-  let fetchPc = 0;
-  let fetchReady = 0;
-  let completed = 0;
-  let lastEnd = 0;
-  const running: ExecutedInstruction[] = [];
+  return new Machine(image, opts).run();
+}
 
-  // Decode once up front; a malformed word faults when the fetch stage reaches it.
-  const words: (Instruction | MalformedInstructionError)[] = new Array(n);
-  for (let pc = 0; pc < n; pc++) {
-    try {
-      words[pc] = decodeInstruction(image.words, pc * INSTRUCTION_BYTES);
-    } catch (e) {
-      if (!(e instanceof MalformedInstructionError)) throw e;
-      words[pc] = e;
-    }
-  }
-  // Which units signal each semaphore: a wait is attributed to them (the "waiting for DMA / SDU" causes).
-  const signalers: Set<UnitName>[] = Array.from({ length: SEMAPHORES }, () => new Set<UnitName>());
-  for (const w of words) {
-    if (w instanceof MalformedInstructionError) continue;
-    for (let s = 0; s < SEMAPHORES; s++) if (w.fields.signal! & (1 << s)) signalers[s]!.add(unitOf(w));
-  }
+/**
+ * The machine in time. Each event cycle runs retire (completions), fetch (one instruction into its queue),
+ * issue (each idle unit starts its head if nothing blocks it), then advance (to the next event, charging the
+ * wait to whatever blocks each head).
+ */
+class Machine {
+  private readonly cfg: AcceleratorConfig;
+  private readonly numerics: NumericsConfig;
+  private readonly n: number;
+  private readonly state: MachineState | undefined;
+  /** every word decoded up front; a malformed one faults when the fetch stage reaches it */
+  private readonly words: (Instruction | MalformedInstructionError)[];
+  /** which units signal each semaphore: a wait is attributed to them (the "waiting for DMA / SDU" causes) */
+  private readonly signalers: Set<UnitName>[];
+  private readonly decoded: (ExecutedInstruction | undefined)[];
+  /** bank ranges per instruction, computed once: triples (0 spad / 1 acc, first bank, last bank) */
+  private readonly bankRanges: Int32Array[];
+  private readonly units: Record<UnitName, UnitState>;
+  private readonly sem = new Array<number>(SEMAPHORES).fill(0);
+  private readonly spadOwner: Int32Array;
+  private readonly accOwner: Int32Array;
+  private readonly unitBusy: Record<UnitName, number> = { load: 0, compute: 0, sdu: 0, store: 0 };
+  private readonly running: ExecutedInstruction[] = [];
+  private t = 0;
+  private channelFree = 0;
+  private channelBusy = 0;
+  private fetchPc = 0;
+  private fetchReady = 0;
+  private completed = 0;
+  private lastEnd = 0;
 
-  const describe = (pc: number): string => {
-    const d = decoded[pc];
-    return d ? formatInstruction(d.ins) : `word ${pc}`;
-  };
-
-  // Bank ranges per instruction, computed once at fetch: triples (0 spad / 1 acc, first bank, last bank).
-  const bankRanges: Int32Array[] = new Array(n);
-  const bankRangesOf = (x: ExecutedInstruction): Int32Array => {
-    let r = bankRanges[x.pc];
-    if (!r) {
-      const list: number[] = [];
-      for (const a of x.footprint.accesses) {
-        if (a.space === 'dram') continue;
-        const [b0, b1] = banksOf(a, cfg);
-        list.push(a.space === 'spad' ? 0 : 1, b0, b1);
+  constructor(
+    private readonly image: ProgramImage,
+    private readonly opts: SimOptions,
+  ) {
+    const cfg = (this.cfg = opts.config);
+    this.numerics = numericsOf(cfg);
+    this.n = image.words.length / INSTRUCTION_BYTES;
+    this.state = opts.timingOnly ? undefined : new MachineState(cfg);
+    if (this.state) {
+      try {
+        this.state.loadImage(image.dram);
+      } catch (e) {
+        throw new SimFault('address', (e as Error).message, 0, 0, 'program load');
       }
-      r = Int32Array.from(list);
-      bankRanges[x.pc] = r;
     }
-    return r;
-  };
-  const banksFree = (x: ExecutedInstruction): boolean => {
-    const r = bankRangesOf(x);
-    for (let i = 0; i < r.length; i += 3) {
-      const owner = r[i] === 0 ? spadOwner : accOwner;
-      for (let b = r[i + 1]!; b <= r[i + 2]!; b++) if (owner[b] !== -1 && owner[b] !== x.pc) return false;
+    this.decoded = new Array(this.n);
+    this.bankRanges = new Array(this.n);
+    this.units = Object.fromEntries(UNITS.map((u) => [u, { queue: [], head: 0, running: -1 }])) as unknown as Record<UnitName, UnitState>;
+    this.spadOwner = new Int32Array(cfg.scratchpad.banks).fill(-1);
+    this.accOwner = new Int32Array(cfg.accumulator.banks).fill(-1);
+    this.words = new Array(this.n);
+    for (let pc = 0; pc < this.n; pc++) {
+      try {
+        this.words[pc] = decodeInstruction(image.words, pc * INSTRUCTION_BYTES);
+      } catch (e) {
+        if (!(e instanceof MalformedInstructionError)) throw e;
+        this.words[pc] = e;
+      }
     }
-    return true;
-  };
-  const setBanks = (x: ExecutedInstruction, v: number): void => {
-    const r = bankRangesOf(x);
-    for (let i = 0; i < r.length; i += 3) {
-      const owner = r[i] === 0 ? spadOwner : accOwner;
-      for (let b = r[i + 1]!; b <= r[i + 2]!; b++) owner[b] = v;
+    this.signalers = Array.from({ length: SEMAPHORES }, () => new Set<UnitName>());
+    for (const w of this.words) {
+      if (w instanceof MalformedInstructionError) continue;
+      for (let s = 0; s < SEMAPHORES; s++) if (w.fields.signal & (1 << s)) this.signalers[s]!.add(unitOf(w));
     }
-  };
+  }
 
-  const waitCause = (mask: number): StallCause | undefined => {
-    if (mask === 0) return undefined;
-    let cause: StallCause | undefined;
-    for (let s = 0; s < SEMAPHORES; s++) {
-      if (!(mask & (1 << s)) || sem[s]! > 0) continue;
-      const from = signalers[s]!;
-      const c: StallCause = from.size === 1 ? (`wait-${[...from][0]}` as StallCause) : 'wait-mixed';
-      if (cause && cause !== c) return 'wait-mixed';
-      cause = c;
+  run(): SimRun {
+    for (;;) {
+      this.retire();
+      const fetchedNow = this.fetch();
+      this.issue();
+      if (fetchedNow && !this.opts.unbatchedFetch) this.fetchAhead();
+      if (this.completed === this.n && this.fetchPc === this.n) break;
+      this.advance();
     }
-    return cause;
-  };
+    return { cycles: this.lastEnd, executed: this.decoded as ExecutedInstruction[], state: this.state, unitBusy: this.unitBusy, dmaChannelBusy: this.channelBusy };
+  }
 
-  /** Why the head of a unit's queue cannot start now, or undefined if it can. */
-  const blocker = (x: ExecutedInstruction, t: number): StallCause | undefined => {
-    const w = waitCause(x.ins.fields.wait!);
-    if (w) return w;
-    if (!banksFree(x)) return 'bank-conflict';
-    if ((x.unit === 'load' || x.unit === 'store') && channelFree > t) return 'dma-channel';
-    return undefined;
-  };
-
-  const fault = (kind: SimFault['kind'], detail: string, t: number, pc: number): SimFault => new SimFault(kind, detail, t, pc, describe(pc));
-
-  /** Fetch the next instruction in cycle `at` if its queue has room; faults for malformed words and bad addresses. */
-  const fetchOne = (at: number): boolean => {
-    const ins = words[fetchPc]!;
-    if (ins instanceof MalformedInstructionError) {
-      throw new SimFault('malformed', ins.message, at, fetchPc, `word 0x${Buffer.from(image.words.subarray(fetchPc * INSTRUCTION_BYTES, (fetchPc + 1) * INSTRUCTION_BYTES)).toString('hex')}`);
-    }
-    const unit = unitOf(ins);
-    const u = units[unit];
-    if (u.queue.length - u.head >= cfg.queueDepth) return false;
-    let footprint: Footprint;
-    try {
-      footprint = footprintOf(ins, cfg);
-    } catch (e) {
-      if (e instanceof ExecError) throw new SimFault('address', e.message, at, fetchPc, formatInstruction(ins));
-      throw e;
-    }
-    decoded[fetchPc] = { pc: fetchPc, ins, unit, dispatch: at, start: -1, end: -1, cost: { cycles: 0, channelCycles: 0 }, footprint, stalls: {} };
-    u.queue.push(fetchPc);
-    fetchPc++;
-    return true;
-  };
-
-  let t = 0;
-  for (;;) {
-    // 1. Completions at or before t.
+  /** Completions at or before t: free the banks, signal, free the unit. */
+  private retire(): void {
+    const { running, t } = this;
     for (let i = running.length - 1; i >= 0; i--) {
       const x = running[i]!;
       if (x.end > t) continue;
       running.splice(i, 1);
-      setBanks(x, -1);
-      for (let s = 0; s < SEMAPHORES; s++) if (x.ins.fields.signal! & (1 << s)) sem[s]!++;
-      units[x.unit].running = -1;
-      completed++;
-      if ((completed & 255) === 0 && opts.onProgress) opts.onProgress(completed, n);
+      this.setBanks(x, -1);
+      for (let s = 0; s < SEMAPHORES; s++) if (x.ins.fields.signal & (1 << s)) this.sem[s]!++;
+      this.units[x.unit].running = -1;
+      this.completed++;
+      if ((this.completed & 255) === 0 && this.opts.onProgress) this.opts.onProgress(this.completed, this.n);
     }
-    // 2. Fetch: one instruction per cycle into its unit's queue, while that queue has room.
-    let fetchedNow = false;
-    if (fetchPc < n && fetchReady <= t && fetchOne(t)) {
-      fetchReady = t + 1;
-      fetchedNow = true;
+  }
+
+  /** One instruction per cycle into its unit's queue, while that queue has room. */
+  private fetch(): boolean {
+    if (this.fetchPc < this.n && this.fetchReady <= this.t && this.fetchOne(this.t)) {
+      this.fetchReady = this.t + 1;
+      return true;
     }
-    // 3. Starts: each idle unit tries the head of its queue.
-    for (const name of UNITS) {
-      const u = units[name];
-      if (u.running !== -1 || u.head >= u.queue.length) continue;
-      const x = decoded[u.queue[u.head]!]!;
-      if (blocker(x, t)) continue;
-      for (let s = 0; s < SEMAPHORES; s++) if (x.ins.fields.wait! & (1 << s)) sem[s]!--;
-      setBanks(x, x.pc);
-      try {
-        x.cost = unitCost(x.ins, cfg, opts.detailedArray ?? false);
-        if (state && opts.detailedArray && x.ins.spec.mnemonic === 'gemm') {
-          executeGemmDetailed(state, x.ins, { rows: cfg.array.rows, cols: cfg.array.cols }, cfg.array.dataflow);
-        } else if (state) execute(state, x.ins, numerics, x.pc);
-      } catch (e) {
-        if (e instanceof ExecError) throw fault(e.kind, e.message, t, x.pc);
-        if (e instanceof WidthOverflowError || e instanceof NumericsInputError || e instanceof RangeError) throw fault('value', e.message, t, x.pc);
-        if (e instanceof ArrayProtocolError) throw fault('value', `detailed array model: ${e.message}`, t, x.pc);
-        throw e;
+    return false;
+  }
+
+  /**
+   * The fetch stage's following cycles up to the next event are fetched now (nothing else changes before that
+   * event), except an instruction that would become the head of an idle unit: it could start in its own cycle,
+   * so fetching stops there and resumes with an event in that cycle.
+   */
+  private fetchAhead(): void {
+    let horizon = Infinity;
+    for (const x of this.running) if (x.end < horizon) horizon = x.end;
+    if (this.channelFree > this.t && this.channelFree < horizon) horizon = this.channelFree;
+    let at = this.t + 1;
+    while (this.fetchPc < this.n && at < horizon && at <= this.cfg.cycleLimit) {
+      const w = this.words[this.fetchPc]!;
+      if (!(w instanceof MalformedInstructionError)) {
+        const u = this.units[unitOf(w)];
+        if (u.running === -1 && u.queue.length === u.head) break;
       }
+      if (!this.fetchOne(at)) break;
+      at++;
+    }
+    this.fetchReady = at;
+  }
+
+  /** Fetch the next instruction in cycle `at` if its queue has room; faults for malformed words and bad addresses. */
+  private fetchOne(at: number): boolean {
+    const pc = this.fetchPc;
+    const ins = this.words[pc]!;
+    if (ins instanceof MalformedInstructionError) {
+      const word = Buffer.from(this.image.words.subarray(pc * INSTRUCTION_BYTES, (pc + 1) * INSTRUCTION_BYTES)).toString('hex');
+      throw new SimFault('malformed', ins.message, at, pc, `word 0x${word}`);
+    }
+    const unit = unitOf(ins);
+    const u = this.units[unit];
+    if (u.queue.length - u.head >= this.cfg.queueDepth) return false;
+    let footprint: Footprint;
+    try {
+      footprint = footprintOf(ins, this.cfg);
+    } catch (e) {
+      if (e instanceof ExecError) throw new SimFault('address', e.message, at, pc, formatInstruction(ins));
+      throw e;
+    }
+    this.decoded[pc] = { pc, ins, unit, reportClass: reportClassOf(ins), dispatch: at, start: -1, end: -1, cost: { cycles: 0, channelCycles: 0 }, footprint, stalls: {} };
+    u.queue.push(pc);
+    this.fetchPc++;
+    return true;
+  }
+
+  /** Each idle unit starts the head of its queue unless something blocks it. */
+  private issue(): void {
+    const t = this.t;
+    for (const name of UNITS) {
+      const u = this.units[name];
+      if (u.running !== -1 || u.head >= u.queue.length) continue;
+      const x = this.decoded[u.queue[u.head]!]!;
+      if (this.blocker(x)) continue;
+      for (let s = 0; s < SEMAPHORES; s++) if (x.ins.fields.wait & (1 << s)) this.sem[s]!--;
+      this.setBanks(x, x.pc);
+      this.start(x);
       x.start = t;
       x.end = t + x.cost.cycles;
       if (x.cost.channelCycles) {
-        channelFree = t + x.cost.channelCycles;
-        channelBusy += x.cost.channelCycles;
+        this.channelFree = t + x.cost.channelCycles;
+        this.channelBusy += x.cost.channelCycles;
       }
-      unitBusy[name] += x.cost.cycles;
+      this.unitBusy[name] += x.cost.cycles;
       u.running = x.pc;
       u.head++;
-      running.push(x);
-      lastEnd = Math.max(lastEnd, x.end);
+      this.running.push(x);
+      this.lastEnd = Math.max(this.lastEnd, x.end);
     }
-    // 2b. The fetch stage's following cycles up to the next event are fetched now (nothing else changes before
-    // that event), except an instruction that would become the head of an idle unit: it could start in its own
-    // cycle, so fetching stops there and resumes with an event in that cycle.
-    if (fetchedNow && !opts.unbatchedFetch) {
-      let horizon = Infinity;
-      for (const x of running) if (x.end < horizon) horizon = x.end;
-      if (channelFree > t && channelFree < horizon) horizon = channelFree;
-      let at = t + 1;
-      while (fetchPc < n && at < horizon && at <= cfg.cycleLimit) {
-        const w = words[fetchPc]!;
-        if (!(w instanceof MalformedInstructionError)) {
-          const u = units[unitOf(w)];
-          if (u.running === -1 && u.queue.length === u.head) break;
-        }
-        if (!fetchOne(at)) break;
-        at++;
-      }
-      fetchReady = at;
+  }
+
+  /** Its cost and, with values, its effect; errors become faults naming the cycle and the PC. */
+  private start(x: ExecutedInstruction): void {
+    const detailedArray = this.opts.detailedArray ?? false;
+    try {
+      x.cost = costOf(x.ins, this.cfg, detailedArray);
+      if (this.state) executeInstruction(this.state, x.ins, { config: this.cfg, numerics: this.numerics, detailedArray, site: `pc ${x.pc}` });
+    } catch (e) {
+      if (e instanceof ExecError) throw this.fault(e.kind, e.message, x.pc);
+      if (e instanceof WidthOverflowError || e instanceof NumericsInputError || e instanceof RangeError) throw this.fault('value', e.message, x.pc);
+      if (e instanceof ArrayProtocolError) throw this.fault('value', `detailed array model: ${e.message}`, x.pc);
+      throw e;
     }
-    if (completed === n && fetchPc === n) break;
-    // 4. The next event: a completion, the fetch stage's next slot, or the DRAM channel freeing up.
+  }
+
+  /** Time moves to the next event; every blocked head is charged the wait under its cause. */
+  private advance(): void {
+    const { t, cfg } = this;
+    // the next event: a completion, the fetch stage's next slot, or the DRAM channel freeing up
     let next = Infinity;
-    for (const x of running) next = Math.min(next, x.end);
-    if (fetchPc < n) {
-      const w = words[fetchPc]!;
-      const u = w instanceof MalformedInstructionError ? undefined : units[unitOf(w)];
-      if (!u || u.queue.length - u.head < cfg.queueDepth) next = Math.min(next, Math.max(fetchReady, t + 1));
+    for (const x of this.running) next = Math.min(next, x.end);
+    if (this.fetchPc < this.n) {
+      const w = this.words[this.fetchPc]!;
+      const u = w instanceof MalformedInstructionError ? undefined : this.units[unitOf(w)];
+      if (!u || u.queue.length - u.head < cfg.queueDepth) next = Math.min(next, Math.max(this.fetchReady, t + 1));
     }
-    // Every idle unit's head is blocked now (it would have started otherwise): by what?
+    // every idle unit's head is blocked now (it would have started otherwise): by what?
     const heads: ExecutedInstruction[] = [];
     const causes: StallCause[] = [];
     for (const name of UNITS) {
-      const u = units[name];
+      const u = this.units[name];
       if (u.running !== -1 || u.head >= u.queue.length) continue;
-      const x = decoded[u.queue[u.head]!]!;
+      const x = this.decoded[u.queue[u.head]!]!;
       heads.push(x);
-      causes.push(blocker(x, t)!);
+      causes.push(this.blocker(x)!);
     }
-    if (channelFree > t && causes.includes('dma-channel')) next = Math.min(next, channelFree);
+    if (this.channelFree > t && causes.includes('dma-channel')) next = Math.min(next, this.channelFree);
     if (next === Infinity) {
-      const blocked = heads.map((x) => `${x.unit} pc ${x.pc} (${describe(x.pc)}) waits for ${waitList(x.ins.fields.wait!, sem)}`);
+      const blocked = heads.map((x) => `${x.unit} pc ${x.pc} (${this.describe(x.pc)}) waits for ${waitList(x.ins.fields.wait, this.sem)}`);
       const first = heads.reduce((a, b) => (a.pc <= b.pc ? a : b));
       // the fetch stage may have run ahead of t within this event: the deadlock is certain after its last fetch
-      throw fault('deadlock', `no unit can proceed: ${blocked.join('; ')}`, Math.max(t, fetchReady - 1), first.pc);
+      throw new SimFault('deadlock', `no unit can proceed: ${blocked.join('; ')}`, Math.max(t, this.fetchReady - 1), first.pc, this.describe(first.pc));
     }
-    // Stall accounting for [t, next).
     heads.forEach((x, i) => {
       const cause = causes[i]!;
       x.stalls[cause] = (x.stalls[cause] ?? 0) + (next - t);
     });
     if (next > cfg.cycleLimit) {
-      const pc = running.length ? running[0]!.pc : heads.length ? heads[0]!.pc : Math.max(0, fetchPc - 1);
-      throw fault('cycle-limit', `the run passes the cycle limit of ${cfg.cycleLimit}`, cfg.cycleLimit, pc);
+      const pc = this.running.length ? this.running[0]!.pc : heads.length ? heads[0]!.pc : Math.max(0, this.fetchPc - 1);
+      throw new SimFault('cycle-limit', `the run passes the cycle limit of ${cfg.cycleLimit}`, cfg.cycleLimit, pc, this.describe(pc));
     }
-    t = next;
+    this.t = next;
   }
-  return { cycles: lastEnd, executed: decoded as ExecutedInstruction[], state, unitBusy, dmaChannelBusy: channelBusy };
+
+  /** Why the head of a unit's queue cannot start now, or undefined if it can. */
+  private blocker(x: ExecutedInstruction): StallCause | undefined {
+    const w = this.waitCause(x.ins.fields.wait);
+    if (w) return w;
+    if (!this.banksFree(x)) return 'bank-conflict';
+    if ((x.unit === 'load' || x.unit === 'store') && this.channelFree > this.t) return 'dma-channel';
+    return undefined;
+  }
+
+  private waitCause(mask: number): StallCause | undefined {
+    if (mask === 0) return undefined;
+    let cause: StallCause | undefined;
+    for (let s = 0; s < SEMAPHORES; s++) {
+      if (!(mask & (1 << s)) || this.sem[s]! > 0) continue;
+      const from = this.signalers[s]!;
+      const c: StallCause = from.size === 1 ? (`wait-${[...from][0]}` as StallCause) : 'wait-mixed';
+      if (cause && cause !== c) return 'wait-mixed';
+      cause = c;
+    }
+    return cause;
+  }
+
+  private bankRangesOf(x: ExecutedInstruction): Int32Array {
+    let r = this.bankRanges[x.pc];
+    if (!r) {
+      const list: number[] = [];
+      for (const a of x.footprint.accesses) {
+        if (a.space === 'dram') continue;
+        const [b0, b1] = banksOf(a, this.cfg);
+        list.push(a.space === 'spad' ? 0 : 1, b0, b1);
+      }
+      r = Int32Array.from(list);
+      this.bankRanges[x.pc] = r;
+    }
+    return r;
+  }
+
+  private banksFree(x: ExecutedInstruction): boolean {
+    const r = this.bankRangesOf(x);
+    for (let i = 0; i < r.length; i += 3) {
+      const owner = r[i] === 0 ? this.spadOwner : this.accOwner;
+      for (let b = r[i + 1]!; b <= r[i + 2]!; b++) if (owner[b] !== -1 && owner[b] !== x.pc) return false;
+    }
+    return true;
+  }
+
+  private setBanks(x: ExecutedInstruction, v: number): void {
+    const r = this.bankRangesOf(x);
+    for (let i = 0; i < r.length; i += 3) {
+      const owner = r[i] === 0 ? this.spadOwner : this.accOwner;
+      for (let b = r[i + 1]!; b <= r[i + 2]!; b++) owner[b] = v;
+    }
+  }
+
+  private describe(pc: number): string {
+    const d = this.decoded[pc];
+    return d ? formatInstruction(d.ins) : `word ${pc}`;
+  }
+
+  private fault(kind: SimFault['kind'], detail: string, pc: number): SimFault {
+    return new SimFault(kind, detail, this.t, pc, this.describe(pc));
+  }
 }
 
 function waitList(mask: number, sem: readonly number[]): string {
   const out: string[] = [];
   for (let s = 0; s < SEMAPHORES; s++) if (mask & (1 << s)) out.push(`s${s}=${sem[s]}`);
   return out.join(', ');
-}
-
-function execute(st: MachineState, ins: Instruction, numerics: ReturnType<typeof numericsOf>, pc: number): void {
-  switch (ins.spec.unit === 'operand' ? 'nop' : ins.spec.mnemonic) {
-    case 'nop':
-      return;
-    case 'load':
-    case 'store':
-      executeDma(st, ins);
-      return;
-    case 'gemm':
-      executeGemm(st, ins);
-      return;
-    default:
-      executeSdu(st, ins, numerics, `pc ${pc}`);
-  }
 }

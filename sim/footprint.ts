@@ -1,12 +1,11 @@
 /**
- * What each instruction touches: address ranges per memory, for the range checks (address faults), the bank
- * locks (scratchpad and accumulator bank contention) and the traffic counters of the bandwidth report.
+ * What an instruction touches: address ranges per memory, for the range checks (address faults), the bank
+ * locks (scratchpad and accumulator bank contention) and the traffic counters of the bandwidth report. Each
+ * instruction's own footprint is in its record (sim/instructions/); these are the pieces they share.
  */
-import type { Instruction } from '../isa/encoding.js';
-import { ELEM_BYTES } from '../isa/table.js';
-import { ceilDiv } from './array/shape.js';
 import type { AcceleratorConfig } from './config.js';
 import { ExecError } from './fault.js';
+import { type OperandRef, elementUnits } from './exec/operands.js';
 
 export type Space = 'dram' | 'spad' | 'acc';
 
@@ -32,30 +31,19 @@ export interface Footprint {
   traffic: Traffic;
 }
 
-const SPACES: readonly Space[] = ['spad', 'acc'];
+export const noTraffic = (): Traffic => ({ ifmapSram: 0, filterSram: 0, ofmapSram: 0, dramRead: 0, dramWrite: 0 });
 
-function strided(space: Space, addr: number, rows: number, cols: number, stride: number, esize: number, write: boolean, what: string): Access {
-  const unit = space === 'acc' ? 1 : esize; // the accumulator is word addressed
+/** rows × cols elements of `unit` address units each, rows `stride` elements apart. */
+export function strided(space: Space, addr: number, rows: number, cols: number, stride: number, unit: number, write: boolean, what: string): Access {
   return { space, lo: addr, hi: addr + ((rows - 1) * stride + cols) * unit, write, what };
 }
 
-/** Field names of a typed operand, built once per prefix (no string building per instruction). */
-const OPERAND_KEYS = new Map<string, { space: string; stride: string; type: string }>();
-export function operandKeys(p: string): { space: string; stride: string; type: string } {
-  let k = OPERAND_KEYS.get(p);
-  if (!k) {
-    k = { space: `${p}space`, stride: `${p}stride`, type: `${p}type` };
-    OPERAND_KEYS.set(p, k);
-  }
-  return k;
+export function operandAccess(o: OperandRef, rows: number, cols: number, write: boolean, what: string): Access {
+  return strided(o.space, o.addr, rows, cols, o.stride, elementUnits(o), write, what);
 }
 
-function operand(f: Readonly<Record<string, number>>, p: string, rows: number, cols: number, write: boolean, what: string): Access {
-  const k = operandKeys(p);
-  return strided(SPACES[f[k.space]!]!, f[p]!, rows, cols, f[k.stride]!, ELEM_BYTES[f[k.type]!]!, write, what);
-}
-
-function tableAccess(addr: number, entries: number, what: string): Access {
+/** A requant table of (m int32, c int32) pairs in the scratchpad. */
+export function tableAccess(addr: number, entries: number, what: string): Access {
   return { space: 'spad', lo: addr, hi: addr + 8 * entries, write: false, what };
 }
 
@@ -63,72 +51,21 @@ function bytesOf(a: Access): number {
   return (a.hi - a.lo) * (a.space === 'acc' ? 4 : 1);
 }
 
-export function footprintOf(ins: Instruction, cfg: AcceleratorConfig): Footprint {
-  const f = ins.fields;
-  const traffic: Traffic = { ifmapSram: 0, filterSram: 0, ofmapSram: 0, dramRead: 0, dramWrite: 0 };
-  const accesses: Access[] = [];
-  switch (ins.spec.mnemonic) {
-    case 'nop':
-      break;
-    case 'load':
-    case 'store': {
-      const isLoad = ins.spec.mnemonic === 'load';
-      const total = f.rows! * f.bytes!;
-      accesses.push({ space: 'dram', lo: f.dram!, hi: f.dram! + (f.rows! - 1) * f.dstride! + f.bytes!, write: !isLoad, what: 'DRAM side' });
-      const space = SPACES[f.space!]!;
-      const unit = space === 'acc' ? 4 : 1;
-      accesses.push({ space, lo: f.local!, hi: f.local! + ((f.rows! - 1) * f.lstride! * unit + f.bytes!) / unit, write: isLoad, what: 'on-chip side' });
-      if (isLoad) traffic.dramRead = total;
-      else traffic.dramWrite = total;
-      break;
-    }
-    case 'gemm': {
-      const esize = f.atype === 1 ? 2 : 1;
-      const a = strided('spad', f.a!, f.m!, f.k!, f.astride!, esize, false, 'A');
-      const b: Access = { space: 'spad', lo: f.b!, hi: f.b! + (f.n! - 1) * f.bstride! + (f.k! - 1) * f.bstep! + 1, write: false, what: 'B' };
-      const c = strided('acc', f.c!, f.m!, f.n!, f.cstride!, 4, true, 'C');
-      accesses.push(a, b, c);
-      if (f.init === 2) accesses.push({ space: 'acc', lo: f.bias!, hi: f.bias! + f.n!, write: false, what: 'bias' });
-      const R = cfg.array.rows;
-      const C = cfg.array.cols;
-      const ws = cfg.array.dataflow === 'ws';
-      traffic.ifmapSram = f.m! * f.k! * esize * ceilDiv(f.n!, C);
-      traffic.filterSram = f.n! * f.k! * (ws ? 1 : ceilDiv(f.m!, R));
-      traffic.ofmapSram = f.m! * f.n! * 4 * (ws ? ceilDiv(f.k!, R) : 1) * (f.init === 1 ? 2 : 1);
-      break;
-    }
-    default: {
-      const rows = f.rows!;
-      const cols = f.cols!;
-      const m = ins.spec.mnemonic;
-      const inputs = m === 'resadd' ? ['x', 'y'] : ['s'];
-      for (const p of inputs) accesses.push(operand(f, p, rows, cols, false, p === 's' ? 'source' : p));
-      accesses.push(operand(f, 'd', rows, m === 'reduce' ? 1 : cols, true, 'destination'));
-      const tables: Access[] = [];
-      if (m === 'requant') tables.push(tableAccess(f.qtab!, f.qmode === 1 ? cols : 1, 'requant table'));
-      if (m === 'resadd') {
-        tables.push(tableAccess(f.qx!, f.qxmode === 1 ? cols : 1, 'x requant table'));
-        tables.push(tableAccess(f.qy!, f.qymode === 1 ? cols : 1, 'y requant table'));
-      }
-      if ((m === 'shiftgelu' || m === 'layernorm') && f.qmode !== 0) tables.push(tableAccess(f.qtab!, f.qmode === 2 ? cols : 1, 'fused requant table'));
-      if (m === 'layernorm' && f.bmode === 1) tables.push({ space: 'spad', lo: f.btab!, hi: f.btab! + 4 * cols, write: false, what: 'bias table' });
-      accesses.push(...tables);
-      for (const a of accesses) {
-        if (a.what === 'destination') traffic.ofmapSram += bytesOf(a);
-        else if (tables.includes(a)) traffic.filterSram += bytesOf(a);
-        else traffic.ifmapSram += bytesOf(a);
-      }
-    }
-  }
-  checkRanges(accesses, cfg);
-  return { accesses, traffic };
+/** An SDU row operation: its inputs are ifmap traffic, its result ofmap, its constant tables filter traffic. */
+export function sduFootprint(inputs: readonly Access[], output: Access, tables: readonly Access[]): Footprint {
+  const traffic = noTraffic();
+  for (const a of inputs) traffic.ifmapSram += bytesOf(a);
+  traffic.ofmapSram += bytesOf(output);
+  for (const a of tables) traffic.filterSram += bytesOf(a);
+  return { accesses: [...inputs, output, ...tables], traffic };
 }
 
 export function spaceSize(space: Space, cfg: AcceleratorConfig): number {
   return space === 'dram' ? cfg.dram.bytes : space === 'spad' ? cfg.scratchpad.bytes : cfg.accumulator.words;
 }
 
-function checkRanges(accesses: readonly Access[], cfg: AcceleratorConfig): void {
+/** An access outside its memory is an address fault. */
+export function checkRanges(accesses: readonly Access[], cfg: AcceleratorConfig): void {
   for (const a of accesses) {
     const size = spaceSize(a.space, cfg);
     if (a.lo < 0 || a.hi > size) {

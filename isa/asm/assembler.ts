@@ -5,8 +5,8 @@
 import { asmLexer } from './lexer.js';
 import { lineParser, numberValue } from './parser.js';
 import type { Expr, Item, Line, Pos } from './ast.js';
-import { BY_MNEMONIC, type FieldSpec, INSTRUCTION_BYTES, SEMAPHORES, fieldRange } from '../table.js';
-import { type Instruction, encodeInstruction, fieldProblems } from '../encoding.js';
+import { BY_MNEMONIC, type FieldSpec, type FieldValue, INSTRUCTION_BYTES, SEMAPHORES, enumValues, fieldRange } from '../table.js';
+import { type Instruction, checkedInstruction, encodeInstruction, fieldProblems } from '../encoding.js';
 import type { DramSegment, ProgramImage, ProgramSymbol } from '../container.js';
 import { randomInts } from './prng.js';
 
@@ -218,15 +218,15 @@ export function assemble(text: string, file = '<input>'): AssembledProgram {
 
 function fieldResolver(f: FieldSpec, general: Resolver, known: (name: string) => boolean, s: Session): Resolver {
   return (name, pos) => {
-    if (f.type.kind === 'enum') {
-      const i = f.type.values.indexOf(name);
+    if (f.kind === 'enum') {
+      const i = enumValues(f).indexOf(name);
       if (i >= 0) return i;
       if (!known(name)) {
-        s.error(pos, `${f.name} must be one of ${f.type.values.join(', ')}; got "${name}"`);
+        s.error(pos, `${f.name} must be one of ${enumValues(f).join(', ')}; got "${name}"`);
         return undefined;
       }
     }
-    if (f.type.kind === 'mask') {
+    if (f.kind === 'mask') {
       if (name === 'none') return 0;
       const m = /^s([0-9]+)$/.exec(name);
       if (m && Number(m[1]) < SEMAPHORES) return 2 ** Number(m[1]);
@@ -245,7 +245,7 @@ function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Res
     s.error(ins.pos, `unknown instruction "${ins.mnemonic}" (expected one of ${[...BY_MNEMONIC.keys()].join(', ')})`);
     return undefined;
   }
-  const fields: Record<string, number> = {};
+  const fields: Record<string, FieldValue> = {};
   let ok = true;
   const seen = new Set<string>();
   for (const op of ins.operands) {
@@ -268,13 +268,13 @@ function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Res
     }
     const { lo, hi } = fieldRange(f);
     if (v < lo || v > hi) {
-      s.error(op.pos, f.type.kind === 'enum'
-        ? `${op.key} must be one of ${f.type.values.join(', ')}`
+      s.error(op.pos, f.kind === 'enum'
+        ? `${op.key} must be one of ${enumValues(f).join(', ')}`
         : `${op.key} = ${v} does not fit its ${f.bits}-bit field (${lo}..${hi})`);
       ok = false;
       continue;
     }
-    fields[op.key] = v;
+    fields[op.key] = f.kind === 'enum' ? enumValues(f)[v]! : v; // an enum operand evaluates to its index
   }
   for (const f of spec.fields) {
     if (fields[f.name] !== undefined || seen.has(f.name)) continue;
@@ -290,7 +290,7 @@ function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Res
     for (const p of problems) s.error(ins.pos, `${spec.mnemonic}: ${p}`);
     return undefined;
   }
-  return { spec, fields };
+  return checkedInstruction(spec, fields);
 }
 
 function assembleData(d: NonNullable<Line['directive']>, general: Resolver, s: Session): Chunk | undefined {

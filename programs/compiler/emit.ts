@@ -1,11 +1,11 @@
 /**
- * Typed helpers that append instructions to the program list (before synchronisation). Field names and
- * enum indices follow isa/table.ts; the encoder re-checks every value against the table.
+ * Typed helpers that append instructions to the program list (before synchronisation). Every instruction is
+ * built by name with the field record isa/table.ts gives it (enum values by name), so a field the table does
+ * not have, or a value outside an enum, does not compile.
  */
-import type { PlainInstruction } from './sync.js';
+import type { EnumValue, Mnemonic, OperandFields } from '../../isa/table.js';
+import type { PlainInstruction, UnsyncedFields } from './sync.js';
 import type { DType } from '../graph/graph.js';
-
-const ELEM: Readonly<Record<DType, number>> = { i8: 0, i16: 1, i32: 2 };
 
 /** An on-chip operand of an SDU instruction. */
 export interface Operand {
@@ -45,7 +45,8 @@ export interface Gemm {
   k: number;
 }
 
-export type QMode = 'tensor' | 'channel';
+/** How a requant table is indexed (isa ENUMS.qmode, without 'none'). */
+export type QMode = Exclude<EnumValue<'qmode'>, 'none'>;
 
 export class Emitter {
   readonly list: PlainInstruction[] = [];
@@ -59,8 +60,9 @@ export class Emitter {
     this.pendingRegion = name.replace(/\.\./g, '__').replace(/[^A-Za-z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
   }
 
-  private push(mnemonic: string, fields: Record<string, number>): void {
-    const ins: PlainInstruction = { mnemonic, fields, node: this.node };
+  /** Append one instruction by name. */
+  emit<M extends Mnemonic>(mnemonic: M, fields: UnsyncedFields<M>): void {
+    const ins = { mnemonic, fields, node: this.node } as PlainInstruction; // M and its fields, as the union member for M
     if (this.pendingRegion !== undefined) {
       ins.region = this.pendingRegion;
       this.pendingRegion = undefined;
@@ -68,8 +70,8 @@ export class Emitter {
     this.list.push(ins);
   }
 
-  private operand(prefix: string, o: Operand): Record<string, number> {
-    return { [`${prefix}space`]: o.space === 'spad' ? 0 : 1, [prefix]: o.addr, [`${prefix}stride`]: o.stride, [`${prefix}type`]: ELEM[o.type] };
+  private static operand<P extends string>(prefix: P, o: Operand) {
+    return { [`${prefix}space`]: o.space, [prefix]: o.addr, [`${prefix}stride`]: o.stride, [`${prefix}type`]: o.type } as OperandFields<P>;
   }
 
   load(d: Dma): void {
@@ -81,33 +83,33 @@ export class Emitter {
   }
 
   private dma(mnemonic: 'load' | 'store', d: Dma): void {
-    this.push(mnemonic, { dram: d.dram, dstride: d.dstride, space: d.space === 'acc' ? 1 : 0, local: d.local, lstride: d.lstride, rows: d.rows, bytes: d.bytes });
+    this.emit(mnemonic, { dram: d.dram, dstride: d.dstride, space: d.space ?? 'spad', local: d.local, lstride: d.lstride, rows: d.rows, bytes: d.bytes });
   }
 
   gemm(g: Gemm): void {
-    this.push('gemm', {
-      a: g.a, astride: g.astride, atype: g.atype === 'i8' ? 0 : 1, b: g.b, bstride: g.bstride, bstep: g.bstep ?? 1,
-      c: g.c, cstride: g.cstride, init: { zero: 0, acc: 1, bias: 2 }[g.init], bias: g.bias ?? 0, m: g.m, n: g.n, k: g.k,
+    this.emit('gemm', {
+      a: g.a, astride: g.astride, atype: g.atype, b: g.b, bstride: g.bstride, bstep: g.bstep ?? 1,
+      c: g.c, cstride: g.cstride, init: g.init, bias: g.bias ?? 0, m: g.m, n: g.n, k: g.k,
     });
   }
 
   requant(s: Operand, d: Operand, rows: number, cols: number, qmode: QMode, qtab: number): void {
-    this.push('requant', { ...this.operand('s', s), ...this.operand('d', d), rows, cols, qmode: qmode === 'tensor' ? 0 : 1, qtab });
+    this.emit('requant', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, qmode, qtab });
   }
 
   resadd(x: Operand, y: Operand, d: Operand, rows: number, cols: number, qx: number, qy: number): void {
-    this.push('resadd', { ...this.operand('x', x), ...this.operand('y', y), ...this.operand('d', d), rows, cols, qxmode: 0, qx, qymode: 0, qy });
+    this.emit('resadd', { ...Emitter.operand('x', x), ...Emitter.operand('y', y), ...Emitter.operand('d', d), rows, cols, qxmode: 'tensor', qx, qymode: 'tensor', qy });
   }
 
   shiftmax(s: Operand, d: Operand, rows: number, cols: number, x0: number, n: number, k: number): void {
-    this.push('shiftmax', { ...this.operand('s', s), ...this.operand('d', d), rows, cols, x0, n, k });
+    this.emit('shiftmax', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, x0, n, k });
   }
 
   shiftgelu(s: Operand, d: Operand, rows: number, cols: number, x0: number, n: number, k: number, qmode: QMode, qtab: number): void {
-    this.push('shiftgelu', { ...this.operand('s', s), ...this.operand('d', d), rows, cols, x0, n, k, qmode: qmode === 'tensor' ? 1 : 2, qtab });
+    this.emit('shiftgelu', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, x0, n, k, qmode, qtab });
   }
 
   layernorm(s: Operand, d: Operand, rows: number, cols: number, btab: number, qmode: QMode, qtab: number): void {
-    this.push('layernorm', { ...this.operand('s', s), ...this.operand('d', d), rows, cols, bmode: 1, btab, qmode: qmode === 'tensor' ? 1 : 2, qtab });
+    this.emit('layernorm', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, bmode: 'table', btab, qmode, qtab });
   }
 }

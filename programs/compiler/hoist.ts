@@ -5,11 +5,10 @@
  * on-chip destination, up to a short window. The synchroniser then derives the dependencies of the new order, so a
  * hoist can only change when things happen, never what they compute.
  */
-import type { Instruction } from '../../isa/encoding.js';
-import { BY_MNEMONIC } from '../../isa/table.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
-import { type Access, footprintOf } from '../../sim/footprint.js';
-import type { PlainInstruction } from './sync.js';
+import type { Access } from '../../sim/footprint.js';
+import { footprintOf } from '../../sim/instructions/index.js';
+import { type PlainInstruction, unsynced } from './sync.js';
 
 /**
  * How far back (in instructions) a load may move. Short on purpose: a load moved too far waits for its slot to
@@ -19,8 +18,7 @@ import type { PlainInstruction } from './sync.js';
 const WINDOW = 6;
 
 function accessesOf(p: PlainInstruction, cfg: AcceleratorConfig): Access[] {
-  const ins: Instruction = { spec: BY_MNEMONIC.get(p.mnemonic)!, fields: { ...p.fields, wait: 0, signal: 0 } };
-  return footprintOf(ins, cfg).accesses;
+  return footprintOf(unsynced(p), cfg).accesses;
 }
 
 const overlaps = (a: Access, b: Access): boolean => a.space === b.space && a.lo < b.hi && b.lo < a.hi;

@@ -7,13 +7,14 @@
 import type { SimRun, StallCause } from '../../sim/engine.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
 import type { CompiledProgram } from './compile.js';
+import type { ReportClass } from '../../sim/instructions/index.js';
 
 export type OperatorClass = 'gemm' | 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant' | 'residual' | 'dma' | 'sync';
 export const OPERATOR_CLASSES: readonly OperatorClass[] = ['gemm', 'shiftmax', 'shiftgelu', 'layernorm', 'requant', 'residual', 'dma', 'sync'];
 
-const CLASS_OF: Readonly<Record<string, OperatorClass>> = {
-  gemm: 'gemm', shiftmax: 'shiftmax', shiftgelu: 'shiftgelu', layernorm: 'layernorm', requant: 'requant', resadd: 'residual',
-  reduce: 'requant', load: 'dma', store: 'dma', nop: 'sync',
+/** The operator table's class of each report class (residual adds by their operator's name; reductions are requant-like). */
+const CLASS_OF: Readonly<Record<ReportClass, OperatorClass>> = {
+  sync: 'sync', dma: 'dma', gemm: 'gemm', requant: 'requant', resadd: 'residual', shiftmax: 'shiftmax', shiftgelu: 'shiftgelu', layernorm: 'layernorm', reduce: 'requant',
 };
 
 export interface OperatorRow {
@@ -95,7 +96,7 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
   let macs = 0;
   let peOps = 0;
   run.executed.forEach((x, pc) => {
-    const cls = CLASS_OF[x.ins.spec.mnemonic] ?? 'sync';
+    const cls = CLASS_OF[x.reportClass];
     const row = operators[cls];
     const cycles = x.end - x.start;
     row.count++;
@@ -110,9 +111,9 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
     layer.stallCycles += stall;
     layer.firstCycle = Math.min(layer.firstCycle, x.start);
     layer.lastCycle = Math.max(layer.lastCycle, x.end);
-    if (x.unit === 'compute' && cls === 'gemm') {
+    if (x.ins.mnemonic === 'gemm') {
       const f = x.ins.fields;
-      const m = f.m! * f.n! * f.k!;
+      const m = f.m * f.n * f.k;
       macs += m;
       peOps += x.cost.array?.peOps ?? m;
       useful.gemm += x.cost.array?.peOps ?? m;

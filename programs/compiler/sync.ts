@@ -11,11 +11,11 @@
  * relayed by a NOP on a third unit (wait on producer → relay, signal relay → consumer), inserted just before
  * the consumer. Every dependency points backwards in program order, so the in-order fetch cannot deadlock.
  */
-import type { Instruction } from '../../isa/encoding.js';
-import { BY_MNEMONIC, UNITS, type UnitName } from '../../isa/table.js';
+import { type Instruction, checkedInstruction, unitOf } from '../../isa/encoding.js';
+import { BY_MNEMONIC, type Fields, type Mnemonic, UNITS, type UnitName } from '../../isa/table.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
-import { type Access, footprintOf } from '../../sim/footprint.js';
-import { unitOf } from '../../isa/encoding.js';
+import type { Access } from '../../sim/footprint.js';
+import { footprintOf } from '../../sim/instructions/index.js';
 
 /** Semaphore of each ordered pair that has one. */
 const PAIRS: ReadonlyArray<[UnitName, UnitName]> = [
@@ -38,14 +38,27 @@ function relayUnit(from: UnitName, to: UnitName): UnitName {
   throw new Error(`no relay unit for ${from} → ${to}`);
 }
 
+/** An instruction's fields before synchronisation: all but the semaphore masks. */
+export type UnsyncedFields<M extends Mnemonic> = Omit<Fields<M>, 'wait' | 'signal'>;
+
 /** An instruction before synchronisation, with the region label that starts at it (if any). */
-export interface PlainInstruction {
-  mnemonic: string;
-  fields: Record<string, number>;
-  region?: string;
-  /** the graph node the instruction implements (an index the caller defines), kept for the reports */
-  node: number;
+export type PlainInstruction = {
+  [M in Mnemonic]: {
+    mnemonic: M;
+    fields: UnsyncedFields<M>;
+    region?: string;
+    /** the graph node the instruction implements (an index the caller defines), kept for the reports */
+    node: number;
+  };
+}[Mnemonic];
+
+/** The instruction with empty semaphore masks (checked against the table). */
+export function unsynced(p: { mnemonic: Mnemonic; fields: object }): Instruction {
+  return checkedInstruction(BY_MNEMONIC.get(p.mnemonic)!, { ...(p.fields as Record<string, number | string>), wait: 0, signal: 0 });
 }
+
+/** The synchroniser owns the semaphore masks until the program is encoded. */
+const masks = (ins: Instruction): { wait: number; signal: number } => ins.fields as { wait: number; signal: number };
 
 interface Rec {
   space: Access['space'];
@@ -91,12 +104,12 @@ export function synchronise(list: readonly PlainInstruction[], cfg: AcceleratorC
       const s = semaphoreOf(UNITS[w.from]!, UNITS[u]!)!;
       wait |= 1 << s;
       const producer = pending[w.from]!.get(w.seq)!;
-      (producer.fields as Record<string, number>).signal! |= 1 << s;
+      masks(producer).signal |= 1 << s;
       const pc = clocks[w.from]![w.seq]!;
       for (let v = 0; v < 4; v++) known[u]![v] = Math.max(known[u]![v]!, pc[v]!);
       known[u]![w.from] = Math.max(known[u]![w.from]!, w.seq);
     }
-    (ins.fields as Record<string, number>).wait = wait;
+    masks(ins).wait = wait;
     const seq = seqCount[u]!++;
     known[u]![u] = seq - 1;
     clocks[u]![seq] = [...known[u]!];
@@ -106,9 +119,7 @@ export function synchronise(list: readonly PlainInstruction[], cfg: AcceleratorC
   };
 
   for (const p of list) {
-    const spec = BY_MNEMONIC.get(p.mnemonic);
-    if (!spec) throw new Error(`unknown mnemonic ${p.mnemonic}`);
-    const ins: Instruction = { spec, fields: { ...p.fields, wait: 0, signal: 0 } };
+    const ins = unsynced(p);
     currentNode = p.node;
     const u = UNIT_INDEX[unitOf(ins)];
     const accesses = footprintOf(ins, cfg).accesses;
@@ -124,7 +135,7 @@ export function synchronise(list: readonly PlainInstruction[], cfg: AcceleratorC
         continue;
       }
       const via = relayUnit(UNITS[v]!, UNITS[u]!);
-      const nop: Instruction = { spec: BY_MNEMONIC.get('nop')!, fields: { unit: UNIT_INDEX[via], wait: 0, signal: 0 } };
+      const nop = unsynced({ mnemonic: 'nop', fields: { unit: via } });
       place(nop, [{ from: v, seq: need[v]! }]);
       relays++;
       waits.push({ from: UNIT_INDEX[via], seq: seqCount[UNIT_INDEX[via]]! - 1 });

@@ -3,7 +3,7 @@
  * WebAssembly kernels where available, else a tight typed-array loop.
  * Same semantics as verify/golden/ops/matmul.ts (int32 accumulator, checked), which the tests compare against.
  */
-import type { Instruction } from '../../isa/encoding.js';
+import type { Fields } from '../../isa/table.js';
 import type { MachineState } from '../state.js';
 import { ExecError } from '../fault.js';
 import { gemmInt16Int8Wasm, gemmInt8Wasm } from '../../verify/golden/ops/gemm-wasm.js';
@@ -15,41 +15,40 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 /** B[j][q] at b + j·bstride + q·bstep, gathered into a contiguous n×k Int8Array. */
-export function gatherB(st: MachineState, f: Readonly<Record<string, number>>): Int8Array {
-  const n = f.n!;
-  const k = f.k!;
+export function gatherB(st: MachineState, f: Fields<'gemm'>): Int8Array {
+  const n = f.n;
+  const k = f.k;
   const out = new Int8Array(n * k);
   const src = st.spadI8;
   for (let j = 0; j < n; j++) {
-    const base = f.b! + j * f.bstride!;
+    const base = f.b + j * f.bstride;
     if (f.bstep === 1) out.set(src.subarray(base, base + k), j * k);
-    else for (let q = 0; q < k; q++) out[j * k + q] = src[base + q * f.bstep!]!;
+    else for (let q = 0; q < k; q++) out[j * k + q] = src[base + q * f.bstep]!;
   }
   return out;
 }
 
 /** A[i][q], contiguous m×k: an Int8Array for int8 A, an Int16Array for int16 A. */
-export function gatherA(st: MachineState, f: Readonly<Record<string, number>>): Int8Array | Int16Array {
-  const m = f.m!;
-  const k = f.k!;
-  const out = f.atype === 0 ? new Int8Array(m * k) : new Int16Array(m * k);
+export function gatherA(st: MachineState, f: Fields<'gemm'>): Int8Array | Int16Array {
+  const m = f.m;
+  const k = f.k;
+  const out = f.atype === 'i8' ? new Int8Array(m * k) : new Int16Array(m * k);
   for (let i = 0; i < m; i++) {
-    if (f.atype === 0) {
-      const base = f.a! + i * f.astride!;
+    if (f.atype === 'i8') {
+      const base = f.a + i * f.astride;
       out.set(st.spadI8.subarray(base, base + k), i * k);
     } else {
-      const base = f.a! + 2 * i * f.astride!;
+      const base = f.a + 2 * i * f.astride;
       for (let q = 0; q < k; q++) out[i * k + q] = st.spadView.getInt16(base + 2 * q, true);
     }
   }
   return out;
 }
 
-export function executeGemm(st: MachineState, ins: Instruction): void {
-  const f = ins.fields;
-  const m = f.m!;
-  const n = f.n!;
-  const k = f.k!;
+export function executeGemm(st: MachineState, f: Fields<'gemm'>): void {
+  const m = f.m;
+  const n = f.n;
+  const k = f.k;
   const A = gatherA(st, f);
   const B = gatherB(st, f);
   const acc = st.acc;
@@ -59,13 +58,13 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
   const viaWasm = A instanceof Int8Array ? gemmInt8Wasm(A, B, m, n, k, raw) : gemmInt16Int8Wasm(A, B, m, n, k, raw);
   if (viaWasm) {
     for (let i = 0; i < m; i++) {
-      const cOff = f.c! + i * f.cstride!;
-      if (f.init === 0) {
+      const cOff = f.c + i * f.cstride;
+      if (f.init === 'zero') {
         acc.set(raw.subarray(i * n, (i + 1) * n), cOff); // the kernel's int32 sums are the accumulators
         continue;
       }
       for (let j = 0; j < n; j++) {
-        const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
+        const init = f.init === 'acc' ? acc[cOff + j]! : acc[f.bias + j]!;
         const v = init + raw[i * n + j]!;
         if (v < INT32_MIN || v > INT32_MAX) throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
         acc[cOff + j] = v;
@@ -76,7 +75,7 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
   const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
     const aOff = i * k;
-    const cOff = f.c! + i * f.cstride!;
+    const cOff = f.c + i * f.cstride;
     for (let j = 0; j < n; j++) {
       const bOff = j * k;
       // |a·b| ≤ 2^22 and k < 2^16: every partial sum is an exact double
@@ -88,7 +87,7 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
         s1 += A[aOff + q + 1]! * B[bOff + q + 1]! + A[aOff + q + 3]! * B[bOff + q + 3]!;
       }
       for (; q < k; q++) s0 += A[aOff + q]! * B[bOff + q]!;
-      const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
+      const init = f.init === 'zero' ? 0 : f.init === 'acc' ? acc[cOff + j]! : acc[f.bias + j]!;
       const v = init + s0 + s1;
       if (v < INT32_MIN || v > INT32_MAX) {
         throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
@@ -102,19 +101,18 @@ export function executeGemm(st: MachineState, ins: Instruction): void {
  * The same GEMM computed by the PE-by-PE array model (detailed mode): the values come out of the simulated PE
  * registers, so a run with --detailed-array checks the register-level dataflow against the golden model too.
  */
-export function executeGemmDetailed(st: MachineState, ins: Instruction, geometry: ArrayGeometry, dataflow: DataflowName): void {
-  const f = ins.fields;
-  const m = f.m!;
-  const n = f.n!;
-  const k = f.k!;
+export function executeGemmDetailed(st: MachineState, f: Fields<'gemm'>, geometry: ArrayGeometry, dataflow: DataflowName): void {
+  const m = f.m;
+  const n = f.n;
+  const k = f.k;
   const A = gatherA(st, f);
   const B = gatherB(st, f);
-  const d = detailedArray(geometry, { m, n, k, passes: f.atype === 1 ? 2 : 1 }, { a: (i, q) => A[i * k + q]!, b: (j, q) => B[j * k + q]! }, dataflow);
+  const d = detailedArray(geometry, { m, n, k, passes: f.atype === 'i16' ? 2 : 1 }, { a: (i, q) => A[i * k + q]!, b: (j, q) => B[j * k + q]! }, dataflow);
   const acc = st.acc;
   for (let i = 0; i < m; i++) {
-    const cOff = f.c! + i * f.cstride!;
+    const cOff = f.c + i * f.cstride;
     for (let j = 0; j < n; j++) {
-      const init = f.init === 0 ? 0 : f.init === 1 ? acc[cOff + j]! : acc[f.bias! + j]!;
+      const init = f.init === 'zero' ? 0 : f.init === 'acc' ? acc[cOff + j]! : acc[f.bias + j]!;
       const v = init + d.values[i * n + j]!;
       if (v < INT32_MIN || v > INT32_MAX) throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
       acc[cOff + j] = v;

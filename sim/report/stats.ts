@@ -2,10 +2,12 @@
 import type { AcceleratorConfig } from '../config.js';
 import { type ExecutedInstruction, STALL_CAUSES, type SimRun, type StallCause } from '../engine.js';
 import type { ProgramImage } from '../../isa/container.js';
-import { INSTRUCTIONS, UNITS, type UnitName } from '../../isa/table.js';
+import { UNITS, type UnitName } from '../../isa/table.js';
+import { REPORT_CLASSES, type ReportClass } from '../instructions/index.js';
 
-export type InstructionClass = (typeof INSTRUCTIONS)[number]['klass'];
-export const CLASSES: readonly InstructionClass[] = [...new Set(INSTRUCTIONS.map((s) => s.klass))];
+/** The classes reports group instructions by (each instruction's record names its class). */
+export type InstructionClass = ReportClass;
+export const CLASSES: readonly InstructionClass[] = REPORT_CLASSES;
 
 export interface ClassStats {
   count: number;
@@ -134,11 +136,11 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       name, firstPc: xs[0]!.pc, lastPc: xs[xs.length - 1]!.pc, startCycle: Infinity, endCycle: 0, cycles: 0, instructions: xs.length,
       macs: 0, peOps: 0, mappingFolds: 0, folds: 0, peUtilisation: 0, dram: { ifmap: 0, filter: 0, ofmap: 0 }, classes: {}, stalls: {},
     };
-    const filterRanges = xs.filter((x) => x.ins.spec.mnemonic === 'gemm').map((x) => x.footprint.accesses.find((a) => a.what === 'B')!);
+    const filterRanges = xs.filter((x) => x.ins.mnemonic === 'gemm').map((x) => x.footprint.accesses.find((a) => a.what === 'B')!);
     for (const x of xs) {
       r.startCycle = Math.min(r.startCycle, x.start);
       r.endCycle = Math.max(r.endCycle, x.end);
-      const k = x.ins.spec.klass;
+      const k = x.reportClass;
       const cs = (r.classes[k] ??= emptyClass());
       cs.count++;
       cs.busyCycles += x.cost.cycles;
@@ -157,21 +159,21 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
         stalls[cause] += v;
         unitStalls[x.unit] += v;
       }
-      if (x.cost.array) {
+      if (x.ins.mnemonic === 'gemm' && x.cost.array) {
         const f = x.ins.fields;
-        r.macs += f.m! * f.n! * f.k!;
+        r.macs += f.m * f.n * f.k;
         r.peOps += x.cost.array.peOps;
         r.mappingFolds += x.cost.array.mappingEfficiency * x.cost.array.folds;
         r.folds += x.cost.array.folds;
       }
-      if (x.ins.spec.mnemonic === 'load') {
+      if (x.ins.mnemonic === 'load') {
         const onChip = x.footprint.accesses.find((a) => a.what === 'on-chip side')!;
         const isFilter = onChip.space === 'spad' && filterRanges.some((b) => overlaps(onChip, b));
         if (isFilter) r.dram.filter += x.footprint.traffic.dramRead;
         else r.dram.ifmap += x.footprint.traffic.dramRead;
         bytesRead += x.footprint.traffic.dramRead;
       }
-      if (x.ins.spec.mnemonic === 'store') {
+      if (x.ins.mnemonic === 'store') {
         r.dram.ofmap += x.footprint.traffic.dramWrite;
         bytesWritten += x.footprint.traffic.dramWrite;
       }

@@ -41,8 +41,8 @@ export function traceEvents(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       });
     }
     events.push({
-      name: x.ins.spec.mnemonic,
-      cat: x.ins.spec.klass,
+      name: x.ins.mnemonic,
+      cat: x.reportClass,
       ph: 'X',
       pid: 1,
       tid: UNITS.indexOf(x.unit) + 1,

@@ -1,9 +1,8 @@
 /**
- * Cycle cost of one instruction on its unit. The SDU figures come from rtl-gen/timing.ts (the latency and
+ * The cost models the instruction records (sim/instructions/) are built from. The SDU figures come from rtl-gen/timing.ts (the latency and
  * initiation interval the generated datapaths have); the array's from sim/array/timing.ts or, in detailed mode,
  * from the PE-by-PE model; DMA from the configured latency and bandwidth.
  */
-import type { Instruction } from '../../isa/encoding.js';
 import type { AcceleratorConfig } from '../config.js';
 import { type SduUnitKind, sduRowTiming } from '../../rtl-gen/timing.js';
 import { arrayTiming } from '../array/timing.js';
@@ -25,15 +24,16 @@ export interface UnitCost {
   sduLaneSlots?: number;
 }
 
-export function gemmShape(ins: Instruction): GemmShape {
-  const f = ins.fields;
-  return { m: f.m!, n: f.n!, k: f.k!, passes: f.atype === 1 ? 2 : 1 };
+/** The array's view of a GEMM (int16 A runs as two int8 passes). */
+export function gemmShape(f: { readonly m: number; readonly n: number; readonly k: number; readonly atype: 'i8' | 'i16' }): GemmShape {
+  return { m: f.m, n: f.n, k: f.k, passes: f.atype === 'i16' ? 2 : 1 };
 }
 
 /** Passes each SDU row operation makes over its row (for the lane-occupancy figures). */
 const SDU_PASSES: Record<SduUnitKind, number> = { requant: 1, shiftmax: 3, shiftgelu: 2, layernorm: 3 };
 
-function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, fused: boolean): UnitCost {
+/** `rows` row operations of `cols` elements on one SDU datapath, optionally followed by its fused requant stage. */
+export function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, fused: boolean): UnitCost {
   const op = sduRowTiming({ unit: kind, rowLength: cols, lanes });
   let ii = op.initiationInterval;
   let latency = op.latency;
@@ -50,38 +50,19 @@ function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, f
   };
 }
 
-export function unitCost(ins: Instruction, cfg: AcceleratorConfig, detailed: boolean): UnitCost {
-  const f = ins.fields;
-  const lanes = cfg.sdu.lanes;
-  switch (ins.spec.mnemonic) {
-    case 'nop':
-      return { cycles: 1, channelCycles: 0 };
-    case 'load':
-    case 'store': {
-      const transfer = ceilDiv(f.rows! * f.bytes!, cfg.dma.bytesPerCycle);
-      return { cycles: cfg.dma.latency + transfer, channelCycles: transfer };
-    }
-    case 'gemm': {
-      const shape = gemmShape(ins);
-      const fast = arrayTiming({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, cfg.array.dataflow);
-      if (!detailed) return { cycles: fast.cycles, channelCycles: 0, array: fast };
-      const work = shape.m * shape.n * shape.k * shape.passes * (cfg.array.rows + cfg.array.cols);
-      if (work > DETAILED_MAX_WORK) throw new ExecError('value', `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`);
-      // timing from unit operands; with values, the engine runs the model again on the real operands
-      const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
-      return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };
-    }
-    case 'requant':
-    case 'resadd':
-    case 'reduce':
-      return sduCost('requant', f.rows!, f.cols!, lanes, false);
-    case 'shiftmax':
-      return sduCost('shiftmax', f.rows!, f.cols!, lanes, false);
-    case 'shiftgelu':
-      return sduCost('shiftgelu', f.rows!, f.cols!, lanes, f.qmode !== 0);
-    case 'layernorm':
-      return sduCost('layernorm', f.rows!, f.cols!, lanes, f.qmode !== 0);
-    default:
-      throw new ExecError('value', `no timing model for ${ins.spec.mnemonic}`);
-  }
+/** A DMA of `bytes` holds the shared DRAM channel for the transfer, after the configured latency. */
+export function dmaCost(bytes: number, cfg: AcceleratorConfig): UnitCost {
+  const transfer = ceilDiv(bytes, cfg.dma.bytesPerCycle);
+  return { cycles: cfg.dma.latency + transfer, channelCycles: transfer };
+}
+
+/** A GEMM's time on the array: the closed forms, or the PE-by-PE model in detailed mode. */
+export function gemmCost(shape: GemmShape, cfg: AcceleratorConfig, detailed: boolean): UnitCost {
+  const fast = arrayTiming({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, cfg.array.dataflow);
+  if (!detailed) return { cycles: fast.cycles, channelCycles: 0, array: fast };
+  const work = shape.m * shape.n * shape.k * shape.passes * (cfg.array.rows + cfg.array.cols);
+  if (work > DETAILED_MAX_WORK) throw new ExecError('value', `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`);
+  // timing from unit operands; with values, the gemm record runs the model again on the real operands
+  const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
+  return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };
 }

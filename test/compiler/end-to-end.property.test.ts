@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG, applyOverrides } from '../../sim/config.js';
 import { generateSyntheticModel, syntheticImage } from '../../verify/model/synthetic.js';
 import type { VitConfig } from '../../verify/golden/zoo.js';
 import { runEndToEnd } from '../../programs/compiler/end-to-end.js';
-import { footprintOf } from '../../sim/footprint.js';
+import { footprintOf } from '../../sim/instructions/index.js';
 import type { SimRun } from '../../sim/engine.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { MalformedInstructionError, decodeInstruction, encodeInstruction } from '../../isa/encoding.js';
+import { MalformedInstructionError, decodeInstruction, encodeInstruction, makeInstruction } from '../../isa/encoding.js';
 import { BY_MNEMONIC, INSTRUCTIONS, INSTRUCTION_BITS, INSTRUCTION_BYTES, fieldOffsets } from '../../isa/table.js';
 import { anyInstruction } from './arbitraries.js';
 
@@ -46,7 +46,7 @@ describe('instruction encoding', () => {
   });
 
   it('reserved bits, unknown opcodes, bad enums and broken operand rules are malformed', () => {
-    const nop = encodeInstruction({ spec: BY_MNEMONIC.get('nop')!, fields: { wait: 0, signal: 0, unit: 2 } });
+    const nop = encodeInstruction(makeInstruction('nop', { wait: 0, signal: 0, unit: 'sdu' }));
     const reserved = Uint8Array.from(nop);
     reserved[31] = 0x80;
     assert.throws(() => decodeInstruction(reserved), /reserved bits/);
@@ -54,11 +54,16 @@ describe('instruction encoding', () => {
     unknown[0] = 63;
     assert.throws(() => decodeInstruction(unknown), /unknown opcode 63/);
     assert.throws(() => decodeInstruction(new Uint8Array(10)), /truncated/);
-    const gemm = BY_MNEMONIC.get('gemm')!;
-    const fields = { wait: 0, signal: 0, a: 0, astride: 1, atype: 0, b: 0, bstride: 1, bstep: 1, c: 0, cstride: 1, init: 0, bias: 0, m: 1, n: 1, k: 0 };
-    assert.throws(() => encodeInstruction({ spec: gemm, fields }), /k must be at least 1/);
-    const requant = BY_MNEMONIC.get('requant')!;
-    const rq = { wait: 0, signal: 0, sspace: 1, s: 0, sstride: 1, stype: 0, dspace: 0, d: 0, dstride: 1, dtype: 0, rows: 1, cols: 1, qmode: 0, qtab: 0 };
-    assert.throws(() => encodeInstruction({ spec: requant, fields: rq }), /accumulator buffer holds only i32/);
+    const fields = { wait: 0, signal: 0, a: 0, astride: 1, atype: 'i8', b: 0, bstride: 1, bstep: 1, c: 0, cstride: 1, init: 'zero', bias: 0, m: 1, n: 1, k: 0 } as const;
+    assert.throws(() => makeInstruction('gemm', fields), /k must be at least 1/);
+    const rq = { wait: 0, signal: 0, sspace: 'acc', s: 0, sstride: 1, stype: 'i8', dspace: 'spad', d: 0, dstride: 1, dtype: 'i8', rows: 1, cols: 1, qmode: 'tensor', qtab: 0 } as const;
+    assert.throws(() => makeInstruction('requant', rq), /accumulator buffer holds only i32/);
+    assert.throws(() => makeInstruction('requant', { ...rq, sspace: 'spad', qmode: 'none' }), /qmode=none: this instruction always requantises/);
+    // an enum code past the last name is malformed, not read as some value
+    const word = encodeInstruction(makeInstruction('gemm', { ...fields, k: 1 }));
+    const initAt = fieldOffsets(BY_MNEMONIC.get('gemm')!)[BY_MNEMONIC.get('gemm')!.fields.findIndex((f) => f.name === 'init')]!;
+    const bad = Uint8Array.from(word);
+    for (const bit of [initAt, initAt + 1]) bad[bit >> 3]! |= 1 << (bit & 7); // init = 0b11
+    assert.throws(() => decodeInstruction(bad), /init = 3 does not fit its 2-bit field \(0\.\.2\)/);
   });
 });

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Test fixtures for ivit import, made with Debian's PyTorch (torch 1.13, torchvision 0.14, onnx):
+
+    /usr/bin/python3 test/import/make_checkpoints.py --out DIR [--seed S] [--images K]
+
+A small torchvision VisionTransformer (verify/train/model_def.py's build_model: 1-channel conv_proj),
+randomly initialised from the seed with every parameter perturbed (torchvision zero-initialises the head and
+the class token, which would make the logits constant), then written as:
+
+  tv.safetensors     its state dict, torchvision naming, F32, with config/preprocess metadata (as training writes)
+  timm.safetensors   the same weights in timm/DeiT naming, no metadata
+  vit17.onnx         torch.onnx.export at opset 17 (LayerNormalization nodes), checked by onnx.checker
+  vit13.onnx         opset 13 (LayerNorm decomposed into ReduceMean/Sub/Pow/Sqrt/Div)
+  tanh-gelu.onnx     the same model with GELU's tanh approximation (an unsupported ViT variant)
+  logits.json        PyTorch's float logits of the first K Fashion-MNIST test images
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "verify", "train"))
+
+from fashion_data import MEAN, STD, normalise, read_images  # noqa: E402
+from model_def import build_model  # noqa: E402
+from safetensors_io import write_safetensors  # noqa: E402
+
+ARCH = dict(image_size=28, patch_size=7, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10)
+
+
+def perturb(model: torch.nn.Module, gen: torch.Generator) -> None:
+    """Give every parameter a non-trivial random value (LayerNorm gains near 1, small biases)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=gen)
+            if name.endswith(("ln_1.weight", "ln_2.weight", "ln.weight")):
+                p.copy_(1 + 0.2 * noise)
+            elif name.endswith("bias") or "ln" in name:
+                p.copy_(0.05 * noise)
+            elif name == "class_token" or name == "encoder.pos_embedding":
+                p.copy_(0.3 * noise)
+            elif name == "heads.head.weight":
+                p.copy_(noise / p.shape[1] ** 0.5 * 3)
+            else:
+                p.add_(0.02 * noise)
+
+
+def timm_name(k: str) -> str:
+    """torchvision VisionTransformer key -> timm/DeiT key."""
+    fixed = {"conv_proj.weight": "patch_embed.proj.weight", "conv_proj.bias": "patch_embed.proj.bias",
+             "class_token": "cls_token", "encoder.pos_embedding": "pos_embed",
+             "encoder.ln.weight": "norm.weight", "encoder.ln.bias": "norm.bias",
+             "heads.head.weight": "head.weight", "heads.head.bias": "head.bias"}
+    if k in fixed:
+        return fixed[k]
+    prefix, rest = k[len("encoder.layers.encoder_layer_"):].split(".", 1)
+    sub = {"ln_1.": "norm1.", "ln_2.": "norm2.", "self_attention.in_proj_weight": "attn.qkv.weight",
+           "self_attention.in_proj_bias": "attn.qkv.bias", "self_attention.out_proj.": "attn.proj.",
+           "mlp.0.": "mlp.fc1.", "mlp.3.": "mlp.fc2."}
+    for a, b in sub.items():
+        if rest.startswith(a):
+            return f"blocks.{prefix}.{b}{rest[len(a):]}"
+    raise KeyError(k)
+
+
+def export_onnx(model: torch.nn.Module, path: str, opset: int) -> None:
+    import onnx
+
+    x = torch.zeros(1, 1, ARCH["image_size"], ARCH["image_size"])
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["image"], output_names=["logits"])
+    onnx.checker.check_model(onnx.load(path))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--images", type=int, default=8)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    model = build_model(ARCH)
+    perturb(model, gen)
+    model.eval()
+    os.makedirs(args.out, exist_ok=True)
+
+    sd = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    meta = {"format": "pytorch-state-dict", "naming": "torchvision",
+            "config": json.dumps({**ARCH, "in_channels": 1, "norm_eps": 1e-6}),
+            "preprocess": json.dumps({"dataset": "fashion-mnist", "mean": MEAN, "std": STD})}
+    write_safetensors(os.path.join(args.out, "tv.safetensors"), sd, meta)
+    write_safetensors(os.path.join(args.out, "timm.safetensors"), {timm_name(k): v for k, v in sd.items()}, {})
+
+    export_onnx(model, os.path.join(args.out, "vit17.onnx"), 17)
+    export_onnx(model, os.path.join(args.out, "vit13.onnx"), 13)
+    for blk in model.encoder.layers:
+        blk.mlp[1] = torch.nn.GELU(approximate="tanh")
+    export_onnx(model, os.path.join(args.out, "tanh-gelu.onnx"), 17)
+    for blk in model.encoder.layers:
+        blk.mlp[1] = torch.nn.GELU()
+
+    images = read_images("test")[: args.images]
+    with torch.no_grad():
+        logits = model(torch.from_numpy(normalise(images))).double().numpy()
+    with open(os.path.join(args.out, "logits.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "logits": logits.tolist()}, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
