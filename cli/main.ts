@@ -12,7 +12,9 @@ import { registerCompile } from './commands/compile.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerRtl } from './commands/rtl.js';
 import { registerSynth } from './commands/synth.js';
+import { registerConfig } from './commands/config.js';
 import { registerEval } from './commands/eval.js';
+import { registerImport } from './commands/import.js';
 
 const program = new Command();
 program
@@ -33,7 +35,9 @@ registerCompile(program);
 registerSweep(program);
 registerRtl(program);
 registerSynth(program);
+registerConfig(program);
 registerEval(program);
+registerImport(program);
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${chalk.red('ivit: error:')} ${message}\n`);

@@ -5,8 +5,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export type Dtype = 'I8' | 'I16' | 'I32' | 'F32' | 'I64';
-export type TypedTensorData = Int8Array | Int16Array | Int32Array | Float32Array | BigInt64Array;
+export type Dtype = 'I8' | 'I16' | 'I32' | 'F32' | 'I64' | 'U8' | 'F64' | 'F16' | 'BF16';
+/** F16 and BF16 data are their raw 16-bit patterns (Uint16Array); float checkpoints decode them. */
+export type TypedTensorData = Int8Array | Int16Array | Int32Array | Float32Array | BigInt64Array | Uint8Array | Float64Array | Uint16Array;
 
 export interface Tensor {
   dtype: Dtype;
@@ -27,6 +28,10 @@ const DTYPES: Record<Dtype, { bytes: number; make: (buf: ArrayBuffer, off: numbe
   I32: { bytes: 4, make: (b, o, n) => new Int32Array(b, o, n) },
   F32: { bytes: 4, make: (b, o, n) => new Float32Array(b, o, n) },
   I64: { bytes: 8, make: (b, o, n) => new BigInt64Array(b, o, n) },
+  U8: { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  F64: { bytes: 8, make: (b, o, n) => new Float64Array(b, o, n) },
+  F16: { bytes: 2, make: (b, o, n) => new Uint16Array(b, o, n) },
+  BF16: { bytes: 2, make: (b, o, n) => new Uint16Array(b, o, n) },
 };
 
 const MAX_HEADER = 100 * 1024 * 1024;
@@ -36,13 +41,18 @@ function dtypeOf(data: TypedTensorData): Dtype {
   if (data instanceof Int16Array) return 'I16';
   if (data instanceof Int32Array) return 'I32';
   if (data instanceof Float32Array) return 'F32';
+  if (data instanceof Uint8Array) return 'U8';
+  if (data instanceof Float64Array) return 'F64';
+  if (data instanceof Uint16Array) throw new SafetensorsError('16-bit float data needs its dtype (F16 or BF16)');
   return 'I64';
 }
 
-export function tensor(data: TypedTensorData, shape: number[]): Tensor {
+/** A tensor; `dtype` is needed only for 16-bit float patterns (F16, BF16), which share Uint16Array. */
+export function tensor(data: TypedTensorData, shape: number[], dtype?: 'F16' | 'BF16'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== data.length) throw new SafetensorsError(`tensor shape [${shape.join(', ')}] holds ${n} values, data has ${data.length}`);
-  return { dtype: dtypeOf(data), shape, data };
+  if (dtype !== undefined && !(data instanceof Uint16Array)) throw new SafetensorsError(`${dtype} data must be a Uint16Array of bit patterns`);
+  return { dtype: dtype ?? dtypeOf(data), shape, data };
 }
 
 /** Serialise tensors (in the given order) and string metadata. The host is little-endian (checked). */

@@ -2,23 +2,17 @@
  * Seeded, deterministic synthetic quantised models for any zoo configuration. Weights are drawn as floats
  * and quantised per output channel the way the reference does (numerics.md §1); activation scales are
  * calibrated the way QuantAct's first batch sets them: S = max|real value| / (2^(b−1) − 1), on a seeded
- * calibration image, by running the golden forward pass itself with a calibrating constant resolver.
+ * calibration image, by running the golden forward pass itself with the calibrating constant resolver that
+ * `ivit import` uses (verify/import/calibrate.ts).
  */
-import { dyadicFromScales, expX0, symmetricScale } from '../golden/constants.js';
+import { symmetricScale } from '../golden/constants.js';
 import { clamp, fl32 } from '../golden/intmath.js';
 import type { NumericsConfig } from '../golden/numerics-config.js';
 import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
-import { dyadicTable, layerNormBiases } from '../golden/model-constants.js';
-import {
-  type RequantPlan,
-  blockRequantPlan,
-  blockResidualPlan,
-  geluExpScale,
-  layerNormOutputScales,
-  linearOutputScales,
-} from '../golden/scale-algebra.js';
-import { type ConstantResolver, vitForward } from '../golden/vit-forward.js';
+import { forwardInLockstep } from '../golden/vit-forward.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
+import { calibratingResolver } from '../import/calibrate.js';
+import { quantiseWeightsPerChannel } from '../import/quantise.js';
 import { Rng } from './prng.js';
 import type { BlockScales, QBlock, QLayerNorm, QLinear, QuantModel } from '../golden/qmodel.js';
 
@@ -26,25 +20,15 @@ import type { BlockScales, QBlock, QLayerNorm, QLinear, QuantModel } from '../go
 const INPUT_RANGE = 2.64;
 
 function quantizeLinear(outF: number, inF: number, rng: Rng): QLinear {
-  const weight = new Int8Array(outF * inF);
-  const weightScale = new Float32Array(outF);
+  const w = new Float64Array(outF * inF);
   const bias = new Int32Array(outF);
-  const w = new Float64Array(inF);
   const std = 1 / Math.sqrt(inF);
   for (let o = 0; o < outF; o++) {
-    let maxAbs = 0;
-    for (let i = 0; i < inF; i++) {
-      w[i] = rng.gauss() * std * (0.5 + rng.uniform()); // per-weight spread gives distinct channel ranges
-      maxAbs = Math.max(maxAbs, Math.abs(w[i]!));
-    }
-    const s = symmetricScale(fl32(maxAbs), 8);
-    const inv = fl32(1 / s);
-    for (let i = 0; i < inF; i++) weight[o * inF + i] = clamp(Math.round(w[i]! * inv), -128, 127);
-    weightScale[o] = s;
+    for (let i = 0; i < inF; i++) w[o * inF + i] = rng.gauss() * std * (0.5 + rng.uniform()); // per-weight spread gives distinct channel ranges
     // bias in accumulator units, a few percent of a typical accumulator magnitude
     bias[o] = Math.round(rng.gauss() * Math.sqrt(inF) * 150);
   }
-  return { outFeatures: outF, inFeatures: inF, weight, bias, weightScale };
+  return { outFeatures: outF, inFeatures: inF, ...quantiseWeightsPerChannel(w, outF, inF, 'float64-product'), bias };
 }
 
 function layerNormParams(channels: number, rng: Rng): QLayerNorm {
@@ -91,84 +75,6 @@ export function syntheticImage(config: VitConfig, seed: number, label = 'input')
   return img;
 }
 
-/** Largest |real value| of a requant input, z_i · S_in[channel]. */
-function maxRealAbs(z: ArrayLike<number>, sIn: number | Float32Array, channels: number): number {
-  let m = 0;
-  for (let i = 0, c = 0; i < z.length; i++) {
-    const s = typeof sIn === 'number' ? sIn : sIn[c]!;
-    m = Math.max(m, Math.abs(z[i]! * s));
-    if (++c === channels) c = 0;
-  }
-  return m;
-}
-
-/**
- * Calibrates each activation scale from the data reaching it, in forward order, and fills in the
- * class token and the position embedding once the patch scale is known.
- */
-function calibratingResolver(model: QuantModel, cfg: NumericsConfig, rng: Rng): ConstantResolver {
-  const { headDim } = vitShape(model.config);
-  const scaleFrom = (plan: RequantPlan, z: ArrayLike<number>, channels: number): number =>
-    symmetricScale(fl32(maxRealAbs(z, plan.sIn, channels)), plan.bits);
-  const blockInputScale = (b: number): number => (b === 0 ? model.scales.embed : model.blocks[b - 1]!.scales.res2);
-
-  return {
-    requant(site, z, channels) {
-      if (site.block !== null) {
-        const blk = model.blocks[site.block]!;
-        const plan = blockRequantPlan(site.name, blk, headDim, cfg);
-        const key = ({ ln1: 'a1', qkv: 'qkv', logit: 'logit', av: 'av', proj: 'proj', ln2: 'a2', fc1: 'gelu', h: 'h', fc2: 'fc2' } as const)[site.name];
-        blk.scales[key] = scaleFrom(plan, z, channels);
-        return dyadicTable(plan, blk.scales[key]);
-      }
-      const sc = model.scales;
-      if (site.name === 'patch') {
-        const plan: RequantPlan = { sIn: linearOutputScales(sc.input, model.patch), bits: cfg.residualBits };
-        const tokenRange = maxRealAbs(z, plan.sIn, channels);
-        sc.patch = symmetricScale(fl32(tokenRange), cfg.residualBits);
-        fillClassAndPosition(model, tokenRange, rng, cfg);
-        return dyadicTable(plan, sc.patch);
-      }
-      if (site.name === 'headIn') {
-        const plan: RequantPlan = { sIn: layerNormOutputScales(model.norm), bits: cfg.activationBits };
-        sc.headIn = scaleFrom(plan, z, channels);
-        return dyadicTable(plan, sc.headIn);
-      }
-      // logits: one common scale, the largest per-class scale, so the requant never overflows
-      const sIn = linearOutputScales(sc.headIn, model.head);
-      sc.logits = sIn.reduce((a, b) => Math.max(a, b), 0);
-      return dyadicTable({ sIn, bits: cfg.logitBits }, sc.logits);
-    },
-    residual(site, main, skip) {
-      let sMain: number;
-      let sSkip: number;
-      if (site.block === null) {
-        sMain = model.scales.patch;
-        sSkip = model.scales.pos;
-      } else {
-        const p = blockResidualPlan(site.name, model.blocks[site.block]!, blockInputScale(site.block), cfg);
-        sMain = p.sMain;
-        sSkip = p.sSkip;
-      }
-      let m = 0;
-      for (let i = 0; i < main.length; i++) m = Math.max(m, Math.abs(main[i]! * sMain + skip[i]! * sSkip));
-      const sOut = symmetricScale(fl32(m), cfg.residualBits);
-      if (site.block === null) model.scales.embed = sOut;
-      else model.blocks[site.block]!.scales[site.name] = sOut;
-      return { main: dyadicFromScales(sMain, sOut), skip: dyadicFromScales(sSkip, sOut) };
-    },
-    expX0(site) {
-      const blk = model.blocks[site.block]!;
-      return site.name === 'softmax' ? expX0(blk.scales.logit, cfg.flavour) : expX0(geluExpScale(blk), cfg.flavour);
-    },
-    layerNormBias(site) {
-      if (site.block === null) return layerNormBiases(model.norm);
-      const blk = model.blocks[site.block]!;
-      return layerNormBiases(site.name === 'ln1' ? blk.norm1 : blk.norm2);
-    },
-  };
-}
-
 /** The class token at the patch scale and the position embedding at its own 16-bit scale. */
 function fillClassAndPosition(model: QuantModel, tokenRange: number, rng: Rng, cfg: NumericsConfig): void {
   const c = model.config.embedDim;
@@ -212,6 +118,8 @@ export function generateSyntheticModel(config: VitConfig, seed: number, opts: Sy
     scales: { input: fl32(INPUT_RANGE / 127), patch: UNSET, pos: UNSET, embed: UNSET, headIn: UNSET, logits: UNSET },
     provenance: { generator: 'ivit synthetic', seed, numerics: cfg.flavour },
   };
-  vitForward(model, syntheticImage(config, seed, 'calibration'), cfg, calibratingResolver(model, cfg, rng('cls+pos')));
+  const clsPos = rng('cls+pos');
+  const hooks = { patchScale: (m: QuantModel, tokenRange: number) => fillClassAndPosition(m, tokenRange, clsPos, cfg) };
+  forwardInLockstep(model, [syntheticImage(config, seed, 'calibration')], cfg, calibratingResolver(model, cfg, hooks));
   return model;
 }
