@@ -17,6 +17,11 @@ export const SEMAPHORES = 8;
 export const UNITS = ['load', 'compute', 'sdu', 'store'] as const;
 export type UnitName = (typeof UNITS)[number];
 
+/** A fresh per-unit record, every unit set to `value`. */
+export function perUnit<T>(value: T): Record<UnitName, T> {
+  return Object.fromEntries(UNITS.map((u) => [u, value])) as Record<UnitName, T>;
+}
+
 /**
  * Every enumerated field's values, named once: each instruction with a field of that kind shares the same names
  * and the same encoding (the index).

@@ -9,6 +9,8 @@
  * initiationInterval = cycles between the first input beats of two successive rows.
  */
 
+import { PYTORCH_NUMERICS } from '../verify/golden/numerics-config.js';
+
 export type SduUnitKind = 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant';
 
 export interface SduUnitTiming {
@@ -30,13 +32,10 @@ export interface SduTimingQuery {
 export const DEFAULT_PIPELINE = {
   /** registers inside a shift-exp lane */
   expStages: 4,
-  /** Shiftmax n (the reciprocal has 31 − n quotient bits) */
-  softmaxN: 15,
   /** ShiftGELU's per-element divider: quotient bits between two registers */
   geluDividerBitsPerStage: 1,
   /** ShiftGELU's E_M: start cycle + 10 quotient bits (|P| of an int8 row max) + done + one register */
   geluEmCycles: 13,
-  geluN: 23,
   /** I-LayerNorm's shared sequential divider: quotient bits per division (C ≤ 1024, int16 input) */
   layerNormQuotBits: 31,
   /** I-LayerNorm's variance width for C ≤ 1024 and int16 input: 2·16 + 11 */
@@ -65,7 +64,7 @@ function checkRow(rowLength: number, lanes: number): number {
 export function shiftmaxTiming(q: { rowLength: number; lanes: number; expLatency?: number; quotBits?: number }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
   const le = q.expLatency ?? DEFAULT_PIPELINE.expStages;
-  const qb = q.quotBits ?? 31 - DEFAULT_PIPELINE.softmaxN;
+  const qb = q.quotBits ?? 31 - PYTORCH_NUMERICS.softmax.n; // the reciprocal has 31 − n quotient bits
   const latency = 3 * beats + 2 * le + qb + 5;
   return { latency, initiationInterval: latency + 1 };
 }

@@ -1,7 +1,8 @@
 /**
  * The one description of the simulated machine: array, dataflow, scratchpads, accumulator buffer, DMA, SDU,
- * queues, clock and numerics variant. The simulator, its report headers and the RTL generator (SDU lanes) read
- * it; a JSON file gives it and CLI flags override single keys (`--set dma.bytesPerCycle=32`).
+ * queues, clock and numerics variant. The simulator and its report headers read it, and `ivit rtl|synth --config`
+ * generates the SDU units with its lanes and numerics preset; a JSON file gives it and CLI flags override single keys
+ * (`--set dma.bytesPerCycle=32`).
  */
 import { readFileSync } from 'node:fs';
 import { NUMERICS_PRESETS, type NumericsConfig, type NumericsPresetName, numericsConfig } from '../verify/golden/numerics-config.js';
@@ -36,7 +37,7 @@ function deepFreeze<T>(o: T): T {
   return Object.freeze(o);
 }
 
-/** The default machine (also in sim/configs/default.json, which a test keeps equal). */
+/** The default machine: the one home of its figures (`ivit config` prints it as a JSON file to start from). */
 export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = deepFreeze({
   clockMHz: 500,
   array: { rows: 16, cols: 16, dataflow: 'ws' },

@@ -7,7 +7,7 @@
  * from event to event; between events every blocked unit accrues stall cycles under the cause that blocks it.
  */
 import { type Instruction, MalformedInstructionError, decodeInstruction, unitOf } from '../isa/encoding.js';
-import { INSTRUCTION_BYTES, SEMAPHORES, UNITS, type UnitName } from '../isa/table.js';
+import { INSTRUCTION_BYTES, SEMAPHORES, UNITS, type UnitName, perUnit } from '../isa/table.js';
 import { formatInstruction } from '../isa/disasm.js';
 import type { ProgramImage } from '../isa/container.js';
 import type { NumericsConfig } from '../verify/golden/numerics-config.js';
@@ -89,7 +89,7 @@ class Machine {
   private readonly sem = new Array<number>(SEMAPHORES).fill(0);
   private readonly spadOwner: Int32Array;
   private readonly accOwner: Int32Array;
-  private readonly unitBusy: Record<UnitName, number> = { load: 0, compute: 0, sdu: 0, store: 0 };
+  private readonly unitBusy = perUnit(0);
   private readonly running: ExecutedInstruction[] = [];
   private t = 0;
   private channelFree = 0;

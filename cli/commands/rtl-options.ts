@@ -2,8 +2,13 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { UNITS, type UnitEntry, type UnitOptions, findUnit } from '../../rtl-gen/units/index.js';
+import { DEFAULT_CONFIG, applyOverrides, loadConfigFile, numericsOf } from '../../sim/config.js';
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 export interface RawUnitFlags {
+  config?: string;
+  set?: string[];
   lanes?: string;
   variant?: string;
   n?: string;
@@ -21,6 +26,8 @@ export function variantHelp(): string {
 
 export function addUnitOptions(cmd: Command): Command {
   return cmd
+    .option('--config <file>', 'accelerator configuration JSON: the SDU units take its lanes and numerics preset (explicit options win)')
+    .option('--set <key=value>', 'override one configuration key, e.g. sdu.lanes=8 (repeatable; implies the default machine without --config)', collect, [])
     .option('--lanes <L>', 'parallel lanes (elements per beat)')
     .option('--variant <v>', variantHelp())
     .option('--n <n>', 'exp fraction bits (Shiftmax 15, ShiftGELU 23)')
@@ -45,8 +52,14 @@ export function parseUnit(name: string): UnitEntry {
   return entry;
 }
 
-export function parseUnitOptions(f: RawUnitFlags): UnitOptions {
+/** The unit's options: explicit flags, over what the accelerator configuration implies (with --config or --set). */
+export function parseUnitOptions(f: RawUnitFlags, entry: UnitEntry): UnitOptions {
   const o: UnitOptions = {};
+  if ((f.config !== undefined || (f.set ?? []).length > 0) && entry.fromMachine) {
+    const machine = applyOverrides(f.config !== undefined ? loadConfigFile(f.config) : DEFAULT_CONFIG, f.set ?? []);
+    if (machine.sdu.lanes > 64) throw new UserError(`the configuration's sdu.lanes = ${machine.sdu.lanes}: the generator builds at most 64 lanes`);
+    Object.assign(o, entry.fromMachine({ lanes: machine.sdu.lanes, numerics: numericsOf(machine) }));
+  }
   const set = <K extends keyof UnitOptions>(k: K, v: UnitOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
   };

@@ -14,7 +14,7 @@ export function registerRtl(program: Command): void {
   addUnitOptions(cmd);
   cmd.action((unit: string, opts: RawUnitFlags & { out: string }) => {
     const entry = parseUnit(unit);
-    const u = entry.build(parseUnitOptions(opts));
+    const u = entry.build(parseUnitOptions(opts, entry));
     const files = writeUnit(u, opts.out, entry.maxRowLength);
     const d = describeUnit(u, entry.maxRowLength);
     process.stdout.write(`${u.top}: ${entry.what}\n`);

@@ -31,7 +31,7 @@ export function registerSynth(program: Command): void {
     if (!/^\d+$/.test(opts.seeds) || Number(opts.seeds) > 20) throw new UserError(`--seeds must be an integer 0..20, got '${opts.seeds}'`);
     if (!/^\d+(\.\d+)?$/.test(opts.freq)) throw new UserError(`--freq must be a number of MHz, got '${opts.freq}'`);
     if (opts.format !== 'json' && opts.format !== 'csv') throw new UserError(`--format must be json or csv, got '${opts.format}'`);
-    const u = entry.build(parseUnitOptions(opts));
+    const u = entry.build(parseUnitOptions(opts, entry));
     const row = synthesize(u, entry.maxRowLength, {
       family: opts.family as Family,
       ...(opts.device ? { device: opts.device as 'hx8k' | 'up5k' } : {}),

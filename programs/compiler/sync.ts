@@ -23,7 +23,7 @@ const PAIRS: ReadonlyArray<[UnitName, UnitName]> = [
   ['sdu', 'store'], ['store', 'load'], ['compute', 'load'], ['sdu', 'load'],
 ];
 
-const UNIT_INDEX: Readonly<Record<UnitName, number>> = { load: 0, compute: 1, sdu: 2, store: 3 };
+const UNIT_INDEX = Object.fromEntries(UNITS.map((u, i) => [u, i])) as Readonly<Record<UnitName, number>>;
 
 function semaphoreOf(from: UnitName, to: UnitName): number | undefined {
   const i = PAIRS.findIndex(([a, b]) => a === from && b === to);

@@ -4,6 +4,8 @@
  */
 import { ModuleBuilder, bitsFor } from '../hdl/module.js';
 import { buildShiftExpLane } from '../blocks/shift-exp-lane.js';
+import { DEFAULT_PIPELINE } from '../timing.js';
+import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import type { GeneratedUnit } from '../design.js';
 import { constMultiply, delayControl } from './row-control.js';
 import type { Flavour } from '../../verify/golden/constants.js';
@@ -21,7 +23,10 @@ export interface ExpLaneUnitParams {
   carryConfig: boolean;
 }
 
-export const EXP_LANE_DEFAULTS: ExpLaneUnitParams = { deltaBits: 9, x0Bits: 8, n: 15, flavour: 'pytorch', expStages: 4, carryConfig: true };
+/** Shiftmax's lane in the default numerics preset: Δ = x − max of int8 logits needs 9 bits. */
+export const EXP_LANE_DEFAULTS: ExpLaneUnitParams = {
+  deltaBits: PYTORCH_NUMERICS.activationBits + 1, x0Bits: 8, n: PYTORCH_NUMERICS.softmax.n, flavour: PYTORCH_NUMERICS.flavour, expStages: DEFAULT_PIPELINE.expStages, carryConfig: true,
+};
 
 export function buildExpLaneUnit(p: ExpLaneUnitParams): GeneratedUnit {
   const lane = buildShiftExpLane({ ...p, stages: p.expStages, tagBits: 1 });

@@ -10,6 +10,7 @@ import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
 import { buildRecipPipeUnit } from './recip-pipe-unit.js';
 import { DEFAULT_PIPELINE } from '../timing.js';
+import { type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
 
 /** Options shared by the command line and the sweep; each unit reads the ones that apply to it. */
 export interface UnitOptions {
@@ -29,7 +30,20 @@ export interface UnitEntry {
   variants: readonly string[];
   /** the longest row the generated test bench is sized for */
   maxRowLength: number;
+  /** the options an accelerator configuration implies for this unit (its SDU lanes and numerics), if any */
+  fromMachine?(m: MachineView): UnitOptions;
   build(o: UnitOptions): GeneratedUnit;
+}
+
+/** What the generator reads of an accelerator configuration (sim/config.ts). */
+export interface MachineView {
+  lanes: number;
+  numerics: NumericsConfig;
+}
+
+/** A flavour variant's widths come from the numerics preset of that name (pytorch, tvm). */
+function presetOf(variant: string | undefined): NumericsConfig {
+  return variant === 'tvm' ? TVM_NUMERICS : PYTORCH_NUMERICS;
 }
 
 function pick<T extends string>(v: string | undefined, allowed: readonly T[], unit: string): T {
@@ -44,13 +58,14 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'Shiftmax row unit: row max, shift-exp lanes, saturating Σ, one sequential reciprocal per row, normalisation',
     variants: ['pytorch', 'tvm'],
     maxRowLength: 1024,
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.flavour, n: m.numerics.softmax.n, k: m.numerics.softmax.k }),
     build: (o) =>
       buildShiftmaxUnit({
         ...SHIFTMAX_DEFAULTS,
         lanes: o.lanes ?? 1,
         flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftmax'),
-        n: o.n ?? (o.variant === 'tvm' ? 16 : SHIFTMAX_DEFAULTS.n),
-        k: o.k ?? (o.variant === 'tvm' ? 8 : SHIFTMAX_DEFAULTS.k),
+        n: o.n ?? presetOf(o.variant).softmax.n,
+        k: o.k ?? presetOf(o.variant).softmax.k,
         expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
       }),
   },
@@ -59,13 +74,14 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'ShiftGELU row unit: row max, E_M, per-element exp and exact pipelined reciprocal, σ, x·σ',
     variants: ['pytorch', 'tvm'],
     maxRowLength: 4096,
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.flavour, n: m.numerics.gelu.n, k: m.numerics.gelu.k }),
     build: (o) =>
       buildShiftGeluUnit({
         ...SHIFTGELU_DEFAULTS,
         lanes: o.lanes ?? 1,
         flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftgelu'),
-        n: o.n ?? SHIFTGELU_DEFAULTS.n,
-        k: o.k ?? SHIFTGELU_DEFAULTS.k,
+        n: o.n ?? presetOf(o.variant).gelu.n,
+        k: o.k ?? presetOf(o.variant).gelu.k,
         expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
         divBitsPerStage: o.divBitsPerStage ?? DEFAULT_PIPELINE.geluDividerBitsPerStage,
       }),
@@ -75,6 +91,7 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'I-LayerNorm row unit: RNE mean, variance sum, 10-step Newton replay (or floor sqrt), reciprocal, bias',
     variants: ['newton10', 'floor'],
     maxRowLength: 1024,
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.sqrt }),
     build: (o) =>
       buildLayerNormUnit({
         ...LAYERNORM_DEFAULTS,
@@ -88,6 +105,7 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'dyadic requant: per-channel (m, c), exact rounding, clamp',
     variants: ['half-even', 'half-up'],
     maxRowLength: 1024,
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.requantTie }),
     build: (o) =>
       buildRequantUnit({ ...REQUANT_DEFAULTS, lanes: o.lanes ?? 1, tie: pick(o.variant, ['half-even', 'half-up'] as const, 'requant'), outBits: o.outBits ?? REQUANT_DEFAULTS.outBits }),
   },
@@ -99,7 +117,7 @@ export const UNITS: readonly UnitEntry[] = [
     build: (o) => {
       const flavour = pick(o.variant, ['pytorch', 'tvm'] as const, 'shift-exp-lane');
       if ((o.lanes ?? 1) !== 1) throw new RangeError('shift-exp-lane: one lane only');
-      return buildExpLaneUnit({ ...EXP_LANE_DEFAULTS, carryConfig: false, flavour, n: o.n ?? (flavour === 'tvm' ? 16 : EXP_LANE_DEFAULTS.n), expStages: o.expStages ?? DEFAULT_PIPELINE.expStages });
+      return buildExpLaneUnit({ ...EXP_LANE_DEFAULTS, carryConfig: false, flavour, n: o.n ?? presetOf(flavour).softmax.n, expStages: o.expStages ?? DEFAULT_PIPELINE.expStages });
     },
   },
   {

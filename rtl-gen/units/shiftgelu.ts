@@ -18,6 +18,7 @@ import { type GeneratedUnit, rowFramingPorts } from '../design.js';
 import { DEFAULT_PIPELINE, shiftGeluTiming } from '../timing.js';
 import { constMultiply, delayControl, lane, maskedBeatMax } from './row-control.js';
 import type { Flavour } from '../../verify/golden/constants.js';
+import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 
 export interface ShiftGeluUnitParams {
   lanes: number;
@@ -31,7 +32,11 @@ export interface ShiftGeluUnitParams {
   divBitsPerStage: number;
 }
 
-export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = { lanes: 1, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, x0Bits: 8, expStages: 4, divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage };
+/** The default numerics preset's ShiftGELU (widths from verify/golden/numerics-config.ts). */
+export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = {
+  lanes: 1, n: PYTORCH_NUMERICS.gelu.n, k: PYTORCH_NUMERICS.gelu.k, flavour: PYTORCH_NUMERICS.flavour, inputBits: PYTORCH_NUMERICS.activationBits, x0Bits: 8,
+  expStages: DEFAULT_PIPELINE.expStages, divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage,
+};
 
 const INT31_MAX = (1n << 31n) - 1n;
 

@@ -10,7 +10,8 @@ import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
 import { buildShiftExpLane } from '../blocks/shift-exp-lane.js';
 import { buildSeqDivider, seqDividerLatency } from '../blocks/seq-divider.js';
 import { type GeneratedUnit, rowFramingPorts } from '../design.js';
-import { shiftmaxTiming } from '../timing.js';
+import { DEFAULT_PIPELINE, shiftmaxTiming } from '../timing.js';
+import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { constMultiply, delayControl, lane, maskedBeatMax, maskedSum } from './row-control.js';
 import type { Flavour } from '../../verify/golden/constants.js';
 
@@ -25,7 +26,11 @@ export interface ShiftmaxUnitParams {
   expStages: number;
 }
 
-export const SHIFTMAX_DEFAULTS: ShiftmaxUnitParams = { lanes: 1, n: 15, k: 16, flavour: 'pytorch', inputBits: 8, x0Bits: 8, expStages: 4 };
+/** The default numerics preset's Shiftmax (widths from verify/golden/numerics-config.ts). */
+export const SHIFTMAX_DEFAULTS: ShiftmaxUnitParams = {
+  lanes: 1, n: PYTORCH_NUMERICS.softmax.n, k: PYTORCH_NUMERICS.softmax.k, flavour: PYTORCH_NUMERICS.flavour, inputBits: PYTORCH_NUMERICS.activationBits, x0Bits: 8,
+  expStages: DEFAULT_PIPELINE.expStages,
+};
 
 const INT31_MAX = (1n << 31n) - 1n;
 

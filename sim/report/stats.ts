@@ -2,7 +2,7 @@
 import type { AcceleratorConfig } from '../config.js';
 import { type ExecutedInstruction, STALL_CAUSES, type SimRun, type StallCause } from '../engine.js';
 import type { ProgramImage } from '../../isa/container.js';
-import { UNITS, type UnitName } from '../../isa/table.js';
+import { UNITS, type UnitName, perUnit } from '../../isa/table.js';
 import { REPORT_CLASSES, type ReportClass } from '../instructions/index.js';
 
 /** The classes reports group instructions by (each instruction's record names its class). */
@@ -122,7 +122,7 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
     byRegion.get(name)!.push(x);
   });
   const stalls = Object.fromEntries(STALL_CAUSES.map((c) => [c, 0])) as Record<StallCause, number>;
-  const unitStalls: Record<UnitName, number> = { load: 0, compute: 0, sdu: 0, store: 0 };
+  const unitStalls = perUnit(0);
   const classes: SimReport['classes'] = {};
   let macs = 0;
   let peOps = 0;

@@ -44,6 +44,24 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     assert.deepEqual(got.slice(0, 3), want);
   });
 
+  it('ivit rtl --config/--set: the SDU unit takes the machine\'s lanes and numerics preset; explicit options win', () => {
+    const cfg = join(dir, 'accel.json');
+    writeFileSync(cfg, JSON.stringify({ sdu: { lanes: 4 }, numerics: { preset: 'tvm' } }));
+    const fromFile = ivit(['rtl', 'shiftmax', '--config', cfg, '-o', join(dir, 'cfg1')]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.match(fromFile.stdout, /^ivit_shiftmax_l4_n16_k8_i8_x8_tvm_e4:/, 'lanes 4 and the TVM preset\'s n = 16, k = 8');
+    const explicit = ivit(['rtl', 'shiftmax', '--config', cfg, '--lanes', '2', '--variant', 'pytorch', '--n', '15', '--k', '16', '-o', join(dir, 'cfg2')]);
+    assert.equal(explicit.code, 0, explicit.stderr);
+    assert.match(explicit.stdout, /^ivit_shiftmax_l2_n15_k16_i8_x8_pt_e4:/);
+    const ln = ivit(['rtl', 'layernorm', '--set', 'numerics.sqrt=floor', '--set', 'sdu.lanes=2', '-o', join(dir, 'cfg3')]);
+    assert.equal(ln.code, 0, ln.stderr);
+    assert.match(ln.stdout, /floor/i);
+    assert.match(ln.stdout, /_l2_/);
+    const tooWide = ivit(['rtl', 'requant', '--set', 'sdu.lanes=128', '-o', join(dir, 'cfg4')]);
+    assert.ok(isCleanUserError(tooWide), tooWide.stderr);
+    assert.match(tooWide.stderr, /sdu\.lanes = 128: the generator builds at most 64 lanes/);
+  });
+
   it('ivit rtl shiftgelu --variant tvm: the descriptor reports the flavour and sduRowTiming, and the bench computes TVM (not PyTorch) values under Icarus', () => {
     const out = join(dir, 'gelu-tvm');
     const r = ivit(['rtl', 'shiftgelu', '--variant', 'tvm', '-o', out]);

@@ -1,12 +1,26 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, applyOverrides, configFromJson, loadConfigFile } from '../../sim/config.js';
 import { REPO_ROOT } from './helpers.js';
 
 describe('accelerator configuration', () => {
-  it('sim/configs/default.json is the built-in default', () => {
-    assert.deepEqual(JSON.parse(readFileSync(`${REPO_ROOT}sim/configs/default.json`, 'utf8')), DEFAULT_CONFIG);
-    assert.deepEqual(loadConfigFile(`${REPO_ROOT}sim/configs/default.json`), DEFAULT_CONFIG);
+  it('`ivit config` prints the built-in default, and the file it prints loads back as the same machine', () => {
+    const r = spawnSync(process.execPath, [`${REPO_ROOT}bin/ivit.js`, 'config'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), DEFAULT_CONFIG);
+    const dir = mkdtempSync(join(tmpdir(), 'ivit-config-'));
+    const file = join(dir, 'accel.json');
+    writeFileSync(file, r.stdout);
+    assert.deepEqual(loadConfigFile(file), DEFAULT_CONFIG);
+    const o = spawnSync(process.execPath, [`${REPO_ROOT}bin/ivit.js`, 'config', '--config', file, '--rows', '32', '--set', 'sdu.lanes=64'], { encoding: 'utf8' });
+    assert.equal(o.status, 0, o.stderr);
+    const c = JSON.parse(o.stdout) as typeof DEFAULT_CONFIG;
+    assert.equal(c.array.rows, 32);
+    assert.equal(c.sdu.lanes, 64);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a partial JSON fills in defaults; CLI overrides apply on top', () => {
