@@ -7,7 +7,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataset } from '../../verify/data/datasets.js';
@@ -15,12 +16,17 @@ import { readIdxLabels } from '../../verify/data/idx.js';
 import { loadInputImage } from '../../verify/data/image-input.js';
 import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { runGolden } from '../../verify/golden/run-golden.js';
+import { writeModel } from '../../verify/model/qmodel-file.js';
 import type { EvalReport } from '../../verify/eval/evaluate.js';
 import { isCleanUserError, ivit, REPO } from '../cli/cli-run.js';
 import { writeFashionTestModels } from './fashion-model.js';
 
 const PYTHON = '/usr/bin/python3';
 const LIMIT = 20;
+// The PyTorch columns need torch; where /usr/bin/python3 has none those tests are not registered (as in
+// test/torch-vectors), unless IVIT_REQUIRE_TORCH=1 makes its absence a failure. The torch-less path is tested anyway.
+const torchAvailable = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 || process.env.IVIT_REQUIRE_TORCH === '1';
+if (!torchAvailable) process.stderr.write(`note: ${PYTHON} has no torch; the ivit eval tests of the PyTorch columns are not registered\n`);
 
 describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
   this.timeout(120_000);
@@ -32,21 +38,27 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
   const labels = readIdxLabels(dataset('fashion-mnist').files('test').labels);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const evalJson = (args: string[], env: Record<string, string> = {}): EvalReport => {
-    const r = ivit(['eval', '--model', modelFile, '--data', 'fashion-mnist', '--limit', String(LIMIT), '--json', ...args], env);
+  const evalJson = (args: string[], env: Record<string, string> = {}, file = modelFile): EvalReport => {
+    const r = ivit(['eval', '--model', file, '--data', 'fashion-mnist', '--limit', String(LIMIT), '--json', ...args], env);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as EvalReport;
   };
 
-  it(`--limit ${LIMIT} --sim-sample 2: golden top-1 from the real labels, PyTorch int64 = golden on every image, FP32 and fake-quant columns, simulator bit-exact`, () => {
+  const torchIt = torchAvailable ? it : (): void => {};
+  let explicit: EvalReport | undefined;
+  before(function () {
+    if (!torchAvailable) return;
     // a small randomly initialised float checkpoint in the trained model's format (verify/train)
     const py = 'import sys, json, torch; sys.path.insert(0, "verify/train"); from model_def import build_model; from safetensors_io import write_safetensors; '
       + 'torch.manual_seed(0); a = dict(image_size=28, patch_size=7, num_layers=1, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10); m = build_model(a); '
       + 'write_safetensors(sys.argv[1], {k: v.detach().numpy() for k, v in m.state_dict().items()}, {"format": "pytorch-state-dict", "naming": "torchvision", "config": json.dumps({**a, "in_channels": 1, "norm_eps": 1e-6})})';
     const mk = spawnSync(PYTHON, ['-c', py, floatFile], { cwd: REPO, encoding: 'utf8' });
     assert.equal(mk.status, 0, mk.stderr);
+  });
 
+  torchIt(`--limit ${LIMIT} --sim-sample 2: golden top-1 from the real labels, PyTorch int64 = golden on every image, FP32 and fake-quant columns, simulator bit-exact`, () => {
     const r = evalJson(['--float', floatFile, '--sim-sample', '2', '--workers', '2']);
+    explicit = r;
     assert.equal(r.count, LIMIT);
     // the golden column, recomputed: each image through --image's path, argmax against the idx label
     let correct = 0;
@@ -79,6 +91,22 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
     assert.equal(r.simulator.bitExact, 2);
     assert.ok(r.simulator.images.every((s) => s.layers === 77 && s.mismatchedLayers.length === 0 && s.cycles > 0));
     assert.equal(r.throughput.goldenWorkers, 2);
+  });
+
+  torchIt('the FP32 checkpoint defaults to provenance.checkpoint when its SHA-256 matches, and is refused when it does not', () => {
+    const sha = createHash('sha256').update(readFileSync(floatFile)).digest('hex');
+    const withProv = join(dir, 'with-provenance.safetensors');
+    writeModel(withProv, { ...model, provenance: { ...model.provenance, checkpoint: floatFile, checkpointSha256: sha } });
+    const byDefault = evalJson([], {}, withProv);
+    assert.equal(byDefault.floatCheckpoint, floatFile);
+    assert.ok(explicit, 'the first test ran --float explicitly');
+    assert.deepEqual(byDefault.columns.fp32, explicit.columns.fp32);
+    const wrong = join(dir, 'wrong-sha.safetensors');
+    writeModel(wrong, { ...model, provenance: { ...model.provenance, checkpoint: floatFile, checkpointSha256: '0'.repeat(64) } });
+    const refused = evalJson(['--limit', '5'], {}, wrong);
+    assert.equal(refused.floatCheckpoint, null);
+    assert.ok('unavailable' in refused.columns.fp32 && /SHA-256 differs/.test(refused.columns.fp32.unavailable), JSON.stringify(refused.columns.fp32));
+    assert.ok(!('unavailable' in refused.columns.fakeQuant));
   });
 
   it('without torch the PyTorch columns say "unavailable (python3-torch missing)" and the golden column still runs (text report)', () => {
@@ -114,7 +142,7 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
       [['--model', modelFile, '--data', 'fashion-mnist', '--limit', '0'], /--limit must be an integer ≥ 1/],
       [['--model', modelFile, '--data', 'fashion-mnist', '--float', join(dir, 'nope.safetensors')], /--float .*nope\.safetensors: no such file/],
       [['--model', 'deit-s', '--data', 'fashion-mnist'], /needs a quantised model file/],
-      [['--model', modelFile, '--data', 'fashion-mnist', '--limit', '3', '--float', modelFile], /expected F32/],
+      ...(torchAvailable ? [[['--model', modelFile, '--data', 'fashion-mnist', '--limit', '3', '--float', modelFile], /expected F32/] as [string[], RegExp]] : []),
     ];
     for (const [args, msg] of cases) {
       const r = ivit(['eval', ...args]);
