@@ -10,9 +10,9 @@ import { type AcceleratorConfig, DEFAULT_CONFIG, applyOverrides, loadConfigFile 
 import { writeReportDir, writeTrace } from '../../sim/run.js';
 import { terminalSummary } from '../../sim/report/terminal.js';
 import { loadModel } from '../../verify/model/model-source.js';
-import { runEndToEnd } from '../../programs/compiler/end-to-end.js';
+import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import { CompileError } from '../../programs/compiler/errors.js';
-import { compilerReport, compilerReportCsv, compilerReportText } from '../../programs/compiler/op-report.js';
+import { compilerReport, compilerReportCsv, compilerReportText } from '../../programs/flows/op-report.js';
 import { registerUserErrorClass } from '../errors.js';
 import { parseSeed } from './golden.js';
 import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';

@@ -10,7 +10,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { type AcceleratorConfig, applyOverrides, numericsOf } from '../../sim/config.js';
 import { zooConfig } from '../../verify/golden/zoo.js';
 import { graphFromConfig } from '../../programs/graph/build.js';
-import { type SweepRow, sweepCsv, sweepPoint } from '../../programs/compiler/sweep-point.js';
+import { type SweepRow, sweepCsv, sweepPoint } from '../../programs/flows/sweep-point.js';
 import { UserError } from '../errors.js';
 import { type MachineFlags, machineFromFlags, machineOptions } from './run.js';
 

@@ -147,20 +147,10 @@ export class LowerCtx {
       else if (s.table) words.push(...dyadicWords(s.table[0]!, where));
       else words.push(0, 0);
     }
-    if (r.used + 4 * words.length > r.bytes.length) throw new Error(`resident pair table overflows at ${where}: count the pairs in residentPairCount`);
+    if (r.used + 4 * words.length > r.bytes.length) throw new Error(`resident pair table overflows at ${where}: count the pairs in residentPairCount (plan.ts)`);
     const at = r.spad + r.used;
     r.bytes.set(bytesOfInts(words, 4), r.used);
     r.used += 4 * words.length;
     return at;
   }
-}
-
-/** How many per-tensor pairs the lowering of these nodes asks for (must match the pairs() calls). */
-export function residentPairCount(nodes: readonly GraphNode[]): number {
-  let n = 0;
-  for (const node of nodes) {
-    if (node.op === 'residual' || node.op === 'attention_scores') n += 2;
-    else if (node.op === 'shiftgelu' || (node.op === 'linear' && !node.requant)) n += 1;
-  }
-  return n;
 }

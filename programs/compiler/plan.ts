@@ -8,9 +8,8 @@
  */
 import type { AcceleratorConfig } from '../../sim/config.js';
 import { CompileError } from './errors.js';
-import type { VitGraph } from '../graph/graph.js';
+import type { GraphNode, VitGraph } from '../graph/graph.js';
 import { vitShape } from '../../verify/golden/zoo.js';
-import { residentPairCount } from './context.js';
 
 export interface MemoryPlan {
   /** token rows per row tile, and the tiles' first rows */
@@ -173,4 +172,14 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     + `(3 weight slots of ${minWeightSlot} B, ${minRows} B of one-token row slots (${MIN_ROW_SLOTS} rows, ${minBuffers} attention buffers), `
     + `3 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
   );
+}
+
+/** How many per-tensor pairs the lowering of these nodes asks for (must match the pairs() calls). */
+export function residentPairCount(nodes: readonly GraphNode[]): number {
+  let n = 0;
+  for (const node of nodes) {
+    if (node.op === 'residual' || node.op === 'attention_scores') n += 2;
+    else if (node.op === 'shiftgelu' || (node.op === 'linear' && !node.requant)) n += 1;
+  }
+  return n;
 }

@@ -13,8 +13,8 @@ import { generateSyntheticModel, syntheticImage } from '../../verify/model/synth
 import { graphFromConfig, graphFromModel } from '../../programs/graph/build.js';
 import { compileGraph } from '../../programs/compiler/compile.js';
 import { CompileError } from '../../programs/compiler/errors.js';
-import { runEndToEnd } from '../../programs/compiler/end-to-end.js';
-import { compilerReport } from '../../programs/compiler/op-report.js';
+import { runEndToEnd } from '../../programs/flows/end-to-end.js';
+import { compilerReport } from '../../programs/flows/op-report.js';
 
 const numerics = numericsOf(DEFAULT_CONFIG);
 const small: VitConfig = { family: 'vit', name: 'small', imageSize: 16, patchSize: 4, inChannels: 3, embedDim: 24, depth: 2, heads: 3, mlpDim: 96, numClasses: 7 };

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { DEFAULT_CONFIG, applyOverrides } from '../../sim/config.js';
 import { generateSyntheticModel, syntheticImage } from '../../verify/model/synthetic.js';
 import type { VitConfig } from '../../verify/golden/zoo.js';
-import { runEndToEnd } from '../../programs/compiler/end-to-end.js';
+import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import { footprintOf } from '../../sim/instructions/index.js';
 import type { SimRun } from '../../sim/engine.js';
 import type { AcceleratorConfig } from '../../sim/config.js';

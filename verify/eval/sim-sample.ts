@@ -4,7 +4,7 @@
  * hash, and the logits also against the golden pool's logits for that image.
  */
 import type { AcceleratorConfig } from '../../sim/config.js';
-import { runEndToEnd } from '../../programs/compiler/end-to-end.js';
+import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import type { QuantModel } from '../golden/qmodel.js';
 
 export interface SimImage {

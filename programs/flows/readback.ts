@@ -1,7 +1,7 @@
 /** Reading a compiled program's tensors back from simulated DRAM, and comparing them with the golden model. */
 import { tensorHash } from '../../verify/golden/tensor-hash.js';
 import { DTYPE_BYTES } from '../graph/graph.js';
-import type { TensorLocation } from './compile.js';
+import type { TensorLocation } from '../compiler/compile.js';
 
 export function readTensor(dram: Uint8Array, t: TensorLocation): Int32Array {
   const count = t.shape.reduce((a, b) => a * b, 1);

@@ -5,7 +5,7 @@
 import type { AcceleratorConfig } from '../../sim/config.js';
 import { simulate } from '../../sim/engine.js';
 import type { VitGraph } from '../graph/graph.js';
-import { compileGraph } from './compile.js';
+import { compileGraph } from '../compiler/compile.js';
 import { compilerReport } from './op-report.js';
 
 export interface SweepRow {

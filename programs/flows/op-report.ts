@@ -6,7 +6,7 @@
  */
 import type { SimRun, StallCause } from '../../sim/engine.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
-import type { CompiledProgram } from './compile.js';
+import type { CompiledProgram } from '../compiler/compile.js';
 import type { ReportClass } from '../../sim/instructions/index.js';
 
 export type OperatorClass = 'gemm' | 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant' | 'residual' | 'dma' | 'sync';

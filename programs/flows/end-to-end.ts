@@ -8,7 +8,7 @@ import { numericsOf, type AcceleratorConfig } from '../../sim/config.js';
 import { runProgram, type RunResult } from '../../sim/run.js';
 import type { QuantModel } from '../../verify/golden/qmodel.js';
 import { graphFromModel } from '../graph/build.js';
-import { type CompiledProgram, compileGraph } from './compile.js';
+import { type CompiledProgram, compileGraph } from '../compiler/compile.js';
 import { type LayerComparison, compareLayers, readTensor } from './readback.js';
 
 export interface EndToEnd {
