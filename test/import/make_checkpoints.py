@@ -12,7 +12,8 @@ its predictions depend on the image and float and integer argmaxes can be compar
   timm.safetensors   the same weights in timm/DeiT naming, no metadata
   vit17.onnx         torch.onnx.export at opset 17 (LayerNormalization nodes), checked by onnx.checker
   vit13.onnx         opset 13 (LayerNorm decomposed into ReduceMean/Sub/Pow/Sqrt/Div)
-  tanh-gelu.onnx     the same model with GELU's tanh approximation (an unsupported ViT variant)
+  tanh-gelu.onnx     the same model with GELU's tanh approximation (an unsupported op: Tanh)
+  meanpool.onnx      the same model classifying the mean of all tokens (supported ops, unsupported structure)
   logits.json        PyTorch's float logits of the first K Fashion-MNIST test images, and their labels
 """
 from __future__ import annotations
@@ -123,6 +124,15 @@ def main() -> int:
     export_onnx(model, os.path.join(args.out, "tanh-gelu.onnx"), 17)
     for blk in model.encoder.layers:
         blk.mlp[1] = torch.nn.GELU()
+
+    def mean_pool_forward(x: torch.Tensor) -> torch.Tensor:
+        t = model._process_input(x)
+        t = torch.cat([model.class_token.expand(t.shape[0], -1, -1), t], dim=1)
+        return model.heads(model.encoder(t).mean(dim=1))
+
+    model.forward = mean_pool_forward
+    export_onnx(model, os.path.join(args.out, "meanpool.onnx"), 17)
+    del model.forward
 
     images = read_images("test")[: args.images]
     with torch.no_grad():

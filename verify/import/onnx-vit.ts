@@ -400,6 +400,7 @@ export function readOnnx(bytes: Uint8Array, source: string, opts: OnnxOptions): 
       final = { norm: ln1.ln, cls: selectsToken0(after.node, after.value) };
       break;
     }
+    if (!['MatMul', 'Gemm'].includes(mt.node(after.node).op_type)) mt.fail(after.node, `is where block ${b}'s qkv projection or, after the last block, the class-token selection (Gather/Slice of token 0) belongs`);
     const qkv = mt.linearAt(after.node, after.value, `block ${b} qkv`);
     if (qkv.linear.outFeatures !== 3 * width) mt.fail(after.node, `is block ${b}'s qkv projection with ${qkv.linear.outFeatures} outputs, expected ${3 * width} (separate q, k, v projections are not supported)`);
     const att = mt.attentionFrom(qkv.out, width, b);
