@@ -12,6 +12,8 @@ its predictions depend on the image and float and integer argmaxes can be compar
   timm.safetensors   the same weights in timm/DeiT naming, no metadata
   vit17.onnx         torch.onnx.export at opset 17 (LayerNormalization nodes), checked by onnx.checker
   vit13.onnx         opset 13 (LayerNorm decomposed into ReduceMean/Sub/Pow/Sqrt/Div)
+  timm-module.onnx   the same weights in a timm-style module (fused qkv Linear reshaped to [B, N, 3, heads, d],
+                     x[:, 0] after the final norm), exported at opset 14 with a dynamic batch axis
   tanh-gelu.onnx     the same model with GELU's tanh approximation (an unsupported op: Tanh)
   meanpool.onnx      the same model classifying the mean of all tokens (supported ops, unsupported structure)
   logits.json        PyTorch's float logits of the first K Fashion-MNIST test images, and their labels
@@ -86,11 +88,65 @@ def timm_name(k: str) -> str:
     raise KeyError(k)
 
 
-def export_onnx(model: torch.nn.Module, path: str, opset: int) -> None:
+class TimmAttention(torch.nn.Module):
+    """timm's Attention: one qkv Linear, reshaped to (3, B, heads, N, d)."""
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.scale = (dim // heads) ** -0.5
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.proj = torch.nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        a = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(b, n, c))
+
+
+class TimmBlock(torch.nn.Module):
+    def __init__(self, dim: int, heads: int, mlp: int) -> None:
+        super().__init__()
+        self.norm1 = torch.nn.LayerNorm(dim, eps=1e-6)
+        self.attn = TimmAttention(dim, heads)
+        self.norm2 = torch.nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = torch.nn.Sequential()
+        self.mlp.add_module("fc1", torch.nn.Linear(dim, mlp))
+        self.mlp.add_module("act", torch.nn.GELU())
+        self.mlp.add_module("fc2", torch.nn.Linear(mlp, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class TimmViT(torch.nn.Module):
+    """timm's VisionTransformer forward (class token, absolute position embedding), with timm's names."""
+
+    def __init__(self, a: dict) -> None:
+        super().__init__()
+        c = a["hidden_dim"]
+        self.patch_embed = torch.nn.Module()
+        self.patch_embed.proj = torch.nn.Conv2d(1, c, a["patch_size"], a["patch_size"])
+        self.cls_token = torch.nn.Parameter(torch.zeros(1, 1, c))
+        self.pos_embed = torch.nn.Parameter(torch.zeros(1, (a["image_size"] // a["patch_size"]) ** 2 + 1, c))
+        self.blocks = torch.nn.Sequential(*[TimmBlock(c, a["num_heads"], a["mlp_dim"]) for _ in range(a["num_layers"])])
+        self.norm = torch.nn.LayerNorm(c, eps=1e-6)
+        self.head = torch.nn.Linear(c, a["num_classes"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed.proj(x).flatten(2).transpose(1, 2)
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1) + self.pos_embed
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+def export_onnx(model: torch.nn.Module, path: str, opset: int, dynamic_batch: bool = False) -> None:
     import onnx
 
     x = torch.zeros(1, 1, ARCH["image_size"], ARCH["image_size"])
-    torch.onnx.export(model, x, path, opset_version=opset, input_names=["image"], output_names=["logits"])
+    axes = {"image": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["image"], output_names=["logits"], dynamic_axes=axes)
     onnx.checker.check_model(onnx.load(path))
 
 
@@ -116,6 +172,10 @@ def main() -> int:
             "preprocess": json.dumps({"dataset": "fashion-mnist", "mean": MEAN, "std": STD})}
     write_safetensors(os.path.join(args.out, "tv.safetensors"), sd, meta)
     write_safetensors(os.path.join(args.out, "timm.safetensors"), {timm_name(k): v for k, v in sd.items()}, {})
+    timm = TimmViT(ARCH)
+    timm.load_state_dict({timm_name(k): v for k, v in model.state_dict().items()})
+    timm.eval()
+    export_onnx(timm, os.path.join(args.out, "timm-module.onnx"), 14, dynamic_batch=True)
 
     export_onnx(model, os.path.join(args.out, "vit17.onnx"), 17)
     export_onnx(model, os.path.join(args.out, "vit13.onnx"), 13)
