@@ -55,17 +55,27 @@ export function checkFloatVit(m: FloatVit, source: string): void {
   const fail = (what: string, n: number, want: number): never => {
     throw new CheckpointError(`${source}: ${what} has ${n} values, expected ${want}`);
   };
+  const finite = (what: string, a: Float32Array): void => {
+    const i = a.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw new CheckpointError(`${source}: ${what}[${i}] = ${a[i]} is not finite`);
+  };
   const lin = (what: string, l: FloatLinear, outF: number, inF: number): void => {
+    finite(`${what} weight`, l.weight);
+    finite(`${what} bias`, l.bias);
     if (l.outFeatures !== outF || l.inFeatures !== inF) throw new CheckpointError(`${source}: ${what} is ${l.outFeatures}×${l.inFeatures}, expected ${outF}×${inF}`);
     if (l.weight.length !== outF * inF) fail(`${what} weight`, l.weight.length, outF * inF);
     if (l.bias.length !== outF) fail(`${what} bias`, l.bias.length, outF);
   };
   const ln = (what: string, n: FloatLayerNorm): void => {
+    finite(`${what} weight`, n.gamma);
+    finite(`${what} bias`, n.beta);
     if (n.gamma.length !== c.embedDim) fail(`${what} weight`, n.gamma.length, c.embedDim);
     if (n.beta.length !== c.embedDim) fail(`${what} bias`, n.beta.length, c.embedDim);
   };
   lin('patch embedding', m.patch, c.embedDim, patchVector);
   if (m.cls.length !== c.embedDim) fail('class token', m.cls.length, c.embedDim);
+  finite('class token', m.cls);
+  finite('position embedding', m.pos);
   if (m.pos.length !== tokens * c.embedDim) fail('position embedding', m.pos.length, tokens * c.embedDim);
   if (m.blocks.length !== c.depth) throw new CheckpointError(`${source}: ${m.blocks.length} blocks, config says ${c.depth}`);
   m.blocks.forEach((b, i) => {

@@ -233,8 +233,8 @@ export function readStateDict(buf: Buffer, source: string, opts: StateDictOption
     const v = configValue(meta, names);
     if (v !== undefined && v !== actual) fail(`metadata config.${names.find((n) => meta![n] !== undefined)} = ${JSON.stringify(v)} disagrees with the tensors (${actual})`);
   }
-  const epsMeta = configValue(meta, ['norm_eps', 'eps', 'layer_norm_eps']);
-  const eps = epsMeta ?? 1e-6;
+  const eps = configValue(meta, ['norm_eps', 'eps', 'layer_norm_eps']) ?? 1e-6;
+  if (!(typeof eps === 'number' && eps >= 0 && Number.isFinite(eps))) fail(`metadata config.norm_eps = ${JSON.stringify(eps)} is not a non-negative number`);
 
   const linear = (prefix: string, outF: number, inF: number, weightShape?: number[]): FloatLinear => ({
     outFeatures: outF, inFeatures: inF, weight: get(`${prefix}.weight`, weightShape ?? [outF, inF]), bias: get(`${prefix}.bias`, [outF]),
