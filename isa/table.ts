@@ -295,13 +295,8 @@ export type Fields<M extends Mnemonic> = FieldsOf<SpecOf<M>['fields']>;
 /** Every instruction's field record, by mnemonic (the map behaviour tables are typed over). */
 export type FieldsByMnemonic = { [M in Mnemonic]: Fields<M> };
 
-export const MNEMONICS: readonly Mnemonic[] = INSTRUCTIONS.map((s) => s.mnemonic);
 export const BY_MNEMONIC: ReadonlyMap<string, InstructionSpec> = new Map(INSTRUCTIONS.map((s) => [s.mnemonic, s as InstructionSpec]));
 export const BY_OPCODE: ReadonlyMap<number, InstructionSpec> = new Map(INSTRUCTIONS.map((s) => [s.opcode, s as InstructionSpec]));
-
-export function isMnemonic(name: string): name is Mnemonic {
-  return BY_MNEMONIC.has(name);
-}
 
 /** Bit offset of each field (after the opcode), computed once from the table. */
 export function fieldOffsets(spec: InstructionSpec): number[] {

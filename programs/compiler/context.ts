@@ -5,7 +5,7 @@
  */
 import type { AcceleratorConfig } from '../../sim/config.js';
 import type { Dyadic } from '../../verify/golden/constants.js';
-import { DTYPE_BYTES, type GraphNode, type LinearWeights, type RequantSpec, type TensorDesc, type VitGraph, matrixOf } from '../graph/graph.js';
+import { DTYPE_BYTES, type LinearWeights, type RequantSpec, type TensorDesc, type VitGraph, matrixOf } from '../graph/graph.js';
 import { DramImage, bytesOfInts } from './dram.js';
 import { Emitter } from './emit.js';
 import { CompileError } from './errors.js';

@@ -58,13 +58,6 @@ function attentionBuffers(heads: number, tasks: number): number {
   return 2 * Math.min(2, heads) + Math.min(3, tasks) + 3;
 }
 
-/** The plan of choice: the largest row tile that fits (see planCandidates for the fallbacks). */
-export function planMemory(g: VitGraph, cfg: AcceleratorConfig): MemoryPlan {
-  const first = planCandidates(g, cfg).next();
-  if (first.done) throw new Error('unreachable: planCandidates throws when nothing fits');
-  return first.value;
-}
-
 /**
  * Every plan that fits the memories, best first: fewest row tiles (largest T), then most row slots, then the
  * largest prefetch pools. The lowering takes the first one whose schedule does not run out of slots.

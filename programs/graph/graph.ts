@@ -151,8 +151,3 @@ export interface VitGraph {
   nodes: GraphNode[];
 }
 
-export function tensorOf(g: VitGraph, name: string): TensorDesc {
-  const t = g.tensors.get(name);
-  if (!t) throw new Error(`graph has no tensor "${name}"`);
-  return t;
-}

@@ -74,15 +74,6 @@ export function bitsFor(maxValue: bigint | number): number {
   return n;
 }
 
-/** Width of the signed two's complement range holding lo..hi. */
-export function signedBitsFor(lo: bigint | number, hi: bigint | number): number {
-  const l = BigInt(lo);
-  const h = BigInt(hi);
-  let n = 1;
-  while (l < -(1n << BigInt(n - 1)) || h > (1n << BigInt(n - 1)) - 1n) n++;
-  return n;
-}
-
 function mask(width: number): bigint {
   return (1n << BigInt(width)) - 1n;
 }

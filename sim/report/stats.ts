@@ -3,11 +3,10 @@ import type { AcceleratorConfig } from '../config.js';
 import { type ExecutedInstruction, STALL_CAUSES, type SimRun, type StallCause } from '../engine.js';
 import type { ProgramImage } from '../../isa/container.js';
 import { UNITS, type UnitName, perUnit } from '../../isa/table.js';
-import { REPORT_CLASSES, type ReportClass } from '../instructions/index.js';
+import type { ReportClass } from '../instructions/index.js';
 
 /** The classes reports group instructions by (each instruction's record names its class). */
 export type InstructionClass = ReportClass;
-export const CLASSES: readonly InstructionClass[] = REPORT_CLASSES;
 
 export interface ClassStats {
   count: number;

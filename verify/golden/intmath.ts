@@ -70,24 +70,11 @@ export function floorShiftRight(a: number, s: number): number {
   return Math.floor(a / pow2(s)); // exact: division by a power of two is exact, floor of an exact value
 }
 
-/** a · 2^s, checked to stay a safe integer. */
-export function shiftLeftExact(a: number, s: number): number {
-  const v = a * pow2(s);
-  if (!Number.isSafeInteger(v)) throw new NumericsInputError(`shift ${a} << ${s} passes 2^53`);
-  return v;
-}
-
 /** ⌊a / b⌋ on BigInt, any signs. */
 export function floorDivBig(a: bigint, b: bigint): bigint {
   if (b === 0n) throw new NumericsInputError(`division by zero (${a} / 0)`);
   const q = a / b; // truncates
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
-}
-
-/** Quotient rounded toward zero on BigInt. */
-export function truncDivBig(a: bigint, b: bigint): bigint {
-  if (b === 0n) throw new NumericsInputError(`division by zero (${a} / 0)`);
-  return a / b;
 }
 
 /** How ties are broken when an exact rational is rounded to an integer. */
@@ -198,21 +185,9 @@ export function checkUnsigned(v: number, bits: number, op: string, site: string)
   return v;
 }
 
-export function checkSignedBig(v: bigint, bits: number, op: string, site: string): bigint {
-  const hi = (1n << BigInt(bits - 1)) - 1n;
-  if (v > hi || v < -hi - 1n) throw new WidthOverflowError(op, site, v, bits, true);
-  return v;
-}
-
 export function checkUnsignedBig(v: bigint, bits: number, op: string, site: string): bigint {
   if (v < 0n || v >= 1n << BigInt(bits)) throw new WidthOverflowError(op, site, v, bits, false);
   return v;
-}
-
-/** Number of bits needed to hold |v| (0 for 0). */
-export function bitLength(v: bigint): number {
-  const a = v < 0n ? -v : v;
-  return a === 0n ? 0 : a.toString(2).length;
 }
 
 /** Math.fround under a name that says what it means: round a double to the nearest float32. */

@@ -3,7 +3,7 @@
  * tensor's dtype, shape and byte range, then the raw little-endian data. Metadata is a map of strings.
  * The reader checks every offset, size and overlap, and names the file and tensor in each error.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 export type Dtype = 'I8' | 'I16' | 'I32' | 'F32' | 'I64' | 'U8' | 'F64' | 'F16' | 'BF16';
 /** F16 and BF16 data are their raw 16-bit patterns (Uint16Array); float checkpoints decode them. */
@@ -138,10 +138,6 @@ export function decodeSafetensors(buf: Buffer, source: string): Safetensors {
   }
   if (cursor !== dataLen) fail(`${dataLen - cursor} bytes after the last tensor`);
   return { tensors, metadata };
-}
-
-export function writeSafetensors(path: string, tensors: Record<string, Tensor>, metadata: Record<string, string>): void {
-  writeFileSync(path, encodeSafetensors(tensors, metadata));
 }
 
 /** A file's bytes, or a SafetensorsError naming the path and the reason. */
