@@ -19,7 +19,16 @@ if (!modelPath) {
 const model = readModel(modelPath);
 const set = loadEvalSet('fashion-mnist', model, Number(images));
 const load = () => os.loadavg()[0];
-const out = { model: modelPath, images: set.count, cores: os.cpus().length, cpu: os.cpus()[0].model, node: process.version, loadBefore: load(), golden: [], sim: null };
+const out = {
+  model: modelPath,
+  images: set.count,
+  cores: os.cpus().length,
+  cpu: os.cpus()[0].model,
+  node: process.version,
+  loadBefore: load(),
+  golden: [],
+  sim: null,
+};
 let reference;
 for (const w of workerList.split(',').map(Number)) {
   const r = await goldenLogits(model, PYTORCH_NUMERICS, set.inputs, set.count, { workers: w });

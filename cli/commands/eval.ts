@@ -32,37 +32,43 @@ function positive(v: string | undefined, flag: string, min: number): number | un
 }
 
 export function registerEval(program: Command): void {
-  machineOptions(program
-    .command('eval')
-    .description('top-1 of a quantised model on a data set: FP32 (PyTorch), fake-quant float32, integer golden; int64 reference = golden on every image')
-    .requiredOption('--model <file>', 'a quantised model file with preprocess metadata (ivit import writes one)')
-    .requiredOption('--data <name>', 'data set: fashion-mnist (its 10k test images)')
-    .option('--limit <n>', 'only the first n test images')
-    .option('--workers <n>', 'golden-model worker threads (default: the number of cores)')
-    .option('--float <file>', 'the float checkpoint for the FP32 column (default: the model\'s provenance.checkpoint)')
-    .option('--sim-sample <k>', 'also run k images end to end on the simulator, checked bit-exact against the golden model')
-    .option('--json', 'print one JSON object'))
-    .action(async (flags: EvalFlags) => {
-      if (isZooName(flags.model)) throw new UserError(`--model ${flags.model}: ivit eval needs a quantised model file (a zoo model has no trained weights)`);
-      const limit = positive(flags.limit, '--limit', 1);
-      const workers = positive(flags.workers, '--workers', 1) ?? defaultWorkers();
-      const simSample = positive(flags.simSample, '--sim-sample', 0);
-      const accelerator = machineFromFlags(flags);
-      const model = readModel(flags.model);
-      const bar = new RunProgress(5 + (simSample ? 1 : 0)); // inputs, golden, FP32, fake-quant, int64[, simulator]
-      const report = await evaluate({
-        modelPath: flags.model, model, numerics: PYTORCH_NUMERICS, data: flags.data, workers, accelerator,
-        ...(limit !== undefined ? { limit } : {}),
-        ...(flags.float !== undefined ? { floatCheckpoint: flags.float } : {}),
-        ...(simSample ? { simSample } : {}),
-        onPhase: (p) => bar.step(p),
-        onProgress: (done, total) => bar.progress(done, total),
-      }).finally(() => bar.finish());
-      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else process.stdout.write(evalReportText(report));
-      if (!evalVerified(report)) {
-        process.stderr.write(chalk.red('ivit eval: a verification failed (PyTorch int64 ≠ golden, or a simulated image not bit-exact)\n'));
-        process.exitCode = 1;
-      }
-    });
+  machineOptions(
+    program
+      .command('eval')
+      .description('top-1 of a quantised model on a data set: FP32 (PyTorch), fake-quant float32, integer golden; int64 reference = golden on every image')
+      .requiredOption('--model <file>', 'a quantised model file with preprocess metadata (ivit import writes one)')
+      .requiredOption('--data <name>', 'data set: fashion-mnist (its 10k test images)')
+      .option('--limit <n>', 'only the first n test images')
+      .option('--workers <n>', 'golden-model worker threads (default: the number of cores)')
+      .option('--float <file>', "the float checkpoint for the FP32 column (default: the model's provenance.checkpoint)")
+      .option('--sim-sample <k>', 'also run k images end to end on the simulator, checked bit-exact against the golden model')
+      .option('--json', 'print one JSON object'),
+  ).action(async (flags: EvalFlags) => {
+    if (isZooName(flags.model)) throw new UserError(`--model ${flags.model}: ivit eval needs a quantised model file (a zoo model has no trained weights)`);
+    const limit = positive(flags.limit, '--limit', 1);
+    const workers = positive(flags.workers, '--workers', 1) ?? defaultWorkers();
+    const simSample = positive(flags.simSample, '--sim-sample', 0);
+    const accelerator = machineFromFlags(flags);
+    const model = readModel(flags.model);
+    const bar = new RunProgress(5 + (simSample ? 1 : 0)); // inputs, golden, FP32, fake-quant, int64[, simulator]
+    const report = await evaluate({
+      modelPath: flags.model,
+      model,
+      numerics: PYTORCH_NUMERICS,
+      data: flags.data,
+      workers,
+      accelerator,
+      ...(limit !== undefined ? { limit } : {}),
+      ...(flags.float !== undefined ? { floatCheckpoint: flags.float } : {}),
+      ...(simSample ? { simSample } : {}),
+      onPhase: (p) => bar.step(p),
+      onProgress: (done, total) => bar.progress(done, total),
+    }).finally(() => bar.finish());
+    if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write(evalReportText(report));
+    if (!evalVerified(report)) {
+      process.stderr.write(chalk.red('ivit eval: a verification failed (PyTorch int64 ≠ golden, or a simulated image not bit-exact)\n'));
+      process.exitCode = 1;
+    }
+  });
 }

@@ -11,8 +11,9 @@ registerUserErrorClass(PictureError);
 registerUserErrorClass(DatasetError);
 registerUserErrorClass(IdxError);
 
-export const IMAGE_OPTION_HELP = 'input: an ivit-image safetensors (I8 "image" [C×H×W]), a PNG or JPEG picture, or a data-set entry '
-  + '(fashion-mnist:test:123, path/x-images-idx3-ubyte.gz:123); default: a seeded synthetic image';
+export const IMAGE_OPTION_HELP =
+  'input: an ivit-image safetensors (I8 "image" [C×H×W]), a PNG or JPEG picture, or a data-set entry ' +
+  '(fashion-mnist:test:123, path/x-images-idx3-ubyte.gz:123); default: a seeded synthetic image';
 
 /** The model input `--image` names, or the seeded synthetic image when it names none. */
 export function inputImage(spec: string | undefined, model: QuantModel, seed: number): Int8Array {

@@ -42,21 +42,44 @@ describe('--image: pictures and data-set entries as model inputs', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a PNG is decoded exactly: grey stays grey (luma of R = G = B), RGB gives BT.601 luma or three planes, alpha over black', () => {
-    const px: Array<[number, number, number, number]> = [[0, 0, 0, 255], [255, 255, 255, 255], [10, 200, 30, 255], [100, 100, 100, 255], [200, 0, 0, 128], [7, 7, 7, 0]];
+    const px: Array<[number, number, number, number]> = [
+      [0, 0, 0, 255],
+      [255, 255, 255, 255],
+      [10, 200, 30, 255],
+      [100, 100, 100, 255],
+      [200, 0, 0, 128],
+      [7, 7, 7, 0],
+    ];
     const bytes = pngBytes(3, 2, (i) => px[i]!);
     const p = decodePicture(bytes, 'mem.png');
     assert.equal(p.width, 3);
     assert.equal(p.height, 2);
     // luma = (299 R + 587 G + 114 B + 500) / 1000, floored; 200·128/255 = 100.39 → 100 over black
-    assert.deepEqual(Array.from(pictureChannels(p, 1, 'mem.png')), [0, 255, Math.floor((2990 + 117400 + 3420 + 500) / 1000), 100, Math.floor((299 * 100 + 500) / 1000), 0]);
+    assert.deepEqual(Array.from(pictureChannels(p, 1, 'mem.png')), [
+      0,
+      255,
+      Math.floor((2990 + 117400 + 3420 + 500) / 1000),
+      100,
+      Math.floor((299 * 100 + 500) / 1000),
+      0,
+    ]);
     assert.deepEqual(Array.from(pictureChannels(p, 3, 'mem.png')), [0, 255, 10, 100, 100, 0, 0, 255, 200, 100, 0, 0, 0, 255, 30, 100, 0, 0]);
   });
 
   it('a 28×28 grey PNG of a Fashion-MNIST image gives exactly the input of that data-set entry; a 56×56 one (2× nearest) too', () => {
     const g = grey(7);
-    writeFileSync(join(dir, 'fm7.png'), pngBytes(28, 28, (i) => [g[i]!, g[i]!, g[i]!, 255]));
+    writeFileSync(
+      join(dir, 'fm7.png'),
+      pngBytes(28, 28, (i) => [g[i]!, g[i]!, g[i]!, 255]),
+    );
     // bilinear with half-pixel centres halves a 2×-repeated picture back to the original pixels
-    writeFileSync(join(dir, 'fm7x2.png'), pngBytes(56, 56, (i) => { const v = g[Math.floor(i / 112) * 28 + Math.floor((i % 56) / 2)]!; return [v, v, v, 255]; }));
+    writeFileSync(
+      join(dir, 'fm7x2.png'),
+      pngBytes(56, 56, (i) => {
+        const v = g[Math.floor(i / 112) * 28 + Math.floor((i % 56) / 2)]!;
+        return [v, v, v, 255];
+      }),
+    );
     const want = Array.from(expected(7));
     assert.deepEqual(Array.from(loadInputImage(join(dir, 'fm7.png'), model).image), want);
     assert.deepEqual(Array.from(loadInputImage(join(dir, 'fm7x2.png'), model).image), want);
@@ -69,7 +92,13 @@ describe('--image: pictures and data-set entries as model inputs', function () {
     const lerp = (a: number, b: number, t: number): number => a + t * (b - a);
     const w = [0, 0.25, 0.75, 1];
     const want = w.flatMap((fy) => w.map((fx) => lerp(lerp(0, 100, fx), lerp(200, 50, fx), fy)));
-    assert.deepEqual(Array.from(up), want.map((v) => { const r = Math.round(v); return r - v === 0.5 && r % 2 ? r - 1 : r; }));
+    assert.deepEqual(
+      Array.from(up),
+      want.map((v) => {
+        const r = Math.round(v);
+        return r - v === 0.5 && r % 2 ? r - 1 : r;
+      }),
+    );
     assert.equal(up[1], 25);
     assert.equal(up[5], 59); // fx = fy = 0.25: 25 + 0.25·(162.5 − 25) = 59.375
     // ties: 0.5 → 0 and 1.5 → 2
@@ -95,14 +124,21 @@ describe('--image: pictures and data-set entries as model inputs', function () {
   const hasPil = spawnSync(PYTHON, ['-c', 'import PIL'], { encoding: 'utf8' }).status === 0;
   if (hasPil) {
     it('a one-component (grey) JPEG and a palette PNG written by PIL decode to the right pixels', () => {
-      const py = 'import sys; from PIL import Image; im = Image.new("L", (5, 4)); im.putdata([i * 12 for i in range(20)]); '
-        + 'im.save(sys.argv[1], quality=100); im.convert("P").save(sys.argv[2])';
+      const py =
+        'import sys; from PIL import Image; im = Image.new("L", (5, 4)); im.putdata([i * 12 for i in range(20)]); ' +
+        'im.save(sys.argv[1], quality=100); im.convert("P").save(sys.argv[2])';
       const r = spawnSync(PYTHON, ['-c', py, join(dir, 'pil.jpg'), join(dir, 'pil.png')], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       const j = pictureChannels(decodePicture(readFileSync(join(dir, 'pil.jpg')), 'pil.jpg'), 1, 'pil.jpg');
-      assert.ok(j.every((v, i) => Math.abs(v - i * 12) <= 3), Array.from(j).join(','));
+      assert.ok(
+        j.every((v, i) => Math.abs(v - i * 12) <= 3),
+        Array.from(j).join(','),
+      );
       const p = pictureChannels(decodePicture(readFileSync(join(dir, 'pil.png')), 'pil.png'), 1, 'pil.png');
-      assert.deepEqual(Array.from(p), Array.from({ length: 20 }, (_, i) => i * 12));
+      assert.deepEqual(
+        Array.from(p),
+        Array.from({ length: 20 }, (_, i) => i * 12),
+      );
     });
   } else {
     process.stderr.write(`note: ${PYTHON} has no PIL; the PIL-written picture test is not registered\n`);
@@ -118,7 +154,11 @@ describe('--image: pictures and data-set entries as model inputs', function () {
       ['header-only.jpg', jpg.subarray(0, 3)],
     ];
     for (const [name, bytes] of cases) {
-      assert.throws(() => decodePicture(bytes, name), (e: unknown) => e instanceof PictureError && e.message.startsWith(`${name}: `), name);
+      assert.throws(
+        () => decodePicture(bytes, name),
+        (e: unknown) => e instanceof PictureError && e.message.startsWith(`${name}: `),
+        name,
+      );
     }
   });
 
@@ -132,11 +172,16 @@ describe('--image: pictures and data-set entries as model inputs', function () {
     assert.match(a.description, new RegExp(`fashion-mnist test image 123 \\(${dataset('fashion-mnist').classes[labels[123]!]!.replace('/', '\\/')}\\)`));
     const train = readIdxImages(dataset('fashion-mnist').files('train').images);
     const t = loadInputImage('fashion-mnist:train:59999', model);
-    assert.deepEqual(Array.from(t.image), Array.from(quantiseInput(train.pixels.slice(59999 * 784, 60000 * 784), 1, 28, FASHION_PREPROCESS, model.scales.input)));
+    assert.deepEqual(
+      Array.from(t.image),
+      Array.from(quantiseInput(train.pixels.slice(59999 * 784, 60000 * 784), 1, 28, FASHION_PREPROCESS, model.scales.input)),
+    );
   });
 
-  it('the data set\'s class names here are the ones verify/train/fashion_data.py trains with', () => {
-    const r = spawnSync(PYTHON, ['-c', 'import json, sys; sys.path.insert(0, "verify/train"); import fashion_data; print(json.dumps(fashion_data.CLASSES))'], { encoding: 'utf8' });
+  it("the data set's class names here are the ones verify/train/fashion_data.py trains with", () => {
+    const r = spawnSync(PYTHON, ['-c', 'import json, sys; sys.path.insert(0, "verify/train"); import fashion_data; print(json.dumps(fashion_data.CLASSES))'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), dataset('fashion-mnist').classes);
   });

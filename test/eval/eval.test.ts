@@ -49,49 +49,65 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
   before(function () {
     if (!torchAvailable) return;
     // a small randomly initialised float checkpoint in the trained model's format (verify/train)
-    const py = 'import sys, json, torch; sys.path.insert(0, "verify/train"); from model_def import build_model; from safetensors_io import write_safetensors; '
-      + 'torch.manual_seed(0); a = dict(image_size=28, patch_size=7, num_layers=1, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10); m = build_model(a); '
-      + 'write_safetensors(sys.argv[1], {k: v.detach().numpy() for k, v in m.state_dict().items()}, {"format": "pytorch-state-dict", "naming": "torchvision", "config": json.dumps({**a, "in_channels": 1, "norm_eps": 1e-6})})';
+    const py =
+      'import sys, json, torch; sys.path.insert(0, "verify/train"); from model_def import build_model; from safetensors_io import write_safetensors; ' +
+      'torch.manual_seed(0); a = dict(image_size=28, patch_size=7, num_layers=1, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10); m = build_model(a); ' +
+      'write_safetensors(sys.argv[1], {k: v.detach().numpy() for k, v in m.state_dict().items()}, {"format": "pytorch-state-dict", "naming": "torchvision", "config": json.dumps({**a, "in_channels": 1, "norm_eps": 1e-6})})';
     const mk = spawnSync(PYTHON, ['-c', py, floatFile], { cwd: REPO, encoding: 'utf8' });
     assert.equal(mk.status, 0, mk.stderr);
   });
 
-  torchIt(`--limit ${LIMIT} --sim-sample 2: golden top-1 from the real labels, PyTorch int64 = golden on every image, FP32 and fake-quant columns, simulator bit-exact`, () => {
-    const r = evalJson(['--float', floatFile, '--sim-sample', '2', '--workers', '2']);
-    explicit = r;
-    assert.equal(r.count, LIMIT);
-    // the golden column, recomputed: each image through --image's path, argmax against the idx label
-    let correct = 0;
-    const perClass = new Array<number>(10).fill(0);
-    for (let i = 0; i < LIMIT; i++) {
-      const g = runGolden(model, loadInputImage(`fashion-mnist:test:${i}`, model).image, PYTORCH_NUMERICS);
-      if (g.argmax === labels[i]) { correct++; perClass[labels[i]!]!++; }
-    }
-    const golden = r.columns.golden;
-    assert.ok(!('unavailable' in golden));
-    assert.equal(golden.correct, correct);
-    assert.deepEqual(golden.perClass, perClass);
-    assert.deepEqual(r.classes.map((c) => c.images), Array.from({ length: 10 }, (_, c) => labels.subarray(0, LIMIT).filter((l) => l === c).length));
-    assert.equal(r.classes[9]!.name, 'Ankle boot');
+  torchIt(
+    `--limit ${LIMIT} --sim-sample 2: golden top-1 from the real labels, PyTorch int64 = golden on every image, FP32 and fake-quant columns, simulator bit-exact`,
+    () => {
+      const r = evalJson(['--float', floatFile, '--sim-sample', '2', '--workers', '2']);
+      explicit = r;
+      assert.equal(r.count, LIMIT);
+      // the golden column, recomputed: each image through --image's path, argmax against the idx label
+      let correct = 0;
+      const perClass = new Array<number>(10).fill(0);
+      for (let i = 0; i < LIMIT; i++) {
+        const g = runGolden(model, loadInputImage(`fashion-mnist:test:${i}`, model).image, PYTORCH_NUMERICS);
+        if (g.argmax === labels[i]) {
+          correct++;
+          perClass[labels[i]!]!++;
+        }
+      }
+      const golden = r.columns.golden;
+      assert.ok(!('unavailable' in golden));
+      assert.equal(golden.correct, correct);
+      assert.deepEqual(golden.perClass, perClass);
+      assert.deepEqual(
+        r.classes.map((c) => c.images),
+        Array.from({ length: 10 }, (_, c) => labels.subarray(0, LIMIT).filter((l) => l === c).length),
+      );
+      assert.equal(r.classes[9]!.name, 'Ankle boot');
 
-    assert.ok(!('unavailable' in r.int64VsGolden), JSON.stringify(r.int64VsGolden));
-    assert.equal(r.int64VsGolden.imagesEqual, LIMIT);
-    assert.equal(r.int64VsGolden.logitsEqual, LIMIT * 10);
+      assert.ok(!('unavailable' in r.int64VsGolden), JSON.stringify(r.int64VsGolden));
+      assert.equal(r.int64VsGolden.imagesEqual, LIMIT);
+      assert.equal(r.int64VsGolden.logitsEqual, LIMIT * 10);
 
-    for (const c of [r.columns.fp32, r.columns.fakeQuant]) {
-      assert.ok(!('unavailable' in c), JSON.stringify(c));
-      assert.equal(c.perClass.reduce((a, b) => a + b, 0), c.correct);
-    }
-    assert.equal(r.floatCheckpoint, floatFile);
-    const fpAgree = r.argmaxAgreement.fp32VsGolden;
-    assert.ok(!('unavailable' in fpAgree) && fpAgree.of === LIMIT);
+      for (const c of [r.columns.fp32, r.columns.fakeQuant]) {
+        assert.ok(!('unavailable' in c), JSON.stringify(c));
+        assert.equal(
+          c.perClass.reduce((a, b) => a + b, 0),
+          c.correct,
+        );
+      }
+      assert.equal(r.floatCheckpoint, floatFile);
+      const fpAgree = r.argmaxAgreement.fp32VsGolden;
+      assert.ok(!('unavailable' in fpAgree) && fpAgree.of === LIMIT);
 
-    assert.ok(r.simulator);
-    assert.deepEqual(r.simulator.images.map((s) => s.index), [0, 10]);
-    assert.equal(r.simulator.bitExact, 2);
-    assert.ok(r.simulator.images.every((s) => s.layers === 77 && s.mismatchedLayers.length === 0 && s.cycles > 0));
-    assert.equal(r.throughput.goldenWorkers, 2);
-  });
+      assert.ok(r.simulator);
+      assert.deepEqual(
+        r.simulator.images.map((s) => s.index),
+        [0, 10],
+      );
+      assert.equal(r.simulator.bitExact, 2);
+      assert.ok(r.simulator.images.every((s) => s.layers === 77 && s.mismatchedLayers.length === 0 && s.cycles > 0));
+      assert.equal(r.throughput.goldenWorkers, 2);
+    },
+  );
 
   torchIt('the FP32 checkpoint defaults to provenance.checkpoint when its SHA-256 matches, and is refused when it does not', () => {
     const sha = createHash('sha256').update(readFileSync(floatFile)).digest('hex');
@@ -142,7 +158,9 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
       [['--model', modelFile, '--data', 'fashion-mnist', '--limit', '0'], /--limit must be an integer ≥ 1/],
       [['--model', modelFile, '--data', 'fashion-mnist', '--float', join(dir, 'nope.safetensors')], /--float .*nope\.safetensors: no such file/],
       [['--model', 'deit-s', '--data', 'fashion-mnist'], /needs a quantised model file/],
-      ...(torchAvailable ? [[['--model', modelFile, '--data', 'fashion-mnist', '--limit', '3', '--float', modelFile], /expected F32/] as [string[], RegExp]] : []),
+      ...(torchAvailable
+        ? [[['--model', modelFile, '--data', 'fashion-mnist', '--limit', '3', '--float', modelFile], /expected F32/] as [string[], RegExp]]
+        : []),
     ];
     for (const [args, msg] of cases) {
       const r = ivit(['eval', ...args]);

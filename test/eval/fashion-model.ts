@@ -9,8 +9,16 @@ import { generateSyntheticModel } from '../../verify/model/synthetic.js';
 import { writeModel } from '../../verify/model/qmodel-file.js';
 
 export const FASHION_VIT_SHAPE: VitConfig = {
-  family: 'vit', name: 'fashion-vit-synthetic', imageSize: 28, patchSize: 7, inChannels: 1,
-  embedDim: 128, depth: 6, heads: 4, mlpDim: 512, numClasses: 10,
+  family: 'vit',
+  name: 'fashion-vit-synthetic',
+  imageSize: 28,
+  patchSize: 7,
+  inChannels: 1,
+  embedDim: 128,
+  depth: 6,
+  heads: 4,
+  mlpDim: 512,
+  numClasses: 10,
 };
 
 /** The mean and std of verify/train/fashion_data.py (the checkpoint's preprocess). */

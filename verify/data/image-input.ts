@@ -26,7 +26,9 @@ export interface InputImage {
 /** The model's preprocess, or the error that says a picture cannot be its input without one. */
 export function requirePreprocess(model: QuantModel, spec: string): Preprocess {
   if (model.preprocess) return model.preprocess;
-  throw new PictureError(`${spec}: model ${model.config.name} carries no preprocess metadata (mean/std), so a picture or data-set image cannot be made its input; give a pre-quantised ivit-image file`);
+  throw new PictureError(
+    `${spec}: model ${model.config.name} carries no preprocess metadata (mean/std), so a picture or data-set image cannot be made its input; give a pre-quantised ivit-image file`,
+  );
 }
 
 /** 8-bit pixels [channels × size × size] made the model's input with its preprocess and input scale. */
@@ -78,7 +80,11 @@ export function loadInputImage(spec: string, model: QuantModel): InputImage {
     const pixels = idxEntryPixels(files.images, index, model, spec);
     const label = labelOf(files.labels, index);
     const image = quantiseForModel(pixels, model, spec);
-    return { image, description: `${ds.name} ${split} image ${index}${label !== undefined ? ` (${ds.classes[label] ?? `class ${label}`})` : ''}`, ...(label !== undefined ? { label } : {}) };
+    return {
+      image,
+      description: `${ds.name} ${split} image ${index}${label !== undefined ? ` (${ds.classes[label] ?? `class ${label}`})` : ''}`,
+      ...(label !== undefined ? { label } : {}),
+    };
   }
   const entry = /^(.*):(\d+)$/.exec(spec);
   if (entry && !isFile(spec) && isFile(entry[1]!)) {

@@ -50,7 +50,13 @@ export function decodePicture(bytes: Uint8Array, source: string): Picture {
       out = { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     } else {
       // tolerantDecoding would silently fill a truncated or damaged picture with grey
-      const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+      const j = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        tolerantDecoding: false,
+        maxResolutionInMP: MAX_MEGAPIXELS,
+        maxMemoryUsageInMB: 1024,
+      });
       out = { width: j.width, height: j.height, rgba: j.data };
     }
   } catch (e) {

@@ -42,7 +42,13 @@ export function loadEvalSet(name: string, model: QuantModel, limit?: number, onP
     if (onProgress && (i % 500 === 499 || i === count - 1)) onProgress(i + 1, count);
   }
   return {
-    dataset: ds, split: 'test', count, rows: imgs.rows, cols: imgs.cols,
-    pixels: imgs.pixels.slice(0, count * n), labels: allLabels.slice(0, count), inputs,
+    dataset: ds,
+    split: 'test',
+    count,
+    rows: imgs.rows,
+    cols: imgs.cols,
+    pixels: imgs.pixels.slice(0, count * n),
+    labels: allLabels.slice(0, count),
+    inputs,
   };
 }

@@ -76,7 +76,8 @@ function floatCheckpoint(opts: EvalOptions, notes: string[]): { path: string } |
   if (opts.floatCheckpoint !== undefined) {
     if (!existsSync(opts.floatCheckpoint)) throw new EvalInputError(`--float ${opts.floatCheckpoint}: no such file`);
     const want = opts.model.provenance.checkpointSha256;
-    if (want && sha256(opts.floatCheckpoint) !== want) notes.push(`--float ${opts.floatCheckpoint} is not the checkpoint the model was imported from (SHA-256 differs from provenance.checkpointSha256)`);
+    if (want && sha256(opts.floatCheckpoint) !== want)
+      notes.push(`--float ${opts.floatCheckpoint} is not the checkpoint the model was imported from (SHA-256 differs from provenance.checkpointSha256)`);
     return { path: opts.floatCheckpoint };
   }
   const p = opts.model.provenance.checkpoint;
@@ -138,10 +139,13 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
         progress(done, total);
       },
     });
-    if (torch.fp32Argmax && torch.fp32Correct !== column(torch.fp32Argmax, labels, k).correct) throw new Error('FP32 correct count differs between Python and TypeScript (label plumbing)');
+    if (torch.fp32Argmax && torch.fp32Correct !== column(torch.fp32Argmax, labels, k).correct)
+      throw new Error('FP32 correct count differs between Python and TypeScript (label plumbing)');
     const pre = model.preprocess!;
     if (Math.fround(pre.mean[0]!) !== Math.fround(torch.normalise.mean) || Math.fround(pre.std[0]!) !== Math.fround(torch.normalise.std)) {
-      notes.push(`the model's preprocess (mean ${pre.mean.join(', ')}, std ${pre.std.join(', ')}) differs from fashion_data.py's FP32 normalisation (mean ${torch.normalise.mean}, std ${torch.normalise.std})`);
+      notes.push(
+        `the model's preprocess (mean ${pre.mean.join(', ')}, std ${pre.std.join(', ')}) differs from fashion_data.py's FP32 normalisation (mean ${torch.normalise.mean}, std ${torch.normalise.std})`,
+      );
     }
   }
   const why = noTorch ?? '';
@@ -174,7 +178,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     };
   }
 
-  const fp32: Column = !torch ? { unavailable: why } : torch.fp32Argmax ? column(torch.fp32Argmax, labels, k) : { unavailable: (fc as { unavailable: string }).unavailable };
+  const fp32: Column = !torch
+    ? { unavailable: why }
+    : torch.fp32Argmax
+      ? column(torch.fp32Argmax, labels, k)
+      : { unavailable: (fc as { unavailable: string }).unavailable };
   return {
     model: opts.modelPath,
     modelName: model.config.name,

@@ -32,7 +32,13 @@ export function defaultWorkers(): number {
 }
 
 /** Golden logits of `count` images held back to back in `inputs` (each inChannels × imageSize² int8). */
-export async function goldenLogits(model: QuantModel, numerics: NumericsConfig, inputs: Int8Array, count: number, opts: GoldenPoolOptions = {}): Promise<GoldenBatch> {
+export async function goldenLogits(
+  model: QuantModel,
+  numerics: NumericsConfig,
+  inputs: Int8Array,
+  count: number,
+  opts: GoldenPoolOptions = {},
+): Promise<GoldenBatch> {
   const c = model.config;
   const len = c.inChannels * c.imageSize * c.imageSize;
   if (inputs.length !== count * len) throw new GoldenPoolError(`golden pool: ${inputs.length} input values for ${count} images of ${len}`);
@@ -45,15 +51,21 @@ export async function goldenLogits(model: QuantModel, numerics: NumericsConfig, 
   const t0 = performance.now();
   let done = 0;
   let failure: string | undefined;
-  await Promise.all(Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(new URL('./golden-worker.js', import.meta.url), { workerData: data });
-    w.on('message', (m: GoldenWorkerMessage) => {
-      if ('error' in m) failure ??= `golden model, image ${m.index}: ${m.error}`;
-      else opts.onProgress?.(++done, count);
-    });
-    w.on('error', reject);
-    w.on('exit', (code) => (code === 0 ? resolve() : reject(new GoldenPoolError(`a golden worker exited with code ${code}`))));
-  })));
+  await Promise.all(
+    Array.from(
+      { length: workers },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(new URL('./golden-worker.js', import.meta.url), { workerData: data });
+          w.on('message', (m: GoldenWorkerMessage) => {
+            if ('error' in m) failure ??= `golden model, image ${m.index}: ${m.error}`;
+            else opts.onProgress?.(++done, count);
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => (code === 0 ? resolve() : reject(new GoldenPoolError(`a golden worker exited with code ${code}`))));
+        }),
+    ),
+  );
   if (failure) throw new GoldenPoolError(failure);
   return { logits: new Int32Array(logits), workers, millis: performance.now() - t0 };
 }

@@ -28,8 +28,14 @@ export function sampleIndices(count: number, k: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor((i * count) / n));
 }
 
-export function runSimSample(model: QuantModel, inputs: Int8Array, poolLogits: Int32Array, indices: readonly number[], cfg: AcceleratorConfig,
-  onImage?: (done: number, total: number) => void): SimImage[] {
+export function runSimSample(
+  model: QuantModel,
+  inputs: Int8Array,
+  poolLogits: Int32Array,
+  indices: readonly number[],
+  cfg: AcceleratorConfig,
+  onImage?: (done: number, total: number) => void,
+): SimImage[] {
   const c = model.config;
   const len = c.inChannels * c.imageSize * c.imageSize;
   const out: SimImage[] = [];

@@ -67,14 +67,17 @@ export async function runTorchColumns(modelPath: string, numClasses: number, set
       let out = '';
       let err = '';
       let pending = '';
-      child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
       child.stderr.on('data', (b: Buffer) => {
         pending += b.toString();
         const lines = pending.split('\n');
         pending = lines.pop()!;
         for (const line of lines) {
           const p = parseJsonLine(line);
-          if (p && typeof p.column === 'string' && typeof p.done === 'number' && typeof p.total === 'number') opts.onProgress?.(p.column as TorchColumn, p.done, p.total);
+          if (p && typeof p.column === 'string' && typeof p.done === 'number' && typeof p.total === 'number')
+            opts.onProgress?.(p.column as TorchColumn, p.done, p.total);
           else err += `${line}\n`;
         }
       });
@@ -87,12 +90,23 @@ export async function runTorchColumns(modelPath: string, numClasses: number, set
       if (code === 2 && msg && typeof msg.error === 'string') throw new TorchEvalError(msg.error);
       throw new Error(`${script} exited with ${code}: ${stderr.trim().slice(-1500)}`);
     }
-    const summary = JSON.parse(stdout) as { torch: string; python: string; device: string; normalise: { mean: number; std: number }; seconds: Partial<Record<TorchColumn, number>>; fp32Correct?: number };
+    const summary = JSON.parse(stdout) as {
+      torch: string;
+      python: string;
+      device: string;
+      normalise: { mean: number; std: number };
+      seconds: Partial<Record<TorchColumn, number>>;
+      fp32Correct?: number;
+    };
     const read = (name: string): Buffer => readFileSync(join(dir, name));
-    const i32 = (name: string): Int32Array => { const b = read(name); return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); };
+    const i32 = (name: string): Int32Array => {
+      const b = read(name);
+      return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
     const logitsBuf = read('int64-logits.i64');
     const int64Logits = new BigInt64Array(logitsBuf.buffer.slice(logitsBuf.byteOffset, logitsBuf.byteOffset + logitsBuf.byteLength));
-    if (int64Logits.length !== set.count * numClasses) throw new Error(`int64 logits: ${int64Logits.length} values for ${set.count} images × ${numClasses} classes`);
+    if (int64Logits.length !== set.count * numClasses)
+      throw new Error(`int64 logits: ${int64Logits.length} values for ${set.count} images × ${numClasses} classes`);
     return {
       ...(opts.floatCheckpoint ? { fp32Argmax: i32('fp32-argmax.i32') } : {}),
       fakeQuantArgmax: i32('fakequant-argmax.i32'),
