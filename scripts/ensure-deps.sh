@@ -18,6 +18,12 @@ if [ "${1:-}" = "--debian" ]; then
   missing=()
   for tool in "${!pkgs[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${pkgs[$tool]}"); done
   if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then missing+=(python3-torch); fi
+  # the import tests export real torchvision models, to safetensors and ONNX (checked by python3-onnx)
+  if ! /usr/bin/python3 -c 'import torchvision' >/dev/null 2>&1; then missing+=(python3-torchvision); fi
+  if ! /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then missing+=(python3-onnx); fi
+  if ! /usr/bin/python3 -c 'import PIL' >/dev/null 2>&1; then missing+=(python3-pil); fi
+  # real images: calibration, evaluation and --image fashion-mnist:test:N
+  [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}" >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
