@@ -1,4 +1,5 @@
 /** `ivit eval`: accuracy of a quantised model on a data set in FP32, fake-quant float32 and integer arithmetic. */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import chalk from 'chalk';
 import { UserError, registerUserErrorClass } from '../errors.js';
@@ -22,6 +23,7 @@ interface EvalFlags extends MachineFlags {
   workers?: string;
   float?: string;
   json?: boolean;
+  jsonOut?: string;
   simSample?: string;
 }
 
@@ -42,7 +44,8 @@ export function registerEval(program: Command): void {
       .option('--workers <n>', 'golden-model worker threads (default: the number of cores)')
       .option('--float <file>', "the float checkpoint for the FP32 column (default: the model's provenance.checkpoint)")
       .option('--sim-sample <k>', 'also run k images end to end on the simulator, checked bit-exact against the golden model')
-      .option('--json', 'print one JSON object'),
+      .option('--json', 'print one JSON object')
+      .option('--json-out <file>', 'also write the JSON object to a file (the text report still prints)'),
   ).action(async (flags: EvalFlags) => {
     if (isZooName(flags.model)) throw new UserError(`--model ${flags.model}: ivit eval needs a quantised model file (a zoo model has no trained weights)`);
     const limit = positive(flags.limit, '--limit', 1);
@@ -64,6 +67,7 @@ export function registerEval(program: Command): void {
       onPhase: (p) => bar.step(p),
       onProgress: (done, total) => bar.progress(done, total),
     }).finally(() => bar.finish());
+    if (flags.jsonOut) writeFileSync(flags.jsonOut, `${JSON.stringify(report, null, 1)}\n`);
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else process.stdout.write(evalReportText(report));
     if (!evalVerified(report)) {
