@@ -13,7 +13,13 @@ export class UserError extends Error {
 
 /** Error classes that mean "bad input" wherever they come from. Other areas register theirs here. */
 const userErrorClasses: Array<abstract new (...args: never[]) => Error> = [
-  UserError, NumericsInputError, WidthOverflowError, ModelConfigError, SafetensorsError, SyntaxError, RangeError,
+  UserError,
+  NumericsInputError,
+  WidthOverflowError,
+  ModelConfigError,
+  SafetensorsError,
+  SyntaxError,
+  RangeError,
 ];
 
 export function registerUserErrorClass(cls: abstract new (...args: never[]) => Error): void {

@@ -51,7 +51,8 @@ export function writeContainer(p: ProgramImage): Uint8Array {
   if (p.words.length % INSTRUCTION_BYTES !== 0) throw new ContainerError(`instruction bytes ${p.words.length} are not a multiple of ${INSTRUCTION_BYTES}`);
   const enc = new TextEncoder();
   const names = p.symbols.map((s) => enc.encode(s.name));
-  for (const [i, n] of names.entries()) if (n.length === 0 || n.length > 255) throw new ContainerError(`symbol name "${p.symbols[i]!.name}" must have 1..255 bytes`);
+  for (const [i, n] of names.entries())
+    if (n.length === 0 || n.length > 255) throw new ContainerError(`symbol name "${p.symbols[i]!.name}" must have 1..255 bytes`);
   let size = 8 + 2 + 2 + 4 + 4 + p.words.length + 4;
   for (const s of p.dram) size += 8 + pad4(s.bytes.length);
   size += 4;
@@ -61,12 +62,18 @@ export function writeContainer(p: ProgramImage): Uint8Array {
   const view = new DataView(buf.buffer);
   let at = 0;
   for (let i = 0; i < 8; i++) buf[at++] = MAGIC.charCodeAt(i);
-  view.setUint16(at, CONTAINER_VERSION, true); at += 2;
-  view.setUint16(at, INSTRUCTION_BYTES, true); at += 2;
-  view.setUint32(at, size, true); at += 4;
-  view.setUint32(at, p.words.length / INSTRUCTION_BYTES, true); at += 4;
-  buf.set(p.words, at); at += p.words.length;
-  view.setUint32(at, p.dram.length, true); at += 4;
+  view.setUint16(at, CONTAINER_VERSION, true);
+  at += 2;
+  view.setUint16(at, INSTRUCTION_BYTES, true);
+  at += 2;
+  view.setUint32(at, size, true);
+  at += 4;
+  view.setUint32(at, p.words.length / INSTRUCTION_BYTES, true);
+  at += 4;
+  buf.set(p.words, at);
+  at += p.words.length;
+  view.setUint32(at, p.dram.length, true);
+  at += 4;
   for (const s of p.dram) {
     view.setUint32(at, s.addr, true);
     view.setUint32(at + 4, s.bytes.length, true);
@@ -74,12 +81,15 @@ export function writeContainer(p: ProgramImage): Uint8Array {
     buf.set(s.bytes, at);
     at += pad4(s.bytes.length);
   }
-  view.setUint32(at, p.symbols.length, true); at += 4;
+  view.setUint32(at, p.symbols.length, true);
+  at += 4;
   p.symbols.forEach((s, i) => {
     buf[at++] = s.kind === 'region' ? 0 : 1;
     buf[at++] = names[i]!.length;
-    buf.set(names[i]!, at); at += names[i]!.length;
-    view.setFloat64(at, s.value, true); at += 8;
+    buf.set(names[i]!, at);
+    at += names[i]!.length;
+    view.setFloat64(at, s.value, true);
+    at += 8;
   });
   view.setUint32(at, crc32(buf, 0, at), true);
   return buf;
@@ -91,7 +101,9 @@ function pad4(n: number): number {
 
 /** Parse and check a container; any damage raises ContainerError saying what and where. */
 export function readContainer(buf: Uint8Array, name = 'program'): ProgramImage {
-  const fail = (msg: string): never => { throw new ContainerError(`${name}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new ContainerError(`${name}: ${msg}`);
+  };
   if (buf.length < 20) fail(`truncated: ${buf.length} bytes is shorter than the 20-byte header`);
   for (let i = 0; i < 8; i++) if (buf[i] !== MAGIC.charCodeAt(i)) fail(`not a program container (bad magic; expected "${MAGIC}")`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -104,15 +116,21 @@ export function readContainer(buf: Uint8Array, name = 'program'): ProgramImage {
   if (buf.length > total) fail(`${buf.length - total} unexpected bytes after the end (header says ${total} bytes)`);
   const stored = view.getUint32(total - 4, true);
   const computed = crc32(buf, 0, total - 4);
-  if (stored !== computed) fail(`checksum mismatch (stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}): the file is corrupt`);
+  if (stored !== computed)
+    fail(`checksum mismatch (stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}): the file is corrupt`);
   let at = 16;
-  const need = (n: number, what: string): void => { if (at + n > total - 4) fail(`malformed: ${what} at byte ${at} runs past the end`); };
+  const need = (n: number, what: string): void => {
+    if (at + n > total - 4) fail(`malformed: ${what} at byte ${at} runs past the end`);
+  };
   need(4, 'instruction count');
-  const count = view.getUint32(at, true); at += 4;
+  const count = view.getUint32(at, true);
+  at += 4;
   need(count * INSTRUCTION_BYTES, 'instruction words');
-  const words = buf.slice(at, at + count * INSTRUCTION_BYTES); at += count * INSTRUCTION_BYTES;
+  const words = buf.slice(at, at + count * INSTRUCTION_BYTES);
+  at += count * INSTRUCTION_BYTES;
   need(4, 'segment count');
-  const nseg = view.getUint32(at, true); at += 4;
+  const nseg = view.getUint32(at, true);
+  at += 4;
   const dram: DramSegment[] = [];
   for (let i = 0; i < nseg; i++) {
     need(8, `segment ${i} header`);
@@ -124,7 +142,8 @@ export function readContainer(buf: Uint8Array, name = 'program'): ProgramImage {
     at += pad4(len);
   }
   need(4, 'symbol count');
-  const nsym = view.getUint32(at, true); at += 4;
+  const nsym = view.getUint32(at, true);
+  at += 4;
   const symbols: ProgramSymbol[] = [];
   const dec = new TextDecoder();
   for (let i = 0; i < nsym; i++) {
@@ -134,8 +153,10 @@ export function readContainer(buf: Uint8Array, name = 'program'): ProgramImage {
     at += 2;
     if (kind > 1) fail(`malformed: symbol ${i} has unknown kind ${kind}`);
     need(len + 8, `symbol ${i}`);
-    const sname = dec.decode(buf.subarray(at, at + len)); at += len;
-    const value = view.getFloat64(at, true); at += 8;
+    const sname = dec.decode(buf.subarray(at, at + len));
+    at += len;
+    const value = view.getFloat64(at, true);
+    at += 8;
     symbols.push({ name: sname, kind: kind === 0 ? 'region' : 'const', value });
   }
   if (at !== total - 4) fail(`malformed: ${total - 4 - at} unexplained bytes before the checksum`);

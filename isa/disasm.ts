@@ -28,9 +28,7 @@ export function formatField(f: FieldSpec, v: FieldValue): string {
 
 export function formatInstruction(ins: Instruction): string {
   const values = ins.fields as UntypedFields;
-  const ops = ins.spec.fields
-    .filter((f) => f.default === undefined || values[f.name] !== f.default)
-    .map((f) => `${f.name}=${formatField(f, values[f.name]!)}`);
+  const ops = ins.spec.fields.filter((f) => f.default === undefined || values[f.name] !== f.default).map((f) => `${f.name}=${formatField(f, values[f.name]!)}`);
   return ops.length ? `${ins.mnemonic} ${ops.join(', ')}` : ins.mnemonic;
 }
 

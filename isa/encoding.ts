@@ -1,7 +1,21 @@
 /** Fixed-width binary encoding of one instruction (256 bits, little-endian), derived from the instruction table. */
 import {
-  BY_MNEMONIC, BY_OPCODE, INSTRUCTION_BITS, INSTRUCTION_BYTES, OPCODE_BITS, type FieldSpec, type FieldValue, type Fields, type InstructionSpec,
-  type Mnemonic, type SpecOf, type UnitName, type UntypedFields, enumValues, fieldOffsets, fieldRange,
+  BY_MNEMONIC,
+  BY_OPCODE,
+  INSTRUCTION_BITS,
+  INSTRUCTION_BYTES,
+  OPCODE_BITS,
+  type FieldSpec,
+  type FieldValue,
+  type Fields,
+  type InstructionSpec,
+  type Mnemonic,
+  type SpecOf,
+  type UnitName,
+  type UntypedFields,
+  enumValues,
+  fieldOffsets,
+  fieldRange,
 } from './table.js';
 
 /** One decoded instruction of mnemonic M: its table entry and a typed value for every field. */
@@ -54,7 +68,8 @@ export function fieldProblems(spec: InstructionSpec, fields: UntypedFields): str
       continue;
     }
     const { lo, hi } = fieldRange(f);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < lo || v > hi) errs.push(`${f.name} = ${v} does not fit its ${f.bits}-bit field (${lo}..${hi})`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < lo || v > hi)
+      errs.push(`${f.name} = ${v} does not fit its ${f.bits}-bit field (${lo}..${hi})`);
   }
   for (const k of Object.keys(fields)) if (!spec.fields.some((f) => f.name === k)) errs.push(`${spec.mnemonic} has no operand ${k}`);
   if (errs.length === 0 && spec.check) errs.push(...spec.check(fields as Parameters<NonNullable<InstructionSpec['check']>>[0]));
@@ -146,7 +161,8 @@ export function decodeInstruction(bytes: Uint8Array, offset = 0): Instruction {
   const plan = planOf(spec);
   // reserved bits above the last field must be zero
   for (let at = plan.end; at < INSTRUCTION_BITS; at += 32 - (at & 31)) {
-    if (bitsAt(WORDS, at, 32 - (at & 31)) !== 0) throw new MalformedInstructionError(`${spec.mnemonic}: reserved bits ${plan.end}..${INSTRUCTION_BITS - 1} are not zero`);
+    if (bitsAt(WORDS, at, 32 - (at & 31)) !== 0)
+      throw new MalformedInstructionError(`${spec.mnemonic}: reserved bits ${plan.end}..${INSTRUCTION_BITS - 1} are not zero`);
   }
   const fields: Record<string, FieldValue> = {};
   let problems: string[] | undefined;

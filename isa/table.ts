@@ -95,13 +95,25 @@ export interface InstructionDef<M extends string = string, Fs extends readonly F
 /** Any instruction's table entry, without its precise types. */
 export type InstructionSpec = InstructionDef<string, readonly FieldSpec[]>;
 
-const uint = <N extends string>(name: N, bits: number, doc: string, dflt?: number): UintField<N> => ({ name, bits, kind: 'uint', display: 'dec', doc, ...(dflt !== undefined ? { default: dflt } : {}) });
+const uint = <N extends string>(name: N, bits: number, doc: string, dflt?: number): UintField<N> => ({
+  name,
+  bits,
+  kind: 'uint',
+  display: 'dec',
+  doc,
+  ...(dflt !== undefined ? { default: dflt } : {}),
+});
 const address = <N extends string>(name: N, bits: number, doc: string, dflt?: number): UintField<N> => ({ ...uint(name, bits, doc, dflt), display: 'hex' });
 const int = <N extends string>(name: N, bits: number, doc: string): IntField<N> => ({ name, bits, kind: 'int', doc });
 const mask = <N extends string>(name: N, doc: string): MaskField<N> => ({ name, bits: SEMAPHORES, kind: 'mask', default: 0, doc });
 /** An enum field is as wide as its value list needs. */
 const enumField = <N extends string, E extends EnumName>(name: N, e: E, doc: string, dflt?: EnumValue<E>): EnumField<N, E> => ({
-  name, bits: Math.max(1, Math.ceil(Math.log2(ENUMS[e].length))), kind: 'enum', enum: e, doc, ...(dflt !== undefined ? { default: dflt } : {}),
+  name,
+  bits: Math.max(1, Math.ceil(Math.log2(ENUMS[e].length))),
+  kind: 'enum',
+  enum: e,
+  doc,
+  ...(dflt !== undefined ? { default: dflt } : {}),
 });
 
 const HEADER = [
@@ -159,7 +171,8 @@ function dmaChecks(f: { readonly rows: number; readonly bytes: number; readonly 
 }
 
 /** A requant table pointer whose mode must name a table (requant and resadd always requantise). */
-const requiredTable = (mode: FieldValue, name: string): string[] => (mode === 'none' ? [`${name}=none: this instruction always requantises (tensor or channel)`] : []);
+const requiredTable = (mode: FieldValue, name: string): string[] =>
+  mode === 'none' ? [`${name}=none: this instruction always requantises (tensor or channel)`] : [];
 
 function expChecks(f: { x0: number; n: number; k: number }): string[] {
   const e: string[] = [];
@@ -180,24 +193,35 @@ const GELU = PYTORCH_NUMERICS.gelu;
 
 export const INSTRUCTIONS = [
   instruction({
-    mnemonic: 'nop', opcode: 0, unit: 'operand',
+    mnemonic: 'nop',
+    opcode: 0,
+    unit: 'operand',
     doc: 'Does nothing on the named unit except wait for and signal semaphores (a pure synchronisation point).',
     fields: [...HEADER, enumField('unit', 'unit', 'queue the NOP runs on')],
   }),
   instruction({
-    mnemonic: 'load', opcode: 1, unit: 'load',
+    mnemonic: 'load',
+    opcode: 1,
+    unit: 'load',
     doc: '2-D strided DMA from DRAM into the scratchpad or the accumulator buffer: rows × bytes.',
-    fields: [...HEADER, ...DMA_FIELDS], check: dmaChecks,
+    fields: [...HEADER, ...DMA_FIELDS],
+    check: dmaChecks,
   }),
   instruction({
-    mnemonic: 'store', opcode: 2, unit: 'store',
+    mnemonic: 'store',
+    opcode: 2,
+    unit: 'store',
     doc: '2-D strided DMA from the scratchpad or the accumulator buffer to DRAM: rows × bytes.',
-    fields: [...HEADER, ...DMA_FIELDS], check: dmaChecks,
+    fields: [...HEADER, ...DMA_FIELDS],
+    check: dmaChecks,
   }),
   instruction({
-    mnemonic: 'gemm', opcode: 3, unit: 'compute',
-    doc: 'C[m×n] (int32, acc) = init + A[m×k] · B[n×k]ᵀ on the systolic array, folded over the array internally. '
-      + 'A is int8 or int16 (int16 runs as two int8 passes), B is int8, both in the scratchpad.',
+    mnemonic: 'gemm',
+    opcode: 3,
+    unit: 'compute',
+    doc:
+      'C[m×n] (int32, acc) = init + A[m×k] · B[n×k]ᵀ on the systolic array, folded over the array internally. ' +
+      'A is int8 or int16 (int16 runs as two int8 passes), B is int8, both in the scratchpad.',
     fields: [
       ...HEADER,
       address('a', ADDR, 'scratchpad byte address of A[0][0]'),
@@ -217,21 +241,31 @@ export const INSTRUCTIONS = [
     check: (f) => (['m', 'n', 'k'] as const).filter((d) => f[d] === 0).map((d) => `${d} must be at least 1`),
   }),
   instruction({
-    mnemonic: 'requant', opcode: 4, unit: 'sdu',
+    mnemonic: 'requant',
+    opcode: 4,
+    unit: 'sdu',
     doc: 'Dyadic requantisation of rows × cols: dst = clamp(RNE(src·m/2^c)) to the destination width, with one (m, c) pair or one per column (channel).',
     fields: [
-      ...HEADER, ...operand('s', 'source', 'acc', 'i32'), ...operand('d', 'destination', 'spad', 'i8'), ...ROWS_COLS,
+      ...HEADER,
+      ...operand('s', 'source', 'acc', 'i32'),
+      ...operand('d', 'destination', 'spad', 'i8'),
+      ...ROWS_COLS,
       enumField('qmode', 'qmode', 'one (m, c) pair, or one per column', 'tensor'),
       address('qtab', ADDR, 'scratchpad byte address of the (m int32, c int32) pairs'),
     ],
     check: (f) => [...operandChecks(f, ['s', 'd']), ...requiredTable(f.qmode, 'qmode')],
   }),
   instruction({
-    mnemonic: 'resadd', opcode: 5, unit: 'sdu',
+    mnemonic: 'resadd',
+    opcode: 5,
+    unit: 'sdu',
     doc: 'Residual add: dst = clamp(RNE(x·mx/2^cx) + RNE(y·my/2^cy)), each branch rounded on its own and only the sum clamped.',
     fields: [
-      ...HEADER, ...operand('x', 'main branch', 'acc', 'i32'), ...operand('y', 'identity branch', 'spad', 'i16'),
-      ...operand('d', 'destination', 'spad', 'i16'), ...ROWS_COLS,
+      ...HEADER,
+      ...operand('x', 'main branch', 'acc', 'i32'),
+      ...operand('y', 'identity branch', 'spad', 'i16'),
+      ...operand('d', 'destination', 'spad', 'i16'),
+      ...ROWS_COLS,
       enumField('qxmode', 'qmode', 'x branch: one pair or one per column', 'tensor'),
       address('qx', ADDR, 'scratchpad address of the x branch (m, c) table'),
       enumField('qymode', 'qmode', 'y branch: one pair or one per column', 'tensor'),
@@ -240,10 +274,15 @@ export const INSTRUCTIONS = [
     check: (f) => [...operandChecks(f, ['x', 'y', 'd']), ...requiredTable(f.qxmode, 'qxmode'), ...requiredTable(f.qymode, 'qymode')],
   }),
   instruction({
-    mnemonic: 'shiftmax', opcode: 6, unit: 'sdu',
+    mnemonic: 'shiftmax',
+    opcode: 6,
+    unit: 'sdu',
     doc: 'Shiftmax of each row (numerics.md §3): out = (E·F) >> (32 − k), scale 2^−(k−1).',
     fields: [
-      ...HEADER, ...operand('s', 'source', 'spad', 'i8'), ...operand('d', 'destination', 'spad', 'i16'), ...ROWS_COLS,
+      ...HEADER,
+      ...operand('s', 'source', 'spad', 'i8'),
+      ...operand('d', 'destination', 'spad', 'i16'),
+      ...ROWS_COLS,
       int('x0', 24, 'the negative integer x0 = ⌊−1/S⌋ of the logit scale'),
       uint('n', 5, 'fraction bits of the shift-exp', SOFTMAX.n),
       uint('k', 6, 'output width', SOFTMAX.k),
@@ -251,10 +290,15 @@ export const INSTRUCTIONS = [
     check: (f) => [...operandChecks(f, ['s', 'd']), ...expChecks(f)],
   }),
   instruction({
-    mnemonic: 'shiftgelu', opcode: 7, unit: 'sdu',
+    mnemonic: 'shiftgelu',
+    opcode: 7,
+    unit: 'sdu',
     doc: 'ShiftGELU of each row (numerics.md §4): x·σ(1.702x), scale S·2^−(k−1); optionally requantised on the way out.',
     fields: [
-      ...HEADER, ...operand('s', 'source', 'spad', 'i8'), ...operand('d', 'destination', 'spad', 'i16'), ...ROWS_COLS,
+      ...HEADER,
+      ...operand('s', 'source', 'spad', 'i8'),
+      ...operand('d', 'destination', 'spad', 'i16'),
+      ...ROWS_COLS,
       int('x0', 24, 'the negative integer x0 of S_σ = S·1.702'),
       uint('n', 5, 'fraction bits of the shift-exp', GELU.n),
       uint('k', 6, 'σ has k − 1 bits', GELU.k),
@@ -264,10 +308,15 @@ export const INSTRUCTIONS = [
     check: (f) => [...operandChecks(f, ['s', 'd']), ...expChecks(f)],
   }),
   instruction({
-    mnemonic: 'layernorm', opcode: 8, unit: 'sdu',
+    mnemonic: 'layernorm',
+    opcode: 8,
+    unit: 'sdu',
     doc: 'I-LayerNorm of each row (numerics.md §5): integer mean, variance sum, 10-step Newton square root, reciprocal, integer bias; optionally requantised on the way out.',
     fields: [
-      ...HEADER, ...operand('s', 'source', 'spad', 'i16'), ...operand('d', 'destination', 'acc', 'i32'), ...ROWS_COLS,
+      ...HEADER,
+      ...operand('s', 'source', 'spad', 'i16'),
+      ...operand('d', 'destination', 'acc', 'i32'),
+      ...ROWS_COLS,
       enumField('bmode', 'bmode', 'integer bias B: none (zeros) or one int32 per column', 'none'),
       address('btab', ADDR, 'scratchpad address of the int32 biases', 0),
       enumField('qmode', 'qmode', 'fused requant of the output: none, one pair, one per column', 'none'),
@@ -276,10 +325,15 @@ export const INSTRUCTIONS = [
     check: (f) => operandChecks(f, ['s', 'd']),
   }),
   instruction({
-    mnemonic: 'reduce', opcode: 9, unit: 'sdu',
+    mnemonic: 'reduce',
+    opcode: 9,
+    unit: 'sdu',
     doc: 'Row reduction: dst[r] = max or sum of the row (one element per row).',
     fields: [
-      ...HEADER, ...operand('s', 'source', 'spad', 'i8'), ...operand('d', 'destination', 'acc', 'i32'), ...ROWS_COLS,
+      ...HEADER,
+      ...operand('s', 'source', 'spad', 'i8'),
+      ...operand('d', 'destination', 'acc', 'i32'),
+      ...ROWS_COLS,
       enumField('kind', 'reduction', 'which reduction'),
     ],
     check: (f) => operandChecks(f, ['s', 'd']),

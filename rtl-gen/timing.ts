@@ -112,13 +112,7 @@ export function shiftGeluTiming(q: { rowLength: number; lanes: number; emCycles?
  * shared sequential divider costs q + 2 cycles (start cycle, q quotient bits, done); the Newton replay is
  * ten of them, the floor square root ⌈varBits/2⌉ + 2.
  */
-export function layerNormTiming(q: {
-  rowLength: number;
-  lanes: number;
-  quotBits?: number;
-  sqrt?: 'newton10' | 'floor';
-  varBits?: number;
-}): SduUnitTiming {
+export function layerNormTiming(q: { rowLength: number; lanes: number; quotBits?: number; sqrt?: 'newton10' | 'floor'; varBits?: number }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
   const qb = q.quotBits ?? DEFAULT_PIPELINE.layerNormQuotBits;
   const divide = sequentialDividerCycles(qb) + 1;

@@ -11,11 +11,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { layers } = JSON.parse(readFileSync(join(root, 'architecture-layers.json'), 'utf8'));
 const layerOf = (path) => layers.findIndex((l) => new RegExp(l.path).test(path));
 
-const out = execFileSync(join(root, 'node_modules/.bin/depcruise'), ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'isa', 'sim', 'rtl-gen', 'programs', 'verify', 'cli'], {
-  cwd: root,
-  encoding: 'utf8',
-  maxBuffer: 1 << 28,
-});
+const out = execFileSync(
+  join(root, 'node_modules/.bin/depcruise'),
+  ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'isa', 'sim', 'rtl-gen', 'programs', 'verify', 'cli'],
+  {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  },
+);
 const { modules } = JSON.parse(out);
 const counts = new Map();
 const sizes = new Array(layers.length).fill(0);

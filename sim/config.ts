@@ -115,7 +115,8 @@ export function applyOverrides(base: AcceleratorConfig, overrides: readonly stri
     let node: Record<string, Json> = cfg;
     for (let i = 0; i < path.length - 1; i++) {
       const next = node[path[i]!];
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new ConfigError(`override "${o}": no section "${path.slice(0, i + 1).join('.')}"`);
+      if (typeof next !== 'object' || next === null || Array.isArray(next))
+        throw new ConfigError(`override "${o}": no section "${path.slice(0, i + 1).join('.')}"`);
       node = next as Record<string, Json>;
     }
     const key = path[path.length - 1]!;
@@ -148,17 +149,20 @@ export function validateConfig(c: AcceleratorConfig): void {
   if (c.array.dataflow !== 'ws' && c.array.dataflow !== 'os') throw new ConfigError(`array.dataflow must be "ws" or "os", got "${c.array.dataflow}"`);
   positiveInt(c.scratchpad.bytes, 'scratchpad.bytes', 1 << 24);
   positiveInt(c.scratchpad.banks, 'scratchpad.banks', 256);
-  if (c.scratchpad.bytes % c.scratchpad.banks !== 0) throw new ConfigError(`scratchpad.bytes (${c.scratchpad.bytes}) must be a multiple of scratchpad.banks (${c.scratchpad.banks})`);
+  if (c.scratchpad.bytes % c.scratchpad.banks !== 0)
+    throw new ConfigError(`scratchpad.bytes (${c.scratchpad.bytes}) must be a multiple of scratchpad.banks (${c.scratchpad.banks})`);
   positiveInt(c.accumulator.words, 'accumulator.words', 1 << 24);
   positiveInt(c.accumulator.banks, 'accumulator.banks', 256);
-  if (c.accumulator.words % c.accumulator.banks !== 0) throw new ConfigError(`accumulator.words (${c.accumulator.words}) must be a multiple of accumulator.banks (${c.accumulator.banks})`);
+  if (c.accumulator.words % c.accumulator.banks !== 0)
+    throw new ConfigError(`accumulator.words (${c.accumulator.words}) must be a multiple of accumulator.banks (${c.accumulator.banks})`);
   positiveInt(c.dram.bytes, 'dram.bytes', 2 ** 32);
   positiveInt(c.dma.bytesPerCycle, 'dma.bytesPerCycle', 4096);
   if (!Number.isSafeInteger(c.dma.latency) || c.dma.latency < 0) throw new ConfigError(`dma.latency must be a non-negative integer, got ${c.dma.latency}`);
   positiveInt(c.sdu.lanes, 'sdu.lanes', 1024);
   positiveInt(c.queueDepth, 'queueDepth', 1 << 20);
   positiveInt(c.cycleLimit, 'cycleLimit', Number.MAX_SAFE_INTEGER);
-  if (!(c.numerics.preset in NUMERICS_PRESETS)) throw new ConfigError(`numerics.preset must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${c.numerics.preset}"`);
+  if (!(c.numerics.preset in NUMERICS_PRESETS))
+    throw new ConfigError(`numerics.preset must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${c.numerics.preset}"`);
   if (c.numerics.sqrt !== 'newton10' && c.numerics.sqrt !== 'floor') throw new ConfigError(`numerics.sqrt must be newton10 or floor, got "${c.numerics.sqrt}"`);
 }
 

@@ -144,7 +144,13 @@ class Machine {
       if (this.completed === this.n && this.fetchPc === this.n) break;
       this.advance();
     }
-    return { cycles: this.lastEnd, executed: this.decoded as ExecutedInstruction[], state: this.state, unitBusy: this.unitBusy, dmaChannelBusy: this.channelBusy };
+    return {
+      cycles: this.lastEnd,
+      executed: this.decoded as ExecutedInstruction[],
+      state: this.state,
+      unitBusy: this.unitBusy,
+      dmaChannelBusy: this.channelBusy,
+    };
   }
 
   /** Completions at or before t: free the banks, signal, free the unit. */
@@ -211,7 +217,18 @@ class Machine {
       if (e instanceof ExecError) throw new SimFault('address', e.message, at, pc, formatInstruction(ins));
       throw e;
     }
-    this.decoded[pc] = { pc, ins, unit, reportClass: reportClassOf(ins), dispatch: at, start: -1, end: -1, cost: { cycles: 0, channelCycles: 0 }, footprint, stalls: {} };
+    this.decoded[pc] = {
+      pc,
+      ins,
+      unit,
+      reportClass: reportClassOf(ins),
+      dispatch: at,
+      start: -1,
+      end: -1,
+      cost: { cycles: 0, channelCycles: 0 },
+      footprint,
+      stalls: {},
+    };
     u.queue.push(pc);
     this.fetchPc++;
     return true;

@@ -14,7 +14,10 @@ export class SimFault extends Error {
 
 /** Raised by the value and footprint code; the engine turns it into a SimFault with PC and cycle. */
 export class ExecError extends Error {
-  constructor(readonly kind: 'address' | 'value', message: string) {
+  constructor(
+    readonly kind: 'address' | 'value',
+    message: string,
+  ) {
     super(message);
     this.name = 'ExecError';
   }

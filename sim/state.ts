@@ -27,7 +27,10 @@ export class MachineState {
   loadImage(segments: readonly DramSegment[]): void {
     for (const s of segments) {
       if (s.addr + s.bytes.length > this.dram.length) {
-        throw new ExecError('address', `DRAM image segment 0x${s.addr.toString(16)}..0x${(s.addr + s.bytes.length).toString(16)} does not fit the ${this.dram.length}-byte DRAM`);
+        throw new ExecError(
+          'address',
+          `DRAM image segment 0x${s.addr.toString(16)}..0x${(s.addr + s.bytes.length).toString(16)} does not fit the ${this.dram.length}-byte DRAM`,
+        );
       }
       this.dram.set(s.bytes, s.addr);
     }

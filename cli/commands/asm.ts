@@ -31,6 +31,8 @@ export function registerAsm(program: Command): void {
       const out = opts.output ?? source.replace(/\.[^./]*$/, '') + '.ivp';
       const bytes = writeContainer(p);
       writeFileSync(out, bytes);
-      process.stdout.write(`${out}: ${instructionCount(p)} instructions, ${p.dram.reduce((a, s) => a + s.bytes.length, 0)} bytes of DRAM image, ${bytes.length} bytes\n`);
+      process.stdout.write(
+        `${out}: ${instructionCount(p)} instructions, ${p.dram.reduce((a, s) => a + s.bytes.length, 0)} bytes of DRAM image, ${bytes.length} bytes\n`,
+      );
     });
 }

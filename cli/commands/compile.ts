@@ -24,33 +24,36 @@ interface CompileFlags extends MachineFlags {
 }
 
 export function registerCompile(program: Command): void {
-  machineOptions(program
-    .command('compile')
-    .description('compile a model to an ISA program (container with the DRAM image of weights, constants and input)')
-    .requiredOption('--model <name|file>', 'a zoo model or a quantised model file')
-    .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
-    .option('--image <file>', 'an input image file; default: a seeded synthetic image')
-    .option('-o, --out <file>', 'program container to write (.ivp)')
-    .option('--asm <file>', 'also write the program as assembly text')
-    .option('--shape-only', 'a zoo model\'s shapes only: the same instruction stream with zeroed data (for timing-only simulation)'))
-    .action((flags: CompileFlags) => {
-      if (!flags.out && !flags.asm) throw new UserError('nothing to write: give -o <program.ivp> and/or --asm <program.s>');
-      const config = machineFromFlags(flags);
-      const numerics = numericsOf(config);
-      let compiled;
-      if (flags.shapeOnly) {
-        compiled = compileGraph(graphFromConfig(zooConfig(flags.model), numerics), config);
-      } else {
-        const seed = parseSeed(flags.seed);
-        const { model } = loadModel(flags.model, seed);
-        const image = flags.image ? readImage(flags.image, model.config) : syntheticImage(model.config, seed);
-        compiled = compileGraph(graphFromModel(model, numerics), config, { image });
-      }
-      if (flags.out) writeFileSync(flags.out, writeContainer(compiled.image));
-      if (flags.asm) writeFileSync(flags.asm, disassemble(compiled.image));
-      const n = compiled.image.words.length / 32;
-      const dram = compiled.image.dram.reduce((a, s) => a + s.bytes.length, 0);
-      process.stdout.write(`${compiled.graph.config.name}: ${n} instructions (${compiled.relays} relay NOPs), ${dram} bytes of DRAM image, row tile ${compiled.plan.rowTile}${flags.out ? ` → ${flags.out}` : ''}${flags.asm ? ` → ${flags.asm}` : ''}\n`);
-      for (const note of compiled.notes) process.stdout.write(`note: ${note}\n`);
-    });
+  machineOptions(
+    program
+      .command('compile')
+      .description('compile a model to an ISA program (container with the DRAM image of weights, constants and input)')
+      .requiredOption('--model <name|file>', 'a zoo model or a quantised model file')
+      .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
+      .option('--image <file>', 'an input image file; default: a seeded synthetic image')
+      .option('-o, --out <file>', 'program container to write (.ivp)')
+      .option('--asm <file>', 'also write the program as assembly text')
+      .option('--shape-only', "a zoo model's shapes only: the same instruction stream with zeroed data (for timing-only simulation)"),
+  ).action((flags: CompileFlags) => {
+    if (!flags.out && !flags.asm) throw new UserError('nothing to write: give -o <program.ivp> and/or --asm <program.s>');
+    const config = machineFromFlags(flags);
+    const numerics = numericsOf(config);
+    let compiled;
+    if (flags.shapeOnly) {
+      compiled = compileGraph(graphFromConfig(zooConfig(flags.model), numerics), config);
+    } else {
+      const seed = parseSeed(flags.seed);
+      const { model } = loadModel(flags.model, seed);
+      const image = flags.image ? readImage(flags.image, model.config) : syntheticImage(model.config, seed);
+      compiled = compileGraph(graphFromModel(model, numerics), config, { image });
+    }
+    if (flags.out) writeFileSync(flags.out, writeContainer(compiled.image));
+    if (flags.asm) writeFileSync(flags.asm, disassemble(compiled.image));
+    const n = compiled.image.words.length / 32;
+    const dram = compiled.image.dram.reduce((a, s) => a + s.bytes.length, 0);
+    process.stdout.write(
+      `${compiled.graph.config.name}: ${n} instructions (${compiled.relays} relay NOPs), ${dram} bytes of DRAM image, row tile ${compiled.plan.rowTile}${flags.out ? ` → ${flags.out}` : ''}${flags.asm ? ` → ${flags.asm}` : ''}\n`,
+    );
+    for (const note of compiled.notes) process.stdout.write(`note: ${note}\n`);
+  });
 }

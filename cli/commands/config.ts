@@ -6,7 +6,9 @@ export function registerConfig(program: Command): void {
   machineOptions(
     program
       .command('config')
-      .description('print the accelerator configuration the other commands would use (the built-in default machine with the given file and overrides applied), as JSON'),
+      .description(
+        'print the accelerator configuration the other commands would use (the built-in default machine with the given file and overrides applied), as JSON',
+      ),
   ).action((flags: MachineFlags) => {
     process.stdout.write(`${JSON.stringify(machineFromFlags(flags), null, 2)}\n`);
   });

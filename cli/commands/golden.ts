@@ -36,15 +36,27 @@ export function registerGolden(program: Command): void {
       const image = inputImage(opts.image, model, seed);
       const r = runGolden(model, image, cfg, { layerHashes: opts.layers === true });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({
-          model: model.config.name, source, seed, numerics: cfg.flavour, sqrt: cfg.sqrt,
-          checksum: r.checksum, argmax: r.argmax, logit: r.logits[r.argmax], forwardMs: Math.round(r.millis), loadMs: Math.round(loadMs),
-          ...(opts.layers ? { layers: r.layerHashes } : {}),
-        })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({
+            model: model.config.name,
+            source,
+            seed,
+            numerics: cfg.flavour,
+            sqrt: cfg.sqrt,
+            checksum: r.checksum,
+            argmax: r.argmax,
+            logit: r.logits[r.argmax],
+            forwardMs: Math.round(r.millis),
+            loadMs: Math.round(loadMs),
+            ...(opts.layers ? { layers: r.layerHashes } : {}),
+          })}\n`,
+        );
         return;
       }
       const c = model.config;
-      process.stdout.write(`${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${cfg.flavour}/${cfg.sqrt}]\n`);
+      process.stdout.write(
+        `${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${cfg.flavour}/${cfg.sqrt}]\n`,
+      );
       if (opts.layers) for (const l of r.layerHashes) process.stdout.write(`  ${l.name.padEnd(22)} [${l.shape.join('×')}] ${l.hash}\n`);
       process.stdout.write(`  logits checksum ${chalk.cyan(r.checksum)}  argmax ${chalk.green(String(r.argmax))} (logit ${r.logits[r.argmax]})\n`);
       process.stdout.write(`  forward pass ${(r.millis / 1000).toFixed(2)} s  (model ready in ${(loadMs / 1000).toFixed(2)} s)\n`);

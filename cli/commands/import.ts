@@ -50,7 +50,8 @@ interface ImportOptions {
 }
 
 function runImport(opts: ImportOptions): void {
-  if (!CHECKPOINT_FORMATS.includes(opts.format as CheckpointFormat)) throw new UserError(`--format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got "${opts.format}"`);
+  if (!CHECKPOINT_FORMATS.includes(opts.format as CheckpointFormat))
+    throw new UserError(`--format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got "${opts.format}"`);
   const heads = opts.heads === undefined ? undefined : positiveInt('--heads', opts.heads);
   const count = positiveInt('--calib', opts.calib);
   let obs: RangeObserver = MINMAX;
@@ -61,17 +62,23 @@ function runImport(opts: ImportOptions): void {
   }
   if ((opts.mean === undefined) !== (opts.std === undefined)) throw new UserError('--mean and --std go together');
 
-  const ck = readCheckpoint(opts.checkpoint, { format: opts.format as CheckpointFormat, ...(heads !== undefined ? { heads } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
+  const ck = readCheckpoint(opts.checkpoint, {
+    format: opts.format as CheckpointFormat,
+    ...(heads !== undefined ? { heads } : {}),
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+  });
   const c = ck.model.config;
   const out = process.stdout;
   out.write(`${chalk.bold('checkpoint')}   ${opts.checkpoint}: ${ck.kind}\n`);
-  out.write(`${chalk.bold('config')}       ${c.name}: ${c.imageSize}×${c.imageSize}×${c.inChannels}, patch ${c.patchSize}, width ${c.embedDim}, ${c.depth} blocks, ${c.heads} heads (from ${ck.headsFrom}), mlp ${c.mlpDim}, ${c.numClasses} classes, ${vitShape(c).tokens} tokens\n`);
+  out.write(
+    `${chalk.bold('config')}       ${c.name}: ${c.imageSize}×${c.imageSize}×${c.inChannels}, patch ${c.patchSize}, width ${c.embedDim}, ${c.depth} blocks, ${c.heads} heads (from ${ck.headsFrom}), mlp ${c.mlpDim}, ${c.numClasses} classes, ${vitShape(c).tokens} tokens\n`,
+  );
 
   let preprocess: Preprocess;
   let preprocessFrom: string;
   if (opts.mean !== undefined) {
     preprocess = { mean: numberList('--mean', opts.mean, c.inChannels, false), std: numberList('--std', opts.std!, c.inChannels, true) };
-    preprocessFrom = ck.model.preprocess ? '--mean/--std (overriding the checkpoint\'s)' : '--mean/--std';
+    preprocessFrom = ck.model.preprocess ? "--mean/--std (overriding the checkpoint's)" : '--mean/--std';
   } else if (ck.model.preprocess) {
     preprocess = ck.model.preprocess;
     preprocessFrom = 'checkpoint metadata';
@@ -83,12 +90,20 @@ function runImport(opts: ImportOptions): void {
   const images = calibrationImages(opts.data, count, c);
   const range = obs.kind === 'minmax' ? 'min/max (QuantAct, momentum −1)' : `percentile ${obs.percentile} of |x|`;
   const provenance = {
-    generator: 'ivit import', checkpoint: opts.checkpoint, checkpointSha256: ck.sha256, checkpointFormat: ck.format,
-    calibrationData: images.file, calibrationImages: count, calibrationRange: obs.kind === 'minmax' ? 'minmax' : `percentile ${obs.percentile}`,
+    generator: 'ivit import',
+    checkpoint: opts.checkpoint,
+    checkpointSha256: ck.sha256,
+    checkpointFormat: ck.format,
+    calibrationData: images.file,
+    calibrationImages: count,
+    calibrationRange: obs.kind === 'minmax' ? 'minmax' : `percentile ${obs.percentile}`,
   };
   const r = calibrate(ck.model, images.pixels, preprocess, obs, provenance);
-  out.write(`${chalk.bold('calibration')}  first ${count} images of ${images.file}, ranges ${range}: ${(r.millis / 1000).toFixed(1)} s (input scale ${r.model.scales.input.toPrecision(6)})\n`);
-  if (r.clampedClassToken > 0) out.write(chalk.yellow(`  note: ${r.clampedClassToken} class-token values lie beyond int16 at the patch scale and were clamped\n`));
+  out.write(
+    `${chalk.bold('calibration')}  first ${count} images of ${images.file}, ranges ${range}: ${(r.millis / 1000).toFixed(1)} s (input scale ${r.model.scales.input.toPrecision(6)})\n`,
+  );
+  if (r.clampedClassToken > 0)
+    out.write(chalk.yellow(`  note: ${r.clampedClassToken} class-token values lie beyond int16 at the patch scale and were clamped\n`));
 
   const bytes = encodeModel(r.model);
   decodeModel(bytes, opts.out); // the file must read back (constants re-derived and compared)

@@ -56,10 +56,19 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       const x = requireIntArray(p, 'x', 'layernorm');
       const bias = optionalIntArray(p, 'bias', 'layernorm');
       if (bias && bias.length !== x.length) throw new UserError(`layernorm: "bias" has ${bias.length} entries for ${x.length} channels`);
-      const r = layerNormRow(x, bias, {
-        sqrt: cfg.sqrt, mean: cfg.lnMean, halve: cfg.lnHalve,
-        inputBits: cfg.residualBits, varianceBits: cfg.lnVarianceBits, outputBits: cfg.lnOutputBits,
-      }, SITE);
+      const r = layerNormRow(
+        x,
+        bias,
+        {
+          sqrt: cfg.sqrt,
+          mean: cfg.lnMean,
+          halve: cfg.lnHalve,
+          inputBits: cfg.residualBits,
+          varianceBits: cfg.lnVarianceBits,
+          outputBits: cfg.lnOutputBits,
+        },
+        SITE,
+      );
       return { out: r.out, mean: r.mean, var: r.var, std: r.std, factor: r.factor };
     },
   },

@@ -45,7 +45,11 @@ export function machineOptions(cmd: Command): Command {
 
 export function machineFromFlags(f: MachineFlags): AcceleratorConfig {
   const named: [string | undefined, string][] = [
-    [f.rows, 'array.rows'], [f.cols, 'array.cols'], [f.dataflow, 'array.dataflow'], [f.lanes, 'sdu.lanes'], [f.bandwidth, 'dma.bytesPerCycle'],
+    [f.rows, 'array.rows'],
+    [f.cols, 'array.cols'],
+    [f.dataflow, 'array.dataflow'],
+    [f.lanes, 'sdu.lanes'],
+    [f.bandwidth, 'dma.bytesPerCycle'],
   ];
   const overrides = [...named.filter(([v]) => v !== undefined).map(([v, k]) => `${k}=${v}`), ...f.set];
   return applyOverrides(f.config ? loadConfigFile(f.config) : DEFAULT_CONFIG, overrides);
@@ -60,7 +64,10 @@ export class RunProgress {
   private phaseIndex = -1;
   private label = '';
   private lastDraw = 0;
-  constructor(private readonly phases: number, private readonly enabled = process.stderr.isTTY === true) {}
+  constructor(
+    private readonly phases: number,
+    private readonly enabled = process.stderr.isTTY === true,
+  ) {}
 
   step(label: string): void {
     this.phaseIndex++;
@@ -102,72 +109,99 @@ interface RunFlags extends MachineFlags {
 }
 
 export function registerRun(program: Command): void {
-  machineOptions(program
-    .command('run')
-    .description('compile a model to the ISA, simulate it, check every layer bit-exact against the golden model, print the report')
-    .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
-    .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
-    .option('--image <input>', IMAGE_OPTION_HELP)
-    .option('--report <dir>', 'write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, OPERATOR_REPORT.csv, LAYER_REPORT.csv, report.json here')
-    .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON')
-    .option('--timing-only', 'simulate timing only (no values, no bit-exact check)')
-    .option('--layers', 'print the per-layer table and every layer hash')
-    .option('--json', 'print one JSON object'))
-    .action((flags: RunFlags) => {
-      const config = machineFromFlags(flags);
-      const seed = parseSeed(flags.seed);
-      const progress = new RunProgress(flags.timingOnly ? 3 : 4);
-      progress.step('loading the model');
-      const { model, source } = loadModel(flags.model, seed);
-      const image = inputImage(flags.image, model, seed);
-      const e = runEndToEnd(model, image, config, {
-        timingOnly: flags.timingOnly ?? false,
-        onPhase: (p) => progress.step(p),
-        onProgress: (done, total) => progress.progress(done, total),
-      });
-      progress.finish();
-      const cr = compilerReport(e.compiled, e.result.run, e.compiled.config);
-      const opts = { config: e.compiled.config, timingOnly: flags.timingOnly ?? false };
-      if (flags.report) {
-        writeReportDir(flags.report, e.result, opts);
-        mkdirSync(flags.report, { recursive: true });
-        const csv = compilerReportCsv(cr);
-        writeFileSync(join(flags.report, 'OPERATOR_REPORT.csv'), csv.operators);
-        writeFileSync(join(flags.report, 'LAYER_REPORT.csv'), csv.layers);
-        writeFileSync(join(flags.report, 'run.json'), `${JSON.stringify(summaryJson(), null, 2)}\n`);
-      }
-      if (flags.trace) writeTrace(flags.trace, e.result, e.compiled.image, opts);
-      function summaryJson(): Record<string, unknown> {
-        return {
-          model: model.config.name, source, seed, machine: e.result.report.machine,
-          bitExact: e.check?.bitExact ?? null, logitsMatch: e.check?.logitsMatch ?? null, argmax: e.check?.argmax ?? null,
-          mismatchedLayers: e.check?.layers.filter((l) => !l.match).map((l) => l.name) ?? null,
-          cycles: e.result.report.totalCycles, ms: e.result.report.timeMs, instructions: e.result.report.instructions,
-          macUtilisation: cr.macUtilisation, peUtilisation: cr.peUtilisation, sduExposedFraction: cr.sduExposedFraction,
-          operators: cr.operators, wallMs: e.millis, notes: e.compiled.notes,
-          ...(flags.layers ? { layers: cr.layers, layerHashes: e.check?.layers } : {}),
-        };
-      }
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(summaryJson())}\n`);
-      } else {
-        const out: string[] = [];
-        out.push(chalk.bold(`ivit run: ${source}`) + `  [${model.config.depth} blocks, width ${model.config.embedDim}, ${model.config.heads} heads, ${e.compiled.image.words.length / 32} instructions, row tile ${e.compiled.plan.rowTile}${e.compiled.pipelined ? '' : ', unpipelined'}]`);
-        for (const n of e.compiled.notes) out.push(chalk.yellow(`  note: ${n}`));
-        if (e.check) {
-          const bad = e.check.layers.filter((l) => !l.match);
-          out.push(e.check.bitExact
-            ? chalk.green.bold(`  BIT-EXACT: logits and all ${e.check.layers.length} layer hashes equal the golden model's (argmax ${e.check.argmax}, checksum ${e.check.golden.checksum})`)
-            : chalk.red.bold(`  MISMATCH: ${bad.length} of ${e.check.layers.length} layers differ (first: ${bad[0]?.name ?? 'logits'}); logits ${e.check.logitsMatch ? 'equal' : 'differ'}`));
-          if (flags.layers) for (const l of e.check.layers) out.push(`    ${l.match ? chalk.green('=') : chalk.red('≠')} ${l.name.padEnd(22)} [${l.shape.join('×')}] ${l.simulated}${l.match ? '' : ` (golden ${l.golden})`}`);
-        } else out.push('  timing only: values were not computed, nothing was checked');
-        out.push(terminalSummary(e.result.report).trimEnd());
-        out.push(chalk.bold('  compiler report'));
-        out.push(compilerReportText(cr, { layers: flags.layers ?? false }).trimEnd());
-        const m = e.millis;
-        out.push(`  wall: compile ${(m.compile / 1000).toFixed(2)} s, simulate ${(m.simulate / 1000).toFixed(2)} s${e.check ? `, golden ${(m.golden / 1000).toFixed(2)} s` : ''}`);
-        process.stdout.write(`${out.join('\n')}\n`);
-      }
-      if (e.check && !e.check.bitExact) process.exitCode = 1;
+  machineOptions(
+    program
+      .command('run')
+      .description('compile a model to the ISA, simulate it, check every layer bit-exact against the golden model, print the report')
+      .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
+      .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
+      .option('--image <input>', IMAGE_OPTION_HELP)
+      .option('--report <dir>', 'write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, OPERATOR_REPORT.csv, LAYER_REPORT.csv, report.json here')
+      .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON')
+      .option('--timing-only', 'simulate timing only (no values, no bit-exact check)')
+      .option('--layers', 'print the per-layer table and every layer hash')
+      .option('--json', 'print one JSON object'),
+  ).action((flags: RunFlags) => {
+    const config = machineFromFlags(flags);
+    const seed = parseSeed(flags.seed);
+    const progress = new RunProgress(flags.timingOnly ? 3 : 4);
+    progress.step('loading the model');
+    const { model, source } = loadModel(flags.model, seed);
+    const image = inputImage(flags.image, model, seed);
+    const e = runEndToEnd(model, image, config, {
+      timingOnly: flags.timingOnly ?? false,
+      onPhase: (p) => progress.step(p),
+      onProgress: (done, total) => progress.progress(done, total),
     });
+    progress.finish();
+    const cr = compilerReport(e.compiled, e.result.run, e.compiled.config);
+    const opts = { config: e.compiled.config, timingOnly: flags.timingOnly ?? false };
+    if (flags.report) {
+      writeReportDir(flags.report, e.result, opts);
+      mkdirSync(flags.report, { recursive: true });
+      const csv = compilerReportCsv(cr);
+      writeFileSync(join(flags.report, 'OPERATOR_REPORT.csv'), csv.operators);
+      writeFileSync(join(flags.report, 'LAYER_REPORT.csv'), csv.layers);
+      writeFileSync(join(flags.report, 'run.json'), `${JSON.stringify(summaryJson(), null, 2)}\n`);
+    }
+    if (flags.trace) writeTrace(flags.trace, e.result, e.compiled.image, opts);
+    function summaryJson(): Record<string, unknown> {
+      return {
+        model: model.config.name,
+        source,
+        seed,
+        machine: e.result.report.machine,
+        bitExact: e.check?.bitExact ?? null,
+        logitsMatch: e.check?.logitsMatch ?? null,
+        argmax: e.check?.argmax ?? null,
+        mismatchedLayers: e.check?.layers.filter((l) => !l.match).map((l) => l.name) ?? null,
+        cycles: e.result.report.totalCycles,
+        ms: e.result.report.timeMs,
+        instructions: e.result.report.instructions,
+        macUtilisation: cr.macUtilisation,
+        peUtilisation: cr.peUtilisation,
+        sduExposedFraction: cr.sduExposedFraction,
+        operators: cr.operators,
+        wallMs: e.millis,
+        notes: e.compiled.notes,
+        ...(flags.layers ? { layers: cr.layers, layerHashes: e.check?.layers } : {}),
+      };
+    }
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(summaryJson())}\n`);
+    } else {
+      const out: string[] = [];
+      out.push(
+        chalk.bold(`ivit run: ${source}`) +
+          `  [${model.config.depth} blocks, width ${model.config.embedDim}, ${model.config.heads} heads, ${e.compiled.image.words.length / 32} instructions, row tile ${e.compiled.plan.rowTile}${e.compiled.pipelined ? '' : ', unpipelined'}]`,
+      );
+      for (const n of e.compiled.notes) out.push(chalk.yellow(`  note: ${n}`));
+      if (e.check) {
+        const bad = e.check.layers.filter((l) => !l.match);
+        out.push(
+          e.check.bitExact
+            ? chalk.green.bold(
+                `  BIT-EXACT: logits and all ${e.check.layers.length} layer hashes equal the golden model's (argmax ${e.check.argmax}, checksum ${e.check.golden.checksum})`,
+              )
+            : chalk.red.bold(
+                `  MISMATCH: ${bad.length} of ${e.check.layers.length} layers differ (first: ${bad[0]?.name ?? 'logits'}); logits ${e.check.logitsMatch ? 'equal' : 'differ'}`,
+              ),
+        );
+        if (flags.layers)
+          for (const l of e.check.layers)
+            out.push(
+              `    ${l.match ? chalk.green('=') : chalk.red('≠')} ${l.name.padEnd(22)} [${l.shape.join('×')}] ${l.simulated}${l.match ? '' : ` (golden ${l.golden})`}`,
+            );
+      } else out.push('  timing only: values were not computed, nothing was checked');
+      out.push(terminalSummary(e.result.report).trimEnd());
+      out.push(chalk.bold('  compiler report'));
+      out.push(compilerReportText(cr, { layers: flags.layers ?? false }).trimEnd());
+      const m = e.millis;
+      out.push(
+        `  wall: compile ${(m.compile / 1000).toFixed(2)} s, simulate ${(m.simulate / 1000).toFixed(2)} s${e.check ? `, golden ${(m.golden / 1000).toFixed(2)} s` : ''}`,
+      );
+      process.stdout.write(`${out.join('\n')}\n`);
+    }
+    if (e.check && !e.check.bitExact) process.exitCode = 1;
+  });
 }

@@ -45,7 +45,11 @@ export function registerSim(program: Command): void {
     .option('--dump <addr:bytes:file>', 'after the run, write DRAM bytes [addr, addr+bytes) to file (repeatable)', collect, [])
     .action((file: string, flags: SimFlags) => {
       const named: [string | undefined, string][] = [
-        [flags.rows, 'array.rows'], [flags.cols, 'array.cols'], [flags.dataflow, 'array.dataflow'], [flags.lanes, 'sdu.lanes'], [flags.clockMhz, 'clockMHz'],
+        [flags.rows, 'array.rows'],
+        [flags.cols, 'array.cols'],
+        [flags.dataflow, 'array.dataflow'],
+        [flags.lanes, 'sdu.lanes'],
+        [flags.clockMhz, 'clockMHz'],
       ];
       const overrides = [...named.filter(([v]) => v !== undefined).map(([v, k]) => `${k}=${v}`), ...flags.set];
       const config = applyOverrides(flags.config ? loadConfigFile(flags.config) : DEFAULT_CONFIG, overrides);

@@ -39,7 +39,10 @@ interface SweepFlags extends MachineFlags {
 
 function list(v: string | undefined, what: string): string[] | undefined {
   if (v === undefined) return undefined;
-  const items = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (!items.length) throw new UserError(`--${what} needs a comma-separated list`);
   return items;
 }
@@ -60,43 +63,55 @@ export async function runSweep(model: string, configs: AcceleratorConfig[], jobs
   const parts: AcceleratorConfig[][] = Array.from({ length: workers }, () => []);
   configs.forEach((c, i) => parts[i % workers]!.push(c));
   const rows: SweepRow[] = [];
-  await Promise.all(parts.map((part) => new Promise<void>((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { kind: 'ivit-sweep', model, configs: part } satisfies WorkerJob });
-    w.on('message', (r: SweepRow) => { rows.push(r); onRow(r); });
-    w.on('error', reject);
-    w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sweep worker exited with code ${code}`))));
-  })));
+  await Promise.all(
+    parts.map(
+      (part) =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(new URL(import.meta.url), { workerData: { kind: 'ivit-sweep', model, configs: part } satisfies WorkerJob });
+          w.on('message', (r: SweepRow) => {
+            rows.push(r);
+            onRow(r);
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sweep worker exited with code ${code}`))));
+        }),
+    ),
+  );
   const key = (r: SweepRow): string => JSON.stringify([r.rows, r.cols, r.dataflow, r.sduLanes, r.dmaBytesPerCycle]);
   const order = new Map(configs.map((c, i) => [JSON.stringify([c.array.rows, c.array.cols, c.array.dataflow, c.sdu.lanes, c.dma.bytesPerCycle]), i]));
   return rows.sort((a, b) => (order.get(key(a)) ?? 0) - (order.get(key(b)) ?? 0));
 }
 
 export function registerSweep(program: Command): void {
-  machineOptions(program
-    .command('sweep')
-    .description('design-space sweep (timing only): array sizes, dataflows, SDU lanes, DRAM bandwidth; one CSV/JSON row per configuration, all cores')
-    .requiredOption('--model <name>', 'a zoo model')
-    .option('-o, --out <file>', 'write the rows here (.csv, or .json with --json) instead of stdout')
-    .option('--json', 'JSON rows instead of CSV')
-    .option('--jobs <n>', 'worker threads (default: one per core)'))
-    .action(async (flags: SweepFlags) => {
-      // the machine flags take lists here: --rows 8,16,32 sweeps them; a single value just sets it
-      const axes: Array<[string, string[] | undefined]> = [
-        ['array.rows', list(flags.rows, 'rows')], ['array.cols', list(flags.cols, 'cols')], ['array.dataflow', list(flags.dataflow, 'dataflow')],
-        ['sdu.lanes', list(flags.lanes, 'lanes')], ['dma.bytesPerCycle', list(flags.bandwidth, 'bandwidth')],
-      ];
-      const base = machineFromFlags({ ...flags, rows: undefined, cols: undefined, dataflow: undefined, lanes: undefined, bandwidth: undefined });
-      const configs = sweepConfigs(base, axes);
-      const jobs = flags.jobs === undefined ? availableParallelism() : Number(flags.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got "${flags.jobs}"`);
-      let done = 0;
-      const rows = await runSweep(flags.model, configs, jobs, () => {
-        done++;
-        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Ksweep: ${done}/${configs.length} configurations`);
-      });
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      const text = flags.json ? `${JSON.stringify(rows, null, 2)}\n` : sweepCsv(rows);
-      if (flags.out) writeFileSync(flags.out, text);
-      else process.stdout.write(text);
+  machineOptions(
+    program
+      .command('sweep')
+      .description('design-space sweep (timing only): array sizes, dataflows, SDU lanes, DRAM bandwidth; one CSV/JSON row per configuration, all cores')
+      .requiredOption('--model <name>', 'a zoo model')
+      .option('-o, --out <file>', 'write the rows here (.csv, or .json with --json) instead of stdout')
+      .option('--json', 'JSON rows instead of CSV')
+      .option('--jobs <n>', 'worker threads (default: one per core)'),
+  ).action(async (flags: SweepFlags) => {
+    // the machine flags take lists here: --rows 8,16,32 sweeps them; a single value just sets it
+    const axes: Array<[string, string[] | undefined]> = [
+      ['array.rows', list(flags.rows, 'rows')],
+      ['array.cols', list(flags.cols, 'cols')],
+      ['array.dataflow', list(flags.dataflow, 'dataflow')],
+      ['sdu.lanes', list(flags.lanes, 'lanes')],
+      ['dma.bytesPerCycle', list(flags.bandwidth, 'bandwidth')],
+    ];
+    const base = machineFromFlags({ ...flags, rows: undefined, cols: undefined, dataflow: undefined, lanes: undefined, bandwidth: undefined });
+    const configs = sweepConfigs(base, axes);
+    const jobs = flags.jobs === undefined ? availableParallelism() : Number(flags.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got "${flags.jobs}"`);
+    let done = 0;
+    const rows = await runSweep(flags.model, configs, jobs, () => {
+      done++;
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Ksweep: ${done}/${configs.length} configurations`);
     });
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    const text = flags.json ? `${JSON.stringify(rows, null, 2)}\n` : sweepCsv(rows);
+    if (flags.out) writeFileSync(flags.out, text);
+    else process.stdout.write(text);
+  });
 }

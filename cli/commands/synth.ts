@@ -26,7 +26,8 @@ export function registerSynth(program: Command): void {
   addUnitOptions(cmd).action((unit: string, opts: SynthFlags) => {
     const entry = parseUnit(unit);
     if (!(FAMILIES as readonly string[]).includes(opts.family)) throw new UserError(`--family must be one of ${FAMILIES.join(', ')}, got '${opts.family}'`);
-    if (opts.device !== undefined && opts.device !== 'hx8k' && opts.device !== 'up5k') throw new UserError(`--device must be hx8k or up5k, got '${opts.device}'`);
+    if (opts.device !== undefined && opts.device !== 'hx8k' && opts.device !== 'up5k')
+      throw new UserError(`--device must be hx8k or up5k, got '${opts.device}'`);
     if (opts.device !== undefined && opts.family !== 'ice40') throw new UserError('--device applies to --family ice40 only');
     if (!/^\d+$/.test(opts.seeds) || Number(opts.seeds) > 20) throw new UserError(`--seeds must be an integer 0..20, got '${opts.seeds}'`);
     if (!/^\d+(\.\d+)?$/.test(opts.freq)) throw new UserError(`--freq must be a number of MHz, got '${opts.freq}'`);

@@ -71,7 +71,7 @@ function parseLines(text: string, s: Session): Line[] {
     const lex = asmLexer.tokenize(src);
     if (lex.errors.length) {
       for (const e of lex.errors) {
-        const col = (e.column ?? 1);
+        const col = e.column ?? 1;
         s.error({ line: i + 1, column: col, text: src.slice(col - 1, col - 1 + Math.max(1, e.length)) }, `unexpected character "${src.charAt(col - 1)}"`);
       }
       continue;
@@ -84,10 +84,13 @@ function parseLines(text: string, s: Session): Line[] {
       for (const e of lineParser.errors) {
         const t = e.token;
         const real = t && Number.isFinite(t.startColumn) && t.tokenType.name !== 'EOF';
-        const pos: Pos = real
-          ? { line: i + 1, column: t.startColumn!, text: t.image }
-          : { line: i + 1, column: src.trimEnd().length + 1, text: src.trim() };
-        s.error(pos, real ? `syntax error: unexpected "${t.image}" (${describeExpectation(e.message)})` : `syntax error: the line ends too early (${describeExpectation(e.message)})`);
+        const pos: Pos = real ? { line: i + 1, column: t.startColumn!, text: t.image } : { line: i + 1, column: src.trimEnd().length + 1, text: src.trim() };
+        s.error(
+          pos,
+          real
+            ? `syntax error: unexpected "${t.image}" (${describeExpectation(e.message)})`
+            : `syntax error: the line ends too early (${describeExpectation(e.message)})`,
+        );
       }
       continue;
     }
@@ -97,7 +100,10 @@ function parseLines(text: string, s: Session): Line[] {
 }
 
 function describeExpectation(msg: string): string {
-  const one = msg.replace(/\s+/g, ' ').replace(/<\[?(\w+)\]?>/g, '$1').trim();
+  const one = msg
+    .replace(/\s+/g, ' ')
+    .replace(/<\[?(\w+)\]?>/g, '$1')
+    .trim();
   return one.length > 120 ? `${one.slice(0, 117)}...` : one;
 }
 
@@ -268,9 +274,10 @@ function assembleInstruction(ins: NonNullable<Line['instruction']>, general: Res
     }
     const { lo, hi } = fieldRange(f);
     if (v < lo || v > hi) {
-      s.error(op.pos, f.kind === 'enum'
-        ? `${op.key} must be one of ${enumValues(f).join(', ')}`
-        : `${op.key} = ${v} does not fit its ${f.bits}-bit field (${lo}..${hi})`);
+      s.error(
+        op.pos,
+        f.kind === 'enum' ? `${op.key} must be one of ${enumValues(f).join(', ')}` : `${op.key} = ${v} does not fit its ${f.bits}-bit field (${lo}..${hi})`,
+      );
       ok = false;
       continue;
     }

@@ -13,10 +13,7 @@ export type Expr =
   | { kind: 'bin'; op: '+' | '-' | '*' | '|'; left: Expr; right: Expr; pos: Pos };
 
 /** A directive argument: `@addr`, `key=value` or a plain expression. */
-export type Item =
-  | { kind: 'at'; expr: Expr; pos: Pos }
-  | { kind: 'keyed'; key: string; expr: Expr; pos: Pos }
-  | { kind: 'plain'; expr: Expr; pos: Pos };
+export type Item = { kind: 'at'; expr: Expr; pos: Pos } | { kind: 'keyed'; key: string; expr: Expr; pos: Pos } | { kind: 'plain'; expr: Expr; pos: Pos };
 
 export interface Operand {
   key: string;

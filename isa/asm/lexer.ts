@@ -19,7 +19,22 @@ export const Star = createToken({ name: 'Star', pattern: /\*/ });
 export const Pipe = createToken({ name: 'Pipe', pattern: /\|/ });
 
 export const ALL_TOKENS: TokenType[] = [
-  WhiteSpace, Comment, Newline, Directive, NumberLit, Ident, Colon, Comma, Equals, At, LParen, RParen, Plus, Minus, Star, Pipe,
+  WhiteSpace,
+  Comment,
+  Newline,
+  Directive,
+  NumberLit,
+  Ident,
+  Colon,
+  Comma,
+  Equals,
+  At,
+  LParen,
+  RParen,
+  Plus,
+  Minus,
+  Star,
+  Pipe,
 ];
 
 export const asmLexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });

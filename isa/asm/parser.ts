@@ -1,8 +1,6 @@
 /** chevrotain parser for one line of assembly: `[label:] [mnemonic key=expr, ... | .directive item, ...]`. */
 import { EmbeddedActionsParser, type IToken } from 'chevrotain';
-import {
-  ALL_TOKENS, At, Colon, Comma, Directive, Equals, Ident, LParen, Minus, Newline, NumberLit, Pipe, Plus, RParen, Star,
-} from './lexer.js';
+import { ALL_TOKENS, At, Colon, Comma, Directive, Equals, Ident, LParen, Minus, Newline, NumberLit, Pipe, Plus, RParen, Star } from './lexer.js';
 import type { Expr, Item, Line, Operand, Pos } from './ast.js';
 
 function posOf(t: IToken): Pos {
@@ -39,8 +37,16 @@ class LineParser extends EmbeddedActionsParser {
     });
     this.OPTION2(() => {
       this.OR([
-        { ALT: () => { out.directive = this.SUBRULE(this.directive); } },
-        { ALT: () => { out.instruction = this.SUBRULE(this.instruction); } },
+        {
+          ALT: () => {
+            out.directive = this.SUBRULE(this.directive);
+          },
+        },
+        {
+          ALT: () => {
+            out.instruction = this.SUBRULE(this.instruction);
+          },
+        },
       ]);
     });
     this.OPTION3(() => this.CONSUME(Newline));

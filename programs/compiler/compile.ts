@@ -63,8 +63,10 @@ export function compileGraph(graph: VitGraph, cfgIn: AcceleratorConfig, opts: Co
   const long = plans.filter((p) => p.rowTile >= streaming);
   const short = plans.filter((p) => p.rowTile < streaming);
   const order: Array<[MemoryPlan, boolean]> = [
-    ...long.map((p): [MemoryPlan, boolean] => [p, true]), ...long.map((p): [MemoryPlan, boolean] => [p, false]),
-    ...short.map((p): [MemoryPlan, boolean] => [p, true]), ...short.map((p): [MemoryPlan, boolean] => [p, false]),
+    ...long.map((p): [MemoryPlan, boolean] => [p, true]),
+    ...long.map((p): [MemoryPlan, boolean] => [p, false]),
+    ...short.map((p): [MemoryPlan, boolean] => [p, true]),
+    ...short.map((p): [MemoryPlan, boolean] => [p, false]),
   ];
   let last: SlotsExhausted | undefined;
   for (const [plan, pipelined] of order.slice(0, MAX_PLAN_ATTEMPTS)) {
@@ -116,8 +118,15 @@ function compileWithPlan(graph: VitGraph, cfgIn: AcceleratorConfig, plan: Memory
   }
   const tensors: TensorLocation[] = [...graph.tensors.values()].map((t) => ({ name: t.name, addr: ctx.addrOf(t.name), shape: t.shape, dtype: t.dtype }));
   return {
-    image: { words, dram: ctx.dram.merged(), symbols }, config, graph, plan, pipelined, tensors,
-    instructionNodes: synced.nodes, relays: synced.relays, notes,
+    image: { words, dram: ctx.dram.merged(), symbols },
+    config,
+    graph,
+    plan,
+    pipelined,
+    tensors,
+    instructionNodes: synced.nodes,
+    relays: synced.relays,
+    notes,
   };
 }
 

@@ -22,7 +22,8 @@ export function dyadicWords(d: Dyadic, where: string): [number, number] {
     m /= 2;
     c -= 1;
   }
-  if (m < INT32_MIN || m > INT32_MAX || c < -62 || c > 126) throw new CompileError(`${where}: requant pair (m=${d.m}, c=${d.c}) does not fit the SDU table format`);
+  if (m < INT32_MIN || m > INT32_MAX || c < -62 || c > 126)
+    throw new CompileError(`${where}: requant pair (m=${d.m}, c=${d.c}) does not fit the SDU table format`);
   return [m, c];
 }
 
@@ -99,7 +100,8 @@ export class LowerCtx {
   }
 
   linearConstants(w: LinearWeights, requant: RequantSpec | undefined, where: string): LinearConstants {
-    if (w.weight && w.weight.length !== w.outFeatures * w.inFeatures) throw new CompileError(`${where}: weight has ${w.weight.length} values, expected ${w.outFeatures}×${w.inFeatures}`);
+    if (w.weight && w.weight.length !== w.outFeatures * w.inFeatures)
+      throw new CompileError(`${where}: weight has ${w.weight.length} values, expected ${w.outFeatures}×${w.inFeatures}`);
     const weight = this.constant(w.weight ? new Uint8Array(w.weight.buffer, w.weight.byteOffset, w.weight.length) : undefined, w.outFeatures * w.inFeatures);
     const bias = this.constant(w.bias ? bytesOfInts(w.bias, 4) : undefined, 4 * w.outFeatures);
     const table = requant ? this.dram.place(requantBytes(requant, w.outFeatures, where)) : undefined;
@@ -114,7 +116,8 @@ export class LowerCtx {
     if (bias) {
       for (let i = 0; i < channels; i++) {
         const b = bias[i]!;
-        if (b < INT32_MIN || b > INT32_MAX) throw new CompileError(`${where}: LayerNorm integer bias ${b} (channel ${i}) does not fit the SDU's int32 bias table`);
+        if (b < INT32_MIN || b > INT32_MAX)
+          throw new CompileError(`${where}: LayerNorm integer bias ${b} (channel ${i}) does not fit the SDU's int32 bias table`);
       }
       out.set(bytesOfInts(bias, 4), 8 * channels);
     }
@@ -147,7 +150,8 @@ export class LowerCtx {
       else if (s.table) words.push(...dyadicWords(s.table[0]!, where));
       else words.push(0, 0);
     }
-    if (r.used + 4 * words.length > r.bytes.length) throw new Error(`resident pair table overflows at ${where}: count the pairs in residentPairCount (plan.ts)`);
+    if (r.used + 4 * words.length > r.bytes.length)
+      throw new Error(`resident pair table overflows at ${where}: count the pairs in residentPairCount (plan.ts)`);
     const at = r.spad + r.used;
     r.bytes.set(bytesOfInts(words, 4), r.used);
     r.used += 4 * words.length;

@@ -57,7 +57,10 @@ export class Emitter {
   /** The next instruction starts a report region (a model layer). */
   region(name: string): void {
     // labels must be assembler identifiers: "block0.proj..block1.qkv" → block0_proj__block1_qkv
-    this.pendingRegion = name.replace(/\.\./g, '__').replace(/[^A-Za-z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
+    this.pendingRegion = name
+      .replace(/\.\./g, '__')
+      .replace(/[^A-Za-z0-9_]/g, '_')
+      .replace(/^([0-9])/, '_$1');
   }
 
   /** Append one instruction by name. */
@@ -88,8 +91,19 @@ export class Emitter {
 
   gemm(g: Gemm): void {
     this.emit('gemm', {
-      a: g.a, astride: g.astride, atype: g.atype, b: g.b, bstride: g.bstride, bstep: g.bstep ?? 1,
-      c: g.c, cstride: g.cstride, init: g.init, bias: g.bias ?? 0, m: g.m, n: g.n, k: g.k,
+      a: g.a,
+      astride: g.astride,
+      atype: g.atype,
+      b: g.b,
+      bstride: g.bstride,
+      bstep: g.bstep ?? 1,
+      c: g.c,
+      cstride: g.cstride,
+      init: g.init,
+      bias: g.bias ?? 0,
+      m: g.m,
+      n: g.n,
+      k: g.k,
     });
   }
 
@@ -98,7 +112,17 @@ export class Emitter {
   }
 
   resadd(x: Operand, y: Operand, d: Operand, rows: number, cols: number, qx: number, qy: number): void {
-    this.emit('resadd', { ...Emitter.operand('x', x), ...Emitter.operand('y', y), ...Emitter.operand('d', d), rows, cols, qxmode: 'tensor', qx, qymode: 'tensor', qy });
+    this.emit('resadd', {
+      ...Emitter.operand('x', x),
+      ...Emitter.operand('y', y),
+      ...Emitter.operand('d', d),
+      rows,
+      cols,
+      qxmode: 'tensor',
+      qx,
+      qymode: 'tensor',
+      qy,
+    });
   }
 
   shiftmax(s: Operand, d: Operand, rows: number, cols: number, x0: number, n: number, k: number): void {

@@ -23,7 +23,13 @@ interface Task {
   lastOfHead: boolean;
 }
 
-export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: ShiftmaxNode, cx: AttentionContextNode, nodeIds: readonly [number, number, number]): void {
+export function lowerAttention(
+  ctx: LowerCtx,
+  scores: AttentionScoresNode,
+  sm: ShiftmaxNode,
+  cx: AttentionContextNode,
+  nodeIds: readonly [number, number, number],
+): void {
   const g = ctx.graph;
   const n = g.tokens;
   const d = scores.headDim;
@@ -48,7 +54,11 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
   }
   const per = Math.max(1, Math.floor(ctx.rowPool.slotSize / small));
   if (per === 1) small = ctx.rowPool.slotSize;
-  const pool = SlotPool.over('attention', rows.flatMap((r) => Array.from({ length: per }, (_, i) => r + i * small)), small);
+  const pool = SlotPool.over(
+    'attention',
+    rows.flatMap((r) => Array.from({ length: per }, (_, i) => r + i * small)),
+    small,
+  );
 
   ctx.emit.node = nodeIds[0];
   ctx.emit.region(`${scores.layer}.attention`);
@@ -92,7 +102,20 @@ export function lowerAttention(ctx: LowerCtx, scores: AttentionScoresNode, sm: S
     const p = probSlot.get(t)!;
     const { v } = kv.get(t.h)!;
     const acc = ctx.accPool.alloc(`context of head ${t.h}`);
-    ctx.emit.gemm({ a: p, astride: n, atype: probsType === 'i8' ? 'i8' : 'i16', b: v, bstride: 1, bstep: d, c: acc, cstride: d, init: 'zero', m: t.rows, n: d, k: n });
+    ctx.emit.gemm({
+      a: p,
+      astride: n,
+      atype: probsType === 'i8' ? 'i8' : 'i16',
+      b: v,
+      bstride: 1,
+      bstep: d,
+      c: acc,
+      cstride: d,
+      init: 'zero',
+      m: t.rows,
+      n: d,
+      k: n,
+    });
     pool.release(p);
     const o = pool.alloc('int8 context');
     ctx.emit.requant(accOp(acc, d), spadOp(o, d, 'i8'), t.rows, d, 'tensor', tab + 8);

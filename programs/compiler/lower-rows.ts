@@ -6,7 +6,17 @@
  * GEMM layer): while the array runs stage s of tile r, the SDU runs the epilogue (requant, residual,
  * LayerNorm, ShiftGELU) of the tiles ahead of it, so the non-linear work hides behind the array.
  */
-import { DTYPE_BYTES, type DType, type GraphNode, type LayerNormNode, type LinearNode, type PatchEmbedNode, type ResidualNode, type ShiftGeluNode, matrixOf } from '../graph/graph.js';
+import {
+  DTYPE_BYTES,
+  type DType,
+  type GraphNode,
+  type LayerNormNode,
+  type LinearNode,
+  type PatchEmbedNode,
+  type ResidualNode,
+  type ShiftGeluNode,
+  matrixOf,
+} from '../graph/graph.js';
 import type { LinearConstants, LowerCtx } from './context.js';
 import { bytesOfInts } from './dram.js';
 import { accOp, spadOp } from './emit.js';
@@ -42,7 +52,9 @@ export function lowerRowChain(ctx: LowerCtx, chain: readonly RowNode[], nodeIds:
   const consts = chain.map((n) => placeConstants(ctx, n));
   // last chain index that reads each tensor: on-chip copies live until then
   const lastUse = new Map<string, number>();
-  chain.forEach((n, i) => { for (const t of inputsOf(n)) lastUse.set(t, i); });
+  chain.forEach((n, i) => {
+    for (const t of inputsOf(n)) lastUse.set(t, i);
+  });
   // stages: each starts at a GEMM layer (its matrix work) and carries the SDU-only nodes after it (its epilogue)
   const stageOf: number[] = [];
   let s = 0;
@@ -106,9 +118,14 @@ function isGemm(n: RowNode): boolean {
 
 function inputsOf(n: RowNode): string[] {
   switch (n.op) {
-    case 'patch_embed': return [];
-    case 'linear': case 'layernorm': case 'shiftgelu': return [n.input];
-    case 'residual': return n.skip === 'pos' ? [n.main] : [n.main, n.skip];
+    case 'patch_embed':
+      return [];
+    case 'linear':
+    case 'layernorm':
+    case 'shiftgelu':
+      return [n.input];
+    case 'residual':
+      return n.skip === 'pos' ? [n.main] : [n.main, n.skip];
   }
 }
 
@@ -163,7 +180,8 @@ function storeRows(ctx: LowerCtx, name: string, oc: OnChip, r0: number, rows: nu
 
 function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, state: Map<string, OnChip>): void {
   switch (node.op) {
-    case 'patch_embed': return lowerPatchEmbed(ctx, node, k as { lin: LinearConstants }, tile, state);
+    case 'patch_embed':
+      return lowerPatchEmbed(ctx, node, k as { lin: LinearConstants }, tile, state);
     case 'linear': {
       const a = onChip(ctx, node.input, tile, state);
       const out = newOutput(ctx, node.out, tile, state);
@@ -177,7 +195,15 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
       const c = node.channels;
       const tab = ctx.tablePool.alloc(`${node.out} table`);
       ctx.emit.load({ dram: (k as Extract<NodeConstants, { op: 'layernorm' }>).table, dstride: 12 * c, local: tab, lstride: 12 * c, rows: 1, bytes: 12 * c });
-      ctx.emit.layernorm(spadOp(x.addr, x.cols, x.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, c, tab + 8 * c, node.requant.perChannel ? 'channel' : 'tensor', tab);
+      ctx.emit.layernorm(
+        spadOp(x.addr, x.cols, x.dtype),
+        spadOp(out.addr, out.cols, out.dtype),
+        tile.rows,
+        c,
+        tab + 8 * c,
+        node.requant.perChannel ? 'channel' : 'tensor',
+        tab,
+      );
       ctx.tablePool.release(tab);
       storeRows(ctx, node.out, out, tile.r0, tile.rows);
       return;
@@ -197,7 +223,15 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
       }
       const out = newOutput(ctx, node.out, tile, state);
       const tab = kr.pairs;
-      ctx.emit.resadd(spadOp(main.addr, main.cols, main.dtype), spadOp(skip.addr, skip.cols, skip.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, main.cols, tab, tab + 8);
+      ctx.emit.resadd(
+        spadOp(main.addr, main.cols, main.dtype),
+        spadOp(skip.addr, skip.cols, skip.dtype),
+        spadOp(out.addr, out.cols, out.dtype),
+        tile.rows,
+        main.cols,
+        tab,
+        tab + 8,
+      );
       if (skipSlot !== undefined) ctx.rowPool.release(skipSlot);
       storeRows(ctx, node.out, out, tile.r0, tile.rows);
       return;
@@ -207,7 +241,17 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
       const x = onChip(ctx, node.input, tile, state);
       const out = newOutput(ctx, node.out, tile, state);
       const tab = kg.pairs;
-      ctx.emit.shiftgelu(spadOp(x.addr, x.cols, x.dtype), spadOp(out.addr, out.cols, out.dtype), tile.rows, x.cols, node.x0 ?? -1, node.n, node.k, 'tensor', tab);
+      ctx.emit.shiftgelu(
+        spadOp(x.addr, x.cols, x.dtype),
+        spadOp(out.addr, out.cols, out.dtype),
+        tile.rows,
+        x.cols,
+        node.x0 ?? -1,
+        node.n,
+        node.k,
+        'tensor',
+        tab,
+      );
       storeRows(ctx, node.out, out, tile.r0, tile.rows);
       return;
     }
@@ -283,8 +327,12 @@ function lowerPatchEmbed(ctx: LowerCtx, node: PatchEmbedNode, k: { lin: LinearCo
       for (let ch = 0; ch < g.inChannels; ch++) {
         for (let ky = 0; ky < p; ky++) {
           ctx.emit.load({
-            dram: imageAddr + ch * g.imageSize * g.imageSize + (py * p + ky) * g.imageSize + px0 * p, dstride: p,
-            local: a + localPatch * pv + ch * p * p + ky * p, lstride: pv, rows: px1 - px0, bytes: p,
+            dram: imageAddr + ch * g.imageSize * g.imageSize + (py * p + ky) * g.imageSize + px0 * p,
+            dstride: p,
+            local: a + localPatch * pv + ch * p * p + ky * p,
+            lstride: pv,
+            rows: px1 - px0,
+            bytes: p,
           });
         }
       }

@@ -38,7 +38,10 @@ const WEIGHT_SLOTS = 4;
 const TABLE_SLOTS = 6;
 /** weight and table pools to try, largest first: fewer prefetch slots before a shorter row tile */
 const SMALLER_POOLS: ReadonlyArray<{ weight: number; table: number }> = [
-  { weight: WEIGHT_SLOTS, table: 10 }, { weight: WEIGHT_SLOTS, table: TABLE_SLOTS }, { weight: 3, table: 4 }, { weight: 3, table: 3 },
+  { weight: WEIGHT_SLOTS, table: 10 },
+  { weight: WEIGHT_SLOTS, table: TABLE_SLOTS },
+  { weight: 3, table: 4 },
+  { weight: 3, table: 3 },
 ];
 const ACC_SLOTS_MAX = 8;
 const ACC_SLOTS_MIN = 3;
@@ -84,7 +87,9 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   const bias: PoolSpec | undefined = biasBanks ? { base: cWords, slotSize: accBank, count: biasBanks } : undefined;
   // the smallest GEMM tile: one row × one channel plus its bias; attention needs one query row of logits
   if (accSlot < Math.max(2, tokens)) {
-    throw new CompileError(`accumulator buffer too small for the minimum tile: ${accCount} slots of ${accSlot} words, but one attention row needs ${tokens} words (${accCount * tokens} words in all)`);
+    throw new CompileError(
+      `accumulator buffer too small for the minimum tile: ${accCount} slots of ${accSlot} words, but one attention row needs ${tokens} words (${accCount * tokens} words in all)`,
+    );
   }
   const attnTile = Math.max(1, Math.min(MAX_ROW_TILE, Math.floor(accSlot / tokens)));
 
@@ -92,10 +97,8 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   // (one slot also holds every per-tensor pair of the model, resident for the whole program)
   const tableBytes = roundUp(Math.max(12 * c, 8 * Math.max(hidden, 3 * c, classes, c), 8 * residentPairCount(g.nodes), 64), 64);
   const weightSlotMin = kMax; // one output channel
-  const rowBytes = (t: number, ta: number): number => Math.max(
-    t * hidden, t * 3 * c, t * 2 * c, t * patchVector, 4 * classes,
-    tokens * headDim, ta * tokens * 2, ta * headDim * 2,
-  );
+  const rowBytes = (t: number, ta: number): number =>
+    Math.max(t * hidden, t * 3 * c, t * 2 * c, t * patchVector, 4 * classes, tokens * headDim, ta * tokens * 2, ta * headDim * 2);
   // a slot of at least half a bank takes whole banks; a smaller one a power-of-two share of a bank, so that no
   // slot straddles a bank boundary and two slots never contend for one bank lock
   const fit = (bytes: number): number => {
@@ -114,7 +117,8 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     const total = pools.weight * weightSlot + rowSlots * rowSlot + pools.table * tableSlot;
     if (total > cfg.scratchpad.bytes) return undefined;
     // attention runs on the row slots (carved into shares when they are few): it needs ATTENTION_BUFFERS
-    if (rowSlots * Math.max(1, Math.floor(rowSlot / pow2AtLeast(attentionBytes(ta)))) < attentionBuffers(heads, heads * Math.ceil(tokens / ta))) return undefined;
+    if (rowSlots * Math.max(1, Math.floor(rowSlot / pow2AtLeast(attentionBytes(ta)))) < attentionBuffers(heads, heads * Math.ceil(tokens / ta)))
+      return undefined;
     const weightBase = 0;
     const rowBase = pools.weight * weightSlot;
     const tableBase = rowBase + rowSlots * rowSlot;
@@ -122,7 +126,9 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     const rowTiles: MemoryPlan['rowTiles'] = [];
     for (let r0 = 0; r0 < tokens; r0 += balanced) rowTiles.push({ r0, rows: Math.min(balanced, tokens - r0) });
     return {
-      rowTile: balanced, rowTiles, attnTile: ta,
+      rowTile: balanced,
+      rowTiles,
+      attnTile: ta,
       spad: {
         weight: { base: weightBase, slotSize: weightSlot, count: pools.weight },
         row: { base: rowBase, slotSize: rowSlot, count: rowSlots },
@@ -161,9 +167,9 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   const minRows = Math.max(MIN_ROW_SLOTS * minRowSlot, minBuffers * pow2AtLeast(attentionBytes(1)));
   const need = 3 * minWeightSlot + minRows + 3 * tableBytes;
   throw new CompileError(
-    `scratchpad too small for the minimum tile: ${g.config.name} needs at least ${need} bytes `
-    + `(3 weight slots of ${minWeightSlot} B, ${minRows} B of one-token row slots (${MIN_ROW_SLOTS} rows, ${minBuffers} attention buffers), `
-    + `3 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
+    `scratchpad too small for the minimum tile: ${g.config.name} needs at least ${need} bytes ` +
+      `(3 weight slots of ${minWeightSlot} B, ${minRows} B of one-token row slots (${MIN_ROW_SLOTS} rows, ${minBuffers} attention buffers), ` +
+      `3 table slots of ${tableBytes} B); the scratchpad has ${cfg.scratchpad.bytes} bytes`,
   );
 }
 

@@ -19,8 +19,14 @@ import { footprintOf } from '../../sim/instructions/index.js';
 
 /** Semaphore of each ordered pair that has one. */
 const PAIRS: ReadonlyArray<[UnitName, UnitName]> = [
-  ['load', 'compute'], ['load', 'sdu'], ['compute', 'sdu'], ['sdu', 'compute'],
-  ['sdu', 'store'], ['store', 'load'], ['compute', 'load'], ['sdu', 'load'],
+  ['load', 'compute'],
+  ['load', 'sdu'],
+  ['compute', 'sdu'],
+  ['sdu', 'compute'],
+  ['sdu', 'store'],
+  ['store', 'load'],
+  ['compute', 'load'],
+  ['sdu', 'load'],
 ];
 
 const UNIT_INDEX = Object.fromEntries(UNITS.map((u, i) => [u, i])) as Readonly<Record<UnitName, number>>;

@@ -44,7 +44,11 @@ export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: Accelerato
   const t1 = performance.now();
   phase(opts.timingOnly ? 'simulating (timing only)' : 'simulating with values');
   const cpu0 = process.cpuUsage();
-  const result = runProgram(compiled.image, { config: compiled.config, timingOnly: opts.timingOnly ?? false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const result = runProgram(compiled.image, {
+    config: compiled.config,
+    timingOnly: opts.timingOnly ?? false,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   const cpu = process.cpuUsage(cpu0);
   const simulateCpu = (cpu.user + cpu.system) / 1000;
   const t2 = performance.now();
@@ -58,7 +62,9 @@ export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: Accelerato
   const logits = readTensor(dram, logitsAt);
   const logitsMatch = logits.length === golden.logits.length && logits.every((v, i) => v === golden.logits[i]);
   return {
-    compiled, result, numerics,
+    compiled,
+    result,
+    numerics,
     check: { golden, layers, logitsMatch, bitExact: logitsMatch && layers.every((l) => l.match), argmax: argmaxOf(logits) },
     millis: { compile: t1 - t0, simulate: t2 - t1, golden: t3 - t2, simulateCpu },
   };

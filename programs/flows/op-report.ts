@@ -14,7 +14,15 @@ export const OPERATOR_CLASSES: readonly OperatorClass[] = ['gemm', 'shiftmax', '
 
 /** The operator table's class of each report class (residual adds by their operator's name; reductions are requant-like). */
 const CLASS_OF: Readonly<Record<ReportClass, OperatorClass>> = {
-  sync: 'sync', dma: 'dma', gemm: 'gemm', requant: 'requant', resadd: 'residual', shiftmax: 'shiftmax', shiftgelu: 'shiftgelu', layernorm: 'layernorm', reduce: 'requant',
+  sync: 'sync',
+  dma: 'dma',
+  gemm: 'gemm',
+  requant: 'requant',
+  resadd: 'residual',
+  shiftmax: 'shiftmax',
+  shiftgelu: 'shiftgelu',
+  layernorm: 'layernorm',
+  reduce: 'requant',
 };
 
 export interface OperatorRow {
@@ -84,11 +92,24 @@ function unionLength(spans: Span[]): number {
 export function compilerReport(program: CompiledProgram, run: SimRun, cfg: AcceleratorConfig): CompilerReport {
   const pes = cfg.array.rows * cfg.array.cols;
   const lanes = cfg.sdu.lanes;
-  const operators = Object.fromEntries(OPERATOR_CLASSES.map((c) => [c, { count: 0, busyCycles: 0, stalls: {}, utilisation: 0 }])) as Record<OperatorClass, OperatorRow>;
+  const operators = Object.fromEntries(OPERATOR_CLASSES.map((c) => [c, { count: 0, busyCycles: 0, stalls: {}, utilisation: 0 }])) as Record<
+    OperatorClass,
+    OperatorRow
+  >;
   const useful = Object.fromEntries(OPERATOR_CLASSES.map((c) => [c, 0])) as Record<OperatorClass, number>;
   const nodes = program.graph.nodes;
   const layers: LayerRow[] = nodes.map((n) => ({
-    name: n.out, op: n.op, macs: 0, arrayCycles: 0, sduCycles: 0, dmaCycles: 0, stallCycles: 0, stalls: {}, arrayUtilisation: 0, firstCycle: Infinity, lastCycle: 0,
+    name: n.out,
+    op: n.op,
+    macs: 0,
+    arrayCycles: 0,
+    sduCycles: 0,
+    dmaCycles: 0,
+    stallCycles: 0,
+    stalls: {},
+    arrayUtilisation: 0,
+    firstCycle: Infinity,
+    lastCycle: 0,
   }));
   const layerPeOps = new Array<number>(nodes.length).fill(0);
   const arraySpans: Span[] = [];
@@ -127,7 +148,9 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
       sduSpans.push({ start: x.start, end: x.end });
     } else if (cls === 'dma') layer.dmaCycles += cycles;
   });
-  layers.forEach((l, i) => { l.arrayUtilisation = l.arrayCycles ? layerPeOps[i]! / (pes * l.arrayCycles) : 0; });
+  layers.forEach((l, i) => {
+    l.arrayUtilisation = l.arrayCycles ? layerPeOps[i]! / (pes * l.arrayCycles) : 0;
+  });
   for (const c of OPERATOR_CLASSES) {
     const r = operators[c];
     if (c === 'gemm') r.utilisation = r.busyCycles ? useful.gemm / (pes * r.busyCycles) : 0;
@@ -139,10 +162,13 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
   const both = unionLength([...arraySpans, ...sduSpans]);
   const exposed = both - arrayBusy;
   return {
-    totalCycles: total, macs,
+    totalCycles: total,
+    macs,
     macUtilisation: total ? macs / (pes * total) : 0,
     peUtilisation: total ? peOps / (pes * total) : 0,
-    arrayBusyCycles: arrayBusy, sduBusyCycles: sduBusy, sduExposedCycles: exposed,
+    arrayBusyCycles: arrayBusy,
+    sduBusyCycles: sduBusy,
+    sduExposedCycles: exposed,
     sduExposedFraction: total ? exposed / total : 0,
     idleCycles: total - both,
     operators,
@@ -157,18 +183,27 @@ const int = (v: number): string => Math.round(v).toLocaleString('en-US');
 export function compilerReportText(r: CompilerReport, opts: { layers?: boolean } = {}): string {
   const L: string[] = [];
   L.push(`  MACs ${int(r.macs)}: ${pct(r.macUtilisation)} of the ideal MACs/PEs cycles (PE utilisation incl. int16 passes ${pct(r.peUtilisation)})`);
-  L.push(`  array busy ${int(r.arrayBusyCycles)}, SDU busy ${int(r.sduBusyCycles)}, SDU exposed ${int(r.sduExposedCycles)} (${pct(r.sduExposedFraction)} of ${int(r.totalCycles)}), both idle ${int(r.idleCycles)}`);
+  L.push(
+    `  array busy ${int(r.arrayBusyCycles)}, SDU busy ${int(r.sduBusyCycles)}, SDU exposed ${int(r.sduExposedCycles)} (${pct(r.sduExposedFraction)} of ${int(r.totalCycles)}), both idle ${int(r.idleCycles)}`,
+  );
   L.push('  operator      count   busy cycles   util    stalls by cause');
   for (const c of OPERATOR_CLASSES) {
     const o = r.operators[c];
     if (!o.count) continue;
-    const stalls = Object.entries(o.stalls).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${int(v)}`).join(', ') || '-';
+    const stalls =
+      Object.entries(o.stalls)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => `${k} ${int(v)}`)
+        .join(', ') || '-';
     const util = c === 'dma' || c === 'sync' ? '     -' : pct(o.utilisation).padStart(6);
     L.push(`    ${c.padEnd(10)} ${int(o.count).padStart(6)} ${int(o.busyCycles).padStart(13)} ${util}   ${stalls}`);
   }
   if (opts.layers) {
     L.push('  layer                      array cycles  array util   SDU cycles   stall cycles          MACs');
-    for (const l of r.layers) L.push(`    ${l.name.padEnd(24)} ${int(l.arrayCycles).padStart(12)} ${(l.arrayCycles ? pct(l.arrayUtilisation) : '-').padStart(11)} ${int(l.sduCycles).padStart(12)} ${int(l.stallCycles).padStart(14)} ${int(l.macs).padStart(13)}`);
+    for (const l of r.layers)
+      L.push(
+        `    ${l.name.padEnd(24)} ${int(l.arrayCycles).padStart(12)} ${(l.arrayCycles ? pct(l.arrayUtilisation) : '-').padStart(11)} ${int(l.sduCycles).padStart(12)} ${int(l.stallCycles).padStart(14)} ${int(l.macs).padStart(13)}`,
+      );
   }
   return `${L.join('\n')}\n`;
 }
@@ -182,9 +217,37 @@ export function compilerReportCsv(r: CompilerReport): { operators: string; layer
     ops.push([c, o.count, o.busyCycles, (100 * o.utilisation).toFixed(2), ...causes.map((k) => o.stalls[k as StallCause] ?? 0)].join(', '));
   }
   const layerCauses = [...new Set(r.layers.flatMap((l) => Object.keys(l.stalls)))].sort();
-  const layers = [['Layer', 'Op', 'MACs', 'Array Cycles', 'Array Util %', 'SDU Cycles', 'DMA Cycles', 'Stall Cycles', ...layerCauses.map((c) => `Stall ${c}`), 'First Cycle', 'Last Cycle'].join(', ')];
+  const layers = [
+    [
+      'Layer',
+      'Op',
+      'MACs',
+      'Array Cycles',
+      'Array Util %',
+      'SDU Cycles',
+      'DMA Cycles',
+      'Stall Cycles',
+      ...layerCauses.map((c) => `Stall ${c}`),
+      'First Cycle',
+      'Last Cycle',
+    ].join(', '),
+  ];
   for (const l of r.layers) {
-    layers.push([l.name, l.op, l.macs, l.arrayCycles, (100 * l.arrayUtilisation).toFixed(2), l.sduCycles, l.dmaCycles, l.stallCycles, ...layerCauses.map((c) => l.stalls[c as StallCause] ?? 0), l.firstCycle, l.lastCycle].join(', '));
+    layers.push(
+      [
+        l.name,
+        l.op,
+        l.macs,
+        l.arrayCycles,
+        (100 * l.arrayUtilisation).toFixed(2),
+        l.sduCycles,
+        l.dmaCycles,
+        l.stallCycles,
+        ...layerCauses.map((c) => l.stalls[c as StallCause] ?? 0),
+        l.firstCycle,
+        l.lastCycle,
+      ].join(', '),
+    );
   }
   return { operators: `${ops.join('\n')}\n`, layers: `${layers.join('\n')}\n` };
 }

@@ -27,16 +27,25 @@ export interface SweepRow {
 
 export function sweepPoint(graph: VitGraph, cfg: AcceleratorConfig): SweepRow {
   const base = {
-    model: graph.config.name, rows: cfg.array.rows, cols: cfg.array.cols, dataflow: cfg.array.dataflow,
-    sduLanes: cfg.sdu.lanes, dmaBytesPerCycle: cfg.dma.bytesPerCycle,
+    model: graph.config.name,
+    rows: cfg.array.rows,
+    cols: cfg.array.cols,
+    dataflow: cfg.array.dataflow,
+    sduLanes: cfg.sdu.lanes,
+    dmaBytesPerCycle: cfg.dma.bytesPerCycle,
   };
   try {
     const program = compileGraph(graph, cfg);
     const run = simulate(program.image, { config: program.config, timingOnly: true });
     const r = compilerReport(program, run, program.config);
     return {
-      ...base, cycles: run.cycles, ms: run.cycles / (cfg.clockMHz * 1000), macUtilisation: r.macUtilisation,
-      peUtilisation: r.peUtilisation, sduExposedFraction: r.sduExposedFraction, instructions: run.executed.length,
+      ...base,
+      cycles: run.cycles,
+      ms: run.cycles / (cfg.clockMHz * 1000),
+      macUtilisation: r.macUtilisation,
+      peUtilisation: r.peUtilisation,
+      sduExposedFraction: r.sduExposedFraction,
+      instructions: run.executed.length,
     };
   } catch (e) {
     return { ...base, cycles: 0, ms: 0, macUtilisation: 0, peUtilisation: 0, sduExposedFraction: 0, instructions: 0, error: (e as Error).message };
@@ -44,7 +53,19 @@ export function sweepPoint(graph: VitGraph, cfg: AcceleratorConfig): SweepRow {
 }
 
 export const SWEEP_COLUMNS: ReadonlyArray<keyof SweepRow> = [
-  'model', 'rows', 'cols', 'dataflow', 'sduLanes', 'dmaBytesPerCycle', 'cycles', 'ms', 'macUtilisation', 'peUtilisation', 'sduExposedFraction', 'instructions', 'error',
+  'model',
+  'rows',
+  'cols',
+  'dataflow',
+  'sduLanes',
+  'dmaBytesPerCycle',
+  'cycles',
+  'ms',
+  'macUtilisation',
+  'peUtilisation',
+  'sduExposedFraction',
+  'instructions',
+  'error',
 ];
 
 export function sweepCsv(rows: readonly SweepRow[]): string {

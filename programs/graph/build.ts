@@ -50,8 +50,13 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
 
   tensor('patch', [tokens, c], res);
   nodes.push({
-    op: 'patch_embed', out: 'patch', layer: 'embed', input: 'image',
-    weights: weightsOf({ out: c, in: patchVector }, m?.patch), requant: tableOf(k?.patch, true), ...(m ? { cls: m.cls } : {}),
+    op: 'patch_embed',
+    out: 'patch',
+    layer: 'embed',
+    input: 'image',
+    weights: weightsOf({ out: c, in: patchVector }, m?.patch),
+    requant: tableOf(k?.patch, true),
+    ...(m ? { cls: m.cls } : {}),
   });
   tensor('embed', [tokens, c], res);
   nodes.push({ op: 'residual', out: 'embed', layer: 'embed', main: 'patch', skip: 'pos', ...(k ? { dyadics: k.embed } : {}) });
@@ -63,45 +68,127 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
     const layer = `block${b}`;
     const n = (s: string): string => `${layer}.${s}`;
     tensor(n('ln1'), [tokens, c], act);
-    nodes.push({ op: 'layernorm', out: n('ln1'), layer, input: x, rows: 'all', channels: c, ...(kb ? { bias: kb.ln1Bias } : {}), requant: tableOf(kb?.requant.ln1, true) });
+    nodes.push({
+      op: 'layernorm',
+      out: n('ln1'),
+      layer,
+      input: x,
+      rows: 'all',
+      channels: c,
+      ...(kb ? { bias: kb.ln1Bias } : {}),
+      requant: tableOf(kb?.requant.ln1, true),
+    });
     tensor(n('qkv'), [tokens, 3 * c], act);
-    nodes.push({ op: 'linear', out: n('qkv'), layer, input: n('ln1'), weights: weightsOf({ out: 3 * c, in: c }, mb?.qkv), requant: tableOf(kb?.requant.qkv, true) });
+    nodes.push({
+      op: 'linear',
+      out: n('qkv'),
+      layer,
+      input: n('ln1'),
+      weights: weightsOf({ out: 3 * c, in: c }, mb?.qkv),
+      requant: tableOf(kb?.requant.qkv, true),
+    });
     tensor(n('attn.logits'), [heads, tokens, tokens], act);
     nodes.push({ op: 'attention_scores', out: n('attn.logits'), layer, qkv: n('qkv'), heads, headDim, requant: tableOf(kb?.requant.logit, false) });
     tensor(n('attn.probs'), [heads, tokens, tokens], probs);
-    nodes.push({ op: 'shiftmax', out: n('attn.probs'), layer, input: n('attn.logits'), ...(kb ? { x0: kb.softmaxX0 } : {}), n: numerics.softmax.n, k: numerics.softmax.k });
+    nodes.push({
+      op: 'shiftmax',
+      out: n('attn.probs'),
+      layer,
+      input: n('attn.logits'),
+      ...(kb ? { x0: kb.softmaxX0 } : {}),
+      n: numerics.softmax.n,
+      k: numerics.softmax.k,
+    });
     tensor(n('attn.av'), [tokens, c], act);
-    nodes.push({ op: 'attention_context', out: n('attn.av'), layer, probs: n('attn.probs'), qkv: n('qkv'), heads, headDim, requant: tableOf(kb?.requant.av, false) });
+    nodes.push({
+      op: 'attention_context',
+      out: n('attn.av'),
+      layer,
+      probs: n('attn.probs'),
+      qkv: n('qkv'),
+      heads,
+      headDim,
+      requant: tableOf(kb?.requant.av, false),
+    });
     tensor(n('proj'), [tokens, c], res);
-    nodes.push({ op: 'linear', out: n('proj'), layer, input: n('attn.av'), weights: weightsOf({ out: c, in: c }, mb?.proj), requant: tableOf(kb?.requant.proj, true) });
+    nodes.push({
+      op: 'linear',
+      out: n('proj'),
+      layer,
+      input: n('attn.av'),
+      weights: weightsOf({ out: c, in: c }, mb?.proj),
+      requant: tableOf(kb?.requant.proj, true),
+    });
     tensor(n('res1'), [tokens, c], res);
     nodes.push({ op: 'residual', out: n('res1'), layer, main: n('proj'), skip: x, ...(kb ? { dyadics: kb.res1 } : {}) });
     tensor(n('ln2'), [tokens, c], act);
-    nodes.push({ op: 'layernorm', out: n('ln2'), layer, input: n('res1'), rows: 'all', channels: c, ...(kb ? { bias: kb.ln2Bias } : {}), requant: tableOf(kb?.requant.ln2, true) });
+    nodes.push({
+      op: 'layernorm',
+      out: n('ln2'),
+      layer,
+      input: n('res1'),
+      rows: 'all',
+      channels: c,
+      ...(kb ? { bias: kb.ln2Bias } : {}),
+      requant: tableOf(kb?.requant.ln2, true),
+    });
     tensor(n('fc1'), [tokens, hidden], act);
-    nodes.push({ op: 'linear', out: n('fc1'), layer, input: n('ln2'), weights: weightsOf({ out: hidden, in: c }, mb?.fc1), requant: tableOf(kb?.requant.fc1, true) });
+    nodes.push({
+      op: 'linear',
+      out: n('fc1'),
+      layer,
+      input: n('ln2'),
+      weights: weightsOf({ out: hidden, in: c }, mb?.fc1),
+      requant: tableOf(kb?.requant.fc1, true),
+    });
     tensor(n('gelu'), [tokens, hidden], act);
     nodes.push({
-      op: 'shiftgelu', out: n('gelu'), layer, input: n('fc1'), ...(kb ? { x0: kb.geluX0 } : {}), n: numerics.gelu.n, k: numerics.gelu.k,
+      op: 'shiftgelu',
+      out: n('gelu'),
+      layer,
+      input: n('fc1'),
+      ...(kb ? { x0: kb.geluX0 } : {}),
+      n: numerics.gelu.n,
+      k: numerics.gelu.k,
       requant: tableOf(kb?.requant.h, false),
     });
     tensor(n('fc2'), [tokens, c], res);
-    nodes.push({ op: 'linear', out: n('fc2'), layer, input: n('gelu'), weights: weightsOf({ out: c, in: hidden }, mb?.fc2), requant: tableOf(kb?.requant.fc2, true) });
+    nodes.push({
+      op: 'linear',
+      out: n('fc2'),
+      layer,
+      input: n('gelu'),
+      weights: weightsOf({ out: c, in: hidden }, mb?.fc2),
+      requant: tableOf(kb?.requant.fc2, true),
+    });
     tensor(n('res2'), [tokens, c], res);
     nodes.push({ op: 'residual', out: n('res2'), layer, main: n('fc2'), skip: n('res1'), ...(kb ? { dyadics: kb.res2 } : {}) });
     x = n('res2');
   }
   tensor('norm', [c], act);
-  nodes.push({ op: 'layernorm', out: 'norm', layer: 'head', input: x, rows: 'cls', channels: c, ...(k ? { bias: k.normBias } : {}), requant: tableOf(k?.headIn, true) });
+  nodes.push({
+    op: 'layernorm',
+    out: 'norm',
+    layer: 'head',
+    input: x,
+    rows: 'cls',
+    channels: c,
+    ...(k ? { bias: k.normBias } : {}),
+    requant: tableOf(k?.headIn, true),
+  });
   tensor('head', [config.numClasses], 'i32');
   nodes.push({ op: 'linear', out: 'head', layer: 'head', input: 'norm', weights: weightsOf({ out: config.numClasses, in: c }, m?.head) });
   tensor('logits', [config.numClasses], 'i32');
   nodes.push({ op: 'requant', out: 'logits', layer: 'head', input: 'head', requant: tableOf(k?.logits, true) });
 
   return {
-    config, numerics, tokens, hasValues: src !== undefined,
+    config,
+    numerics,
+    tokens,
+    hasValues: src !== undefined,
     image: { name: 'image', shape: [config.inChannels, config.imageSize, config.imageSize], dtype: 'i8' },
     ...(m ? { pos: m.pos } : {}),
-    tensors, nodes,
+    tensors,
+    nodes,
   };
 }

@@ -133,8 +133,7 @@ export interface RequantNode extends NodeBase {
 }
 
 export type GraphNode =
-  | PatchEmbedNode | LinearNode | ResidualNode | LayerNormNode | AttentionScoresNode | ShiftmaxNode
-  | AttentionContextNode | ShiftGeluNode | RequantNode;
+  PatchEmbedNode | LinearNode | ResidualNode | LayerNormNode | AttentionScoresNode | ShiftmaxNode | AttentionContextNode | ShiftGeluNode | RequantNode;
 
 export interface VitGraph {
   config: VitConfig;
@@ -150,4 +149,3 @@ export interface VitGraph {
   tensors: Map<string, TensorDesc>;
   nodes: GraphNode[];
 }
-

@@ -27,10 +27,14 @@ export function recipPipeLatency(p: RecipPipeParams): number {
 
 export function buildRecipPipe(p: RecipPipeParams): ModuleBuilder {
   const latency = recipPipeLatency(p);
-  const m = new ModuleBuilder(recipPipeName(p), [
-    `Pipelined exact reciprocal: quot = ⌊(2^31 − 1)/den⌋ for 1 ≤ den < 2^31; ${p.bitsPerStage} quotient bits per stage,`,
-    `latency ${latency} cycles, one element per cycle. Triangular restoring stages (the numerator is all ones).`,
-  ], { reset: false });
+  const m = new ModuleBuilder(
+    recipPipeName(p),
+    [
+      `Pipelined exact reciprocal: quot = ⌊(2^31 − 1)/den⌋ for 1 ≤ den < 2^31; ${p.bitsPerStage} quotient bits per stage,`,
+      `latency ${latency} cycles, one element per cycle. Triangular restoring stages (the numerator is all ones).`,
+    ],
+    { reset: false },
+  );
   const den = m.input('den', W, false, 'divisor D ≥ 1');
   const tagIn = m.input('tag_in', p.tagBits, false, 'side-band bits delayed with the element');
   let d: Expr = den;

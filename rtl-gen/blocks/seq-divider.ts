@@ -51,9 +51,7 @@ export function buildSeqDivider(p: SeqDividerParams): ModuleBuilder {
   // num >> quotBits < den, so it fits the remainder register
   const high = p.numBits > qw ? m.slice(num, p.numBits - 1, qw) : lit(0, 1);
   const remLoad =
-    high.width > dw
-      ? m.truncate(m.wire('num_high', high, { discards: 'bits above the divisor width: zero by the contract' }), dw, false)
-      : m.extend(high, dw);
+    high.width > dw ? m.truncate(m.wire('num_high', high, { discards: 'bits above the divisor width: zero by the contract' }), dw, false) : m.extend(high, dw);
   m.next(remReg, m.mux(start, remLoad, remStep), m.or(start, busy));
   m.next(shiftReg, m.mux(start, m.slice(num, qw - 1, 0), shiftStep), m.or(start, busy));
   const countNext = m.mux(start, lit(qw, countBits), m.sub(count, lit(1, 1), countBits));

@@ -54,11 +54,15 @@ export function buildShiftExpLane(p: ShiftExpLaneParams): ShiftExpLane {
   const qBits = bitsFor(p.n);
   const ladder = Array.from({ length: qBits }, (_, i) => `ladder${qBits - 1 - i}`);
   const cutPoints = ['clamp', ...ladder, 'exp'];
-  const m = new ModuleBuilder(expLaneName(p), [
-    `Shift-exp lane: E = exp(S·Δ)·|x0|·2^${p.n} by shifts (numerics.md §3 steps 2–5, ${p.flavour} flavour).`,
-    `Δ: signed ${p.deltaBits} bits, must be ≤ 0. |x0| = x0_mag: ${p.x0Bits} bits, ≥ 1, held constant while elements are in flight.`,
-    `q = ⌊P/x0⌋ by a ${qBits}-step binary compare-subtract ladder; latency ${p.stages} cycles, one element per cycle.`,
-  ], { reset: false });
+  const m = new ModuleBuilder(
+    expLaneName(p),
+    [
+      `Shift-exp lane: E = exp(S·Δ)·|x0|·2^${p.n} by shifts (numerics.md §3 steps 2–5, ${p.flavour} flavour).`,
+      `Δ: signed ${p.deltaBits} bits, must be ≤ 0. |x0| = x0_mag: ${p.x0Bits} bits, ≥ 1, held constant while elements are in flight.`,
+      `q = ⌊P/x0⌋ by a ${qBits}-step binary compare-subtract ladder; latency ${p.stages} cycles, one element per cycle.`,
+    ],
+    { reset: false },
+  );
   const delta = m.input('delta', p.deltaBits, true, 'Δ = x − row max (≤ 0)');
   const bIn = m.input('x0_mag', p.x0Bits, false, '|x0| (configuration, ≥ 1)');
   const nb = m.input('clamp_mag', p.x0Bits + qBits, false, 'n·|x0|, the clamp of −P (configuration)');

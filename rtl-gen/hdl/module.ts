@@ -106,8 +106,8 @@ export class ModuleBuilder implements ModuleInterface {
   ) {
     this.headerLines = doc;
     const none: Signal = { code: '', width: 1, signed: false, name: '' };
-    this.clk = opts.clock ?? true ? this.input('clk', 1, false, 'clock, rising edge') : none;
-    this.rst = opts.reset ?? true ? this.input('rst', 1, false, 'synchronous reset, active high (control state only)') : none;
+    this.clk = (opts.clock ?? true) ? this.input('clk', 1, false, 'clock, rising edge') : none;
+    this.rst = (opts.reset ?? true) ? this.input('rst', 1, false, 'synchronous reset, active high (control state only)') : none;
   }
 
   // ---- declarations -------------------------------------------------------------------------------
@@ -198,12 +198,7 @@ export class ModuleBuilder implements ModuleInterface {
   }
 
   /** Instantiate a finished module; returns its outputs as wires named <inst>_<port>. */
-  instance(
-    mod: ModuleInterface,
-    prefix: string,
-    inputs: Record<string, Expr>,
-    unusedOutputs: Record<string, string> = {},
-  ): Record<string, Signal> {
+  instance(mod: ModuleInterface, prefix: string, inputs: Record<string, Expr>, unusedOutputs: Record<string, string> = {}): Record<string, Signal> {
     const inst = this.claim(this.fresh(prefix));
     const connections: Array<[string, string]> = [];
     const outs: Record<string, Signal> = {};
@@ -480,9 +475,7 @@ export class ModuleBuilder implements ModuleInterface {
     lines.push(');');
     const rangeOf = (w: number): string => (w > 1 ? `[${w - 1}:0] ` : '');
     const waived = (discards: string | undefined, decl: string): string[] =>
-      discards === undefined
-        ? [decl]
-        : [`  // ${discards}`, '  /* verilator lint_off UNUSEDSIGNAL */', decl, '  /* verilator lint_on UNUSEDSIGNAL */'];
+      discards === undefined ? [decl] : [`  // ${discards}`, '  /* verilator lint_off UNUSEDSIGNAL */', decl, '  /* verilator lint_on UNUSEDSIGNAL */'];
     for (const r of this.regs) lines.push(...waived(r.discards, `  reg  ${rangeOf(r.width)}${r.name};`));
     for (const w of this.wires) {
       if (w.name.startsWith('__port_')) continue;

@@ -63,7 +63,11 @@ function median(xs: number[]): number | null {
 
 function yosysScript(family: Family, files: string[], top: string, dsp: boolean, jsonOut: string | undefined, statOut: string): string {
   const synth =
-    family === 'ice40' ? `synth_ice40 -top ${top}${dsp ? ' -dsp' : ''}${jsonOut ? ` -json ${jsonOut}` : ''}` : family === 'ecp5' ? `synth_ecp5 -top ${top}` : `synth_xilinx -top ${top}`;
+    family === 'ice40'
+      ? `synth_ice40 -top ${top}${dsp ? ' -dsp' : ''}${jsonOut ? ` -json ${jsonOut}` : ''}`
+      : family === 'ecp5'
+        ? `synth_ecp5 -top ${top}`
+        : `synth_xilinx -top ${top}`;
   return [`read_verilog ${files.join(' ')}`, synth, `tee -q -o ${statOut} stat -json`].join('; ');
 }
 
@@ -75,11 +79,16 @@ export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptio
       writeFileSync(join(dir, name), text);
       files.push(join(dir, name));
     }
-    const device = o.family === 'ice40' ? (o.device ?? 'hx8k') : o.family === 'ecp5' ? 'ecp5 (cells only, no nextpnr-ecp5 here)' : 'xilinx 7-series (cells only)';
+    const device =
+      o.family === 'ice40' ? (o.device ?? 'hx8k') : o.family === 'ecp5' ? 'ecp5 (cells only, no nextpnr-ecp5 here)' : 'xilinx 7-series (cells only)';
     const dsp = o.family === 'ice40' && o.device === 'up5k';
     const t0 = Date.now();
     const statFile = join(dir, 'stat.json');
-    execFileSync('yosys', ['-q', '-p', yosysScript(o.family, files, u.top, dsp, undefined, statFile)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
+    execFileSync('yosys', ['-q', '-p', yosysScript(o.family, files, u.top, dsp, undefined, statFile)], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 256 << 20,
+    });
     const yosysSeconds = (Date.now() - t0) / 1000;
     const stat = JSON.parse(readFileSync(statFile, 'utf8')) as { design: { num_cells_by_type: Record<string, number> } };
     const cells = stat.design.num_cells_by_type;
@@ -127,13 +136,37 @@ export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptio
 function placeAndRoute(json: string, device: 'hx8k' | 'up5k', seed: number, targetMhz: number, dir: string): number {
   const pkg = device === 'hx8k' ? ['--hx8k', '--package', 'ct256'] : ['--up5k', '--package', 'sg48'];
   // nextpnr logs to stderr; --timing-allow-fail keeps a slow design's Fmax instead of an error
-  const r = spawnSync('nextpnr-ice40', [...pkg, '--json', json, '--pcf-allow-unconstrained', '--freq', String(targetMhz), '--seed', String(seed), '--timing-allow-fail', '--asc', join(dir, `seed${seed}.asc`)], {
-    cwd: dir,
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-  });
+  const r = spawnSync(
+    'nextpnr-ice40',
+    [
+      ...pkg,
+      '--json',
+      json,
+      '--pcf-allow-unconstrained',
+      '--freq',
+      String(targetMhz),
+      '--seed',
+      String(seed),
+      '--timing-allow-fail',
+      '--asc',
+      join(dir, `seed${seed}.asc`),
+    ],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    },
+  );
   const log = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.status !== 0) throw new Error(`nextpnr-ice40 failed (seed ${seed}): ${log.split('\n').filter((l) => /ERROR/.test(l)).join(' ') || `exit ${r.status}`}`);
+  if (r.status !== 0)
+    throw new Error(
+      `nextpnr-ice40 failed (seed ${seed}): ${
+        log
+          .split('\n')
+          .filter((l) => /ERROR/.test(l))
+          .join(' ') || `exit ${r.status}`
+      }`,
+    );
   const matches = [...log.matchAll(/Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz/g)];
   if (matches.length === 0) throw new Error(`nextpnr-ice40 printed no Fmax (seed ${seed})`);
   return Number(matches[matches.length - 1]![1]);
@@ -144,7 +177,21 @@ export const CSV_HEADER = 'unit,top,family,device,lanes,variant,lut,ff,carry,dsp
 export function csvRow(r: SynthRow): string {
   const variant = String(r.params.flavour ?? r.params.sqrt ?? r.params.tie ?? '');
   return [
-    r.unit, r.top, r.family, `"${r.device}"`, r.params.lanes ?? 1, variant, r.lut, r.ff, r.carry, r.dsp, r.bram,
-    r.fmaxMedianMhz ?? '', `"${r.fmaxSeeds.join(' ')}"`, r.latencyExample.rowLength, r.latencyExample.latency, r.latencyExample.initiationInterval,
+    r.unit,
+    r.top,
+    r.family,
+    `"${r.device}"`,
+    r.params.lanes ?? 1,
+    variant,
+    r.lut,
+    r.ff,
+    r.carry,
+    r.dsp,
+    r.bram,
+    r.fmaxMedianMhz ?? '',
+    `"${r.fmaxSeeds.join(' ')}"`,
+    r.latencyExample.rowLength,
+    r.latencyExample.latency,
+    r.latencyExample.initiationInterval,
   ].join(',');
 }

@@ -55,10 +55,14 @@ function markdown(rows: SynthRow[]): string {
       p.tie ? String(p.tie) : '',
       p.expStages !== undefined ? `exp stages ${p.expStages}` : '',
       p.divBitsPerStage !== undefined ? `${p.divBitsPerStage} q-bit/stage` : '',
-    ].filter((s) => s !== '').join(', ');
+    ]
+      .filter((s) => s !== '')
+      .join(', ');
     const fmax = r.fmaxMedianMhz === null ? 'n/a (no P&R)' : `${r.fmaxMedianMhz} (${r.fmaxSeeds.join(', ')})`;
     const t = r.latencyExample;
-    lines.push(`| ${r.unit} | ${opts} | ${r.family} / ${r.device} | ${r.lut} | ${r.ff} | ${r.carry} | ${r.dsp} | ${r.bram} | ${fmax} | ${t.latency} / ${t.initiationInterval} (${t.rowLength}) |`);
+    lines.push(
+      `| ${r.unit} | ${opts} | ${r.family} / ${r.device} | ${r.lut} | ${r.ff} | ${r.carry} | ${r.dsp} | ${r.bram} | ${fmax} | ${t.latency} / ${t.initiationInterval} (${t.rowLength}) |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -90,7 +94,9 @@ function main(argv: string[]): void {
     }
     rows.push(row);
     csv.push(csvRow(row));
-    process.stderr.write(`${e.unit} ${JSON.stringify(e.options)} ${e.family}${e.device ? `/${e.device}` : ''}: ${row.lut} LUT, Fmax ${row.fmaxMedianMhz ?? '-'} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    process.stderr.write(
+      `${e.unit} ${JSON.stringify(e.options)} ${e.family}${e.device ? `/${e.device}` : ''}: ${row.lut} LUT, Fmax ${row.fmaxMedianMhz ?? '-'} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+    );
     writeFileSync(join(out, 'rtl-synth.csv'), csv.join('\n') + '\n');
     writeFileSync(join(out, 'rtl-synth.json'), JSON.stringify(rows, null, 2) + '\n');
     writeFileSync(join(out, 'rtl-synth.md'), markdown(rows));

@@ -25,7 +25,12 @@ export interface ExpLaneUnitParams {
 
 /** Shiftmax's lane in the default numerics preset: Δ = x − max of int8 logits needs 9 bits. */
 export const EXP_LANE_DEFAULTS: ExpLaneUnitParams = {
-  deltaBits: PYTORCH_NUMERICS.activationBits + 1, x0Bits: 8, n: PYTORCH_NUMERICS.softmax.n, flavour: PYTORCH_NUMERICS.flavour, expStages: DEFAULT_PIPELINE.expStages, carryConfig: true,
+  deltaBits: PYTORCH_NUMERICS.activationBits + 1,
+  x0Bits: 8,
+  n: PYTORCH_NUMERICS.softmax.n,
+  flavour: PYTORCH_NUMERICS.flavour,
+  expStages: DEFAULT_PIPELINE.expStages,
+  carryConfig: true,
 };
 
 export function buildExpLaneUnit(p: ExpLaneUnitParams): GeneratedUnit {
@@ -44,7 +49,12 @@ export function buildExpLaneUnit(p: ExpLaneUnitParams): GeneratedUnit {
   const x0 = m.delay('x0_q', inX0);
   const clamp = m.delay('clamp_q', constMultiply(m, inX0, p.n, p.x0Bits + qBits));
   const v0 = m.flag('valid_q', inValid);
-  const o = m.instance(lane.module, 'lane', { delta, x0_mag: x0, clamp_mag: clamp, tag_in: v0 }, { tag_out: 'the valid bit travels in the control line instead' });
+  const o = m.instance(
+    lane.module,
+    'lane',
+    { delta, x0_mag: x0, clamp_mag: clamp, tag_in: v0 },
+    { tag_out: 'the valid bit travels in the control line instead' },
+  );
   const ctl = delayControl(m, 'ctl', v0, v0, lane.latency);
   m.output('out_valid', m.and(ctl.valid, ctl.data), 'E is valid');
   m.output('out_e', o.e!, `E, ${lane.expBits} bits`);

@@ -107,7 +107,12 @@ export const UNITS: readonly UnitEntry[] = [
     maxRowLength: 1024,
     fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.requantTie }),
     build: (o) =>
-      buildRequantUnit({ ...REQUANT_DEFAULTS, lanes: o.lanes ?? 1, tie: pick(o.variant, ['half-even', 'half-up'] as const, 'requant'), outBits: o.outBits ?? REQUANT_DEFAULTS.outBits }),
+      buildRequantUnit({
+        ...REQUANT_DEFAULTS,
+        lanes: o.lanes ?? 1,
+        tie: pick(o.variant, ['half-even', 'half-up'] as const, 'requant'),
+        outBits: o.outBits ?? REQUANT_DEFAULTS.outBits,
+      }),
   },
   {
     name: 'shift-exp-lane',
@@ -117,7 +122,13 @@ export const UNITS: readonly UnitEntry[] = [
     build: (o) => {
       const flavour = pick(o.variant, ['pytorch', 'tvm'] as const, 'shift-exp-lane');
       if ((o.lanes ?? 1) !== 1) throw new RangeError('shift-exp-lane: one lane only');
-      return buildExpLaneUnit({ ...EXP_LANE_DEFAULTS, carryConfig: false, flavour, n: o.n ?? presetOf(flavour).softmax.n, expStages: o.expStages ?? DEFAULT_PIPELINE.expStages });
+      return buildExpLaneUnit({
+        ...EXP_LANE_DEFAULTS,
+        carryConfig: false,
+        flavour,
+        n: o.n ?? presetOf(flavour).softmax.n,
+        expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
+      });
     },
   },
   {

@@ -32,7 +32,14 @@ export const LAYERNORM_DEFAULTS: LayerNormUnitParams = { lanes: 1, inputBits: 16
 const INT31_MAX = (1n << 31n) - 1n;
 
 /** Widths derived from the parameters (numerics.md §10's I-LN list, for C ≤ maxChannels). */
-export function layerNormWidths(p: LayerNormUnitParams): { countBits: number; sumBits: number; varBits: number; quotBits: number; denBits: number; numBits: number } {
+export function layerNormWidths(p: LayerNormUnitParams): {
+  countBits: number;
+  sumBits: number;
+  varBits: number;
+  quotBits: number;
+  denBits: number;
+  numBits: number;
+} {
   const countBits = bitsFor(p.maxChannels);
   const sumBits = p.inputBits + countBits; // signed
   const varBits = 2 * p.inputBits + countBits; // (x − μ)² < 2^(2·inputBits)
@@ -92,8 +99,11 @@ export function buildLayerNormUnit(p: LayerNormUnitParams): GeneratedUnit {
   const vReg = m.reg('variance', w.varBits);
   const kReg = p.sqrt === 'floor' ? undefined : m.reg('newton_k', w.denBits);
   const stdReg = m.reg('std', w.denBits);
-  const num = m.mux(is(S.meanStart), m.extend(m.asUnsigned(m.truncate(sumMag, w.sumBits - 1, false)), w.numBits),
-    m.mux(is(S.recipStart), lit(INT31_MAX, w.numBits), m.extend(vReg, w.numBits)));
+  const num = m.mux(
+    is(S.meanStart),
+    m.extend(m.asUnsigned(m.truncate(sumMag, w.sumBits - 1, false)), w.numBits),
+    m.mux(is(S.recipStart), lit(INT31_MAX, w.numBits), m.extend(vReg, w.numBits)),
+  );
   const den = m.mux(is(S.meanStart), m.extend(count, w.denBits), kReg ? m.mux(is(S.recipStart), stdReg, kReg) : stdReg);
   const div = m.instance(divider, 'div', { start: divStart, num: m.named(num, 'div_num'), den: m.named(den, 'div_den') });
   const quot = div.quot!;
@@ -193,10 +203,7 @@ export function buildLayerNormUnit(p: LayerNormUnitParams): GeneratedUnit {
       { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'x' },
       { name: 'in_bias', laneBits: p.biasBits, lanes: L, signed: true, doc: 'B' },
     ],
-    outputs: [
-      ...rowFramingPorts('out', L, 'a channel'),
-      { name: 'out_y', laneBits: p.outputBits, lanes: L, signed: true, doc: 'normalised + bias' },
-    ],
+    outputs: [...rowFramingPorts('out', L, 'a channel'), { name: 'out_y', laneBits: p.outputBits, lanes: L, signed: true, doc: 'normalised + bias' }],
     handshake: 'ready',
     passes: 3,
     timing: (rowLength) => layerNormTiming({ rowLength, lanes: L, quotBits: w.quotBits, sqrt: p.sqrt, varBits: w.varBits }),

@@ -9,7 +9,7 @@ export function buildRecipPipeUnit(p: { divBitsPerStage: number }): GeneratedUni
   const latency = recipPipeLatency({ bitsPerStage: p.divBitsPerStage, tagBits: 1 });
   const top = `ivit_recip_pipe_unit_b${p.divBitsPerStage}`;
   const m = new ModuleBuilder(top, [
-    'ShiftGELU\'s exact per-element reciprocal ⌊(2^31 − 1)/D⌋ with a registered input, one D per cycle.',
+    "ShiftGELU's exact per-element reciprocal ⌊(2^31 − 1)/D⌋ with a registered input, one D per cycle.",
     `Latency ${latency + 1} cycles.`,
   ]);
   const inValid = m.input('in_valid', 1, false, 'a beat is offered (always taken)');

@@ -55,7 +55,11 @@ export function buildRequantUnit(p: RequantUnitParams): GeneratedUnit {
     const floorQ = m.wire(`floor${j}`, m.shrVar(prodS, c1));
     const lostShift = m.wire(`lost_shift${j}`, m.sub(lit(pw, sw), c1, sw + 1), { discards: 'top bit: c ≤ product width' });
     // the shifted-out bits, moved to the top (ties upward read only the round bit)
-    const lost = m.wire(`lost${j}`, m.shlVar(prod, m.truncate(lostShift, sw, false), pw), p.tie === 'half-up' ? { discards: 'ties upward need only the round bit' } : {});
+    const lost = m.wire(
+      `lost${j}`,
+      m.shlVar(prod, m.truncate(lostShift, sw, false), pw),
+      p.tie === 'half-up' ? { discards: 'ties upward need only the round bit' } : {},
+    );
     const roundBit = m.msb(lost);
     const up = p.tie === 'half-up' ? roundBit : m.and(roundBit, m.or(m.any(m.slice(lost, pw - 2, 0)), m.bit(floorQ, 0)));
     // floor + 1 cannot overflow: a round-up needs c ≥ 1, so |floor| < 2^(pw − 1)

@@ -34,8 +34,14 @@ export interface ShiftGeluUnitParams {
 
 /** The default numerics preset's ShiftGELU (widths from verify/golden/numerics-config.ts). */
 export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = {
-  lanes: 1, n: PYTORCH_NUMERICS.gelu.n, k: PYTORCH_NUMERICS.gelu.k, flavour: PYTORCH_NUMERICS.flavour, inputBits: PYTORCH_NUMERICS.activationBits, x0Bits: 8,
-  expStages: DEFAULT_PIPELINE.expStages, divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage,
+  lanes: 1,
+  n: PYTORCH_NUMERICS.gelu.n,
+  k: PYTORCH_NUMERICS.gelu.k,
+  flavour: PYTORCH_NUMERICS.flavour,
+  inputBits: PYTORCH_NUMERICS.activationBits,
+  x0Bits: 8,
+  expStages: DEFAULT_PIPELINE.expStages,
+  divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage,
 };
 
 const INT31_MAX = (1n << 31n) - 1n;
@@ -48,7 +54,15 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   const qBits = bitsFor(p.n);
   const sigmaBits = p.k - 1;
   const outBits = p.inputBits + sigmaBits; // int8 × uint7 → int15
-  const expLane = buildShiftExpLane({ deltaBits: p.inputBits + 1, x0Bits: p.x0Bits, n: p.n, flavour: p.flavour, stages: p.expStages, tagBits: p.inputBits + 1, mantissaOutputs: true });
+  const expLane = buildShiftExpLane({
+    deltaBits: p.inputBits + 1,
+    x0Bits: p.x0Bits,
+    n: p.n,
+    flavour: p.flavour,
+    stages: p.expStages,
+    tagBits: p.inputBits + 1,
+    mantissaOutputs: true,
+  });
   const mantBits = p.x0Bits + 1;
   const tagBits = mantBits + qBits + p.inputBits + 1;
   const recip = buildRecipPipe({ bitsPerStage: p.divBitsPerStage, tagBits });
@@ -98,7 +112,8 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   const bigQ = emDiv.quot!;
   const rho = emDiv.rem!;
   const sw = bitsFor(p.n + (1 << pBits) + 1) + 1; // signed shift width
-  const { base, shift, forceX0 } = p.flavour === 'tvm' ? tvmExpMaxTerms(m, p, pPos, bigQ, rho, x0Mag, sw) : pytorchExpMaxTerms(m, p, pPos, bigQ, rho, x0Mag, sw);
+  const { base, shift, forceX0 } =
+    p.flavour === 'tvm' ? tvmExpMaxTerms(m, p, pPos, bigQ, rho, x0Mag, sw) : pytorchExpMaxTerms(m, p, pPos, bigQ, rho, x0Mag, sw);
   // one register between the divider's outputs and the wide shift + saturation (E_M is once per row)
   const emForm = m.flag('em_form', m.and(is(S.emWait), emDiv.done!));
   const baseQ = m.delay('em_base_q', base);
@@ -119,7 +134,10 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   for (let j = 0; j < L; j++) {
     const delta = m.sub(xs[j]!, rowMax, p.inputBits + 1);
     const o = m.instance(expLane.module, `exp_lane${j}`, {
-      delta, x0_mag: x0Mag, clamp_mag: clampMag, tag_in: m.concat([m.bit(inKeep, j), m.asUnsigned(xs[j]!)]),
+      delta,
+      x0_mag: x0Mag,
+      clamp_mag: clampMag,
+      tag_in: m.concat([m.bit(inKeep, j), m.asUnsigned(xs[j]!)]),
     });
     // D = min(E + E_M, 2^31 − 1), registered
     const dSum = m.add(o.e!, expMax, 32);
@@ -138,7 +156,9 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
     const side2 = m.delay(`side_prod${j}`, side1);
     const mshiftQ = m.slice(side2, side2.width - 1, p.inputBits + 1);
     const sr = m.sub(lit(32 - p.k, qBits + 1), mshiftQ, qBits + 2);
-    const sigmaWide = m.wire(`sigma_wide${j}`, m.shrVar(prod, m.truncate(sr, qBits + 1, false)), { discards: `σ is the low ${sigmaBits} bits: E·F ≤ 2^31 − 1` });
+    const sigmaWide = m.wire(`sigma_wide${j}`, m.shrVar(prod, m.truncate(sr, qBits + 1, false)), {
+      discards: `σ is the low ${sigmaBits} bits: E·F ≤ 2^31 − 1`,
+    });
     const sigma = m.delay(`sigma${j}`, m.slice(sigmaWide, sigmaBits - 1, 0));
     const keepXQ = m.delay(`keep_x${j}`, m.slice(side2, p.inputBits, 0));
     const xq = m.slice(keepXQ, p.inputBits - 1, 0, true);
@@ -180,10 +200,7 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
       { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'x' },
       { name: 'cfg_x0_mag', laneBits: p.x0Bits, lanes: 1, signed: false, doc: '|x0|' },
     ],
-    outputs: [
-      ...rowFramingPorts('out', L),
-      { name: 'out_y', laneBits: outBits, lanes: L, signed: true, doc: 'x·σ' },
-    ],
+    outputs: [...rowFramingPorts('out', L), { name: 'out_y', laneBits: outBits, lanes: L, signed: true, doc: 'x·σ' }],
     handshake: 'ready',
     passes: 2,
     timing: (rowLength) => shiftGeluTiming({ rowLength, lanes: L, emCycles, elementPipe: pipe + 1 }),

@@ -28,7 +28,12 @@ export interface ShiftmaxUnitParams {
 
 /** The default numerics preset's Shiftmax (widths from verify/golden/numerics-config.ts). */
 export const SHIFTMAX_DEFAULTS: ShiftmaxUnitParams = {
-  lanes: 1, n: PYTORCH_NUMERICS.softmax.n, k: PYTORCH_NUMERICS.softmax.k, flavour: PYTORCH_NUMERICS.flavour, inputBits: PYTORCH_NUMERICS.activationBits, x0Bits: 8,
+  lanes: 1,
+  n: PYTORCH_NUMERICS.softmax.n,
+  k: PYTORCH_NUMERICS.softmax.k,
+  flavour: PYTORCH_NUMERICS.flavour,
+  inputBits: PYTORCH_NUMERICS.activationBits,
+  x0Bits: 8,
   expStages: DEFAULT_PIPELINE.expStages,
 };
 
@@ -40,7 +45,15 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   const L = p.lanes;
   const top = `ivit_shiftmax_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}`;
   if (p.n >= 32 - p.k) throw new RangeError(`shiftmax: n = ${p.n} must be below 32 − k = ${32 - p.k} (the normalisation shifts right)`);
-  const expLane = buildShiftExpLane({ deltaBits: p.inputBits + 1, x0Bits: p.x0Bits, n: p.n, flavour: p.flavour, stages: p.expStages, tagBits: 1, mantissaOutputs: true });
+  const expLane = buildShiftExpLane({
+    deltaBits: p.inputBits + 1,
+    x0Bits: p.x0Bits,
+    n: p.n,
+    flavour: p.flavour,
+    stages: p.expStages,
+    tagBits: 1,
+    mantissaOutputs: true,
+  });
   const quotBits = 31 - p.n; // Σ ≥ E(row max) = |x0|·2^n ≥ 2^n, so F < 2^(31−n)
   const divider = buildSeqDivider({ numBits: 31, denBits: 31, quotBits });
   const le = expLane.latency;
@@ -94,7 +107,10 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   for (let j = 0; j < L; j++) {
     const delta = m.sub(xs[j]!, rowMax, p.inputBits + 1);
     const o = m.instance(expLane.module, `exp_lane${j}`, {
-      delta, x0_mag: x0Mag, clamp_mag: clampMag, tag_in: m.bit(inKeep, j),
+      delta,
+      x0_mag: x0Mag,
+      clamp_mag: clampMag,
+      tag_in: m.bit(inKeep, j),
     });
     es.push(o.e!);
     mants.push(o.mant!);
@@ -147,14 +163,30 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   // state transitions
   const lastBeat = m.and(accept, inLast);
   const nextState = m.mux(
-    m.and(is(S.max), lastBeat), lit(S.maxWait, 3),
-    m.mux(is(S.maxWait), lit(S.exp, 3),
-    m.mux(m.and(is(S.exp), lastBeat), lit(S.drain, 3),
-      m.mux(m.and(is(S.drain), m.and(accValid, accLast)), lit(S.divStart, 3),
-        m.mux(is(S.divStart), lit(S.divWait, 3),
-          m.mux(m.and(is(S.divWait), div.done!), lit(S.norm, 3),
-            m.mux(m.and(is(S.norm), lastBeat), lit(S.flush, 3),
-              m.mux(m.and(is(S.flush), m.and(outValid, outLast)), lit(S.max, 3), state))))))));
+    m.and(is(S.max), lastBeat),
+    lit(S.maxWait, 3),
+    m.mux(
+      is(S.maxWait),
+      lit(S.exp, 3),
+      m.mux(
+        m.and(is(S.exp), lastBeat),
+        lit(S.drain, 3),
+        m.mux(
+          m.and(is(S.drain), m.and(accValid, accLast)),
+          lit(S.divStart, 3),
+          m.mux(
+            is(S.divStart),
+            lit(S.divWait, 3),
+            m.mux(
+              m.and(is(S.divWait), div.done!),
+              lit(S.norm, 3),
+              m.mux(m.and(is(S.norm), lastBeat), lit(S.flush, 3), m.mux(m.and(is(S.flush), m.and(outValid, outLast)), lit(S.max, 3), state)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
   m.next(state, nextState);
 
   m.output('in_ready', inReady, 'the unit takes a beat this cycle');
@@ -174,10 +206,7 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
       { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'logits' },
       { name: 'cfg_x0_mag', laneBits: p.x0Bits, lanes: 1, signed: false, doc: '|x0|' },
     ],
-    outputs: [
-      ...rowFramingPorts('out', L),
-      { name: 'out_p', laneBits: outBits, lanes: L, signed: false, doc: 'probabilities' },
-    ],
+    outputs: [...rowFramingPorts('out', L), { name: 'out_p', laneBits: outBits, lanes: L, signed: false, doc: 'probabilities' }],
     handshake: 'ready',
     passes: 3,
     timing,

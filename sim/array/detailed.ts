@@ -87,7 +87,9 @@ function detailedWs(g: ArrayGeometry, s: GemmShape, ops: GemmOperands): Detailed
         if (!w || w.fold !== a.fold) {
           const sh = shadow[idx(r, c)];
           if (!sh || sh.fold !== a.fold || sh.row !== r) {
-            throw new ArrayProtocolError(`cycle ${t}: PE(${r},${c}) needs fold ${a.fold} weights but its shadow holds ${sh ? `fold ${sh.fold} row ${sh.row}` : 'nothing'}`);
+            throw new ArrayProtocolError(
+              `cycle ${t}: PE(${r},${c}) needs fold ${a.fold} weights but its shadow holds ${sh ? `fold ${sh.fold} row ${sh.row}` : 'nothing'}`,
+            );
           }
           active[idx(r, c)] = sh;
           w = sh;
@@ -144,7 +146,10 @@ function detailedWs(g: ArrayGeometry, s: GemmShape, ops: GemmOperands): Detailed
       for (let c = C - 1; c > 0; c--) aReg[idx(r, c)] = aReg[idx(r, c - 1)]!;
       aReg[idx(r, 0)] = null;
       // Row r lags row 0 by r cycles, so it may still be streaming the previous fold.
-      for (const [f, start] of [[injFold, injStart], [prevFold, prevStart]] as const) {
+      for (const [f, start] of [
+        [injFold, injStart],
+        [prevFold, prevStart],
+      ] as const) {
         const i = t + 1 - start - r;
         if (f < 0 || i < 0 || i >= M) continue;
         const q = foldK0(f) + r;
@@ -215,7 +220,8 @@ function detailedOs(g: ArrayGeometry, s: GemmShape, ops: GemmOperands): Detailed
         acc[idx(r, c)] = a.row === 0 ? prod : acc[idx(r, c)]! + prod;
         if (a.row === K - 1) {
           if (outReg[idx(r, c)]) throw new ArrayProtocolError(`cycle ${t}: PE(${r},${c}) finished tile ${a.fold} while its output register is still full`);
-          if (drainTile >= 0 && t >= drainFrom && t < drainFrom + R - 1) throw new ArrayProtocolError(`cycle ${t}: PE(${r},${c}) deposits into a draining chain`);
+          if (drainTile >= 0 && t >= drainFrom && t < drainFrom + R - 1)
+            throw new ArrayProtocolError(`cycle ${t}: PE(${r},${c}) deposits into a draining chain`);
           outReg[idx(r, c)] = { v: acc[idx(r, c)]!, fold: a.fold, row: r };
           deposited++;
         }

@@ -77,7 +77,9 @@ function slowShiftmax(src: Int32Array, rows: number, cols: number, p: ExpRowsPar
 
 /** ShiftGELU of each row: x·σ with σ = (E·⌊(2^31−1)/min(E + E_M, 2^31−1)⌋) >> (32 − k). */
 export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: ExpRowsParams, site: string, out: Float64Array): void {
-  const slow = (r: number): void => { out.set(shiftGeluRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols); };
+  const slow = (r: number): void => {
+    out.set(shiftGeluRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols);
+  };
   if (p.inputBits > 16) {
     for (let r = 0; r < rows; r++) slow(r);
     return;

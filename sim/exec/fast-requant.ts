@@ -57,7 +57,13 @@ export function roundEntry(z: number, e: DyadicEntry, tie: TieRule): number {
  * destination range clamp directly.
  */
 export function requantBlock(
-  src: ArrayLike<number>, rows: number, cols: number, table: readonly Dyadic[], perChannel: boolean, bits: number, tie: TieRule,
+  src: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  table: readonly Dyadic[],
+  perChannel: boolean,
+  bits: number,
+  tie: TieRule,
   out: { [i: number]: number },
 ): void {
   const lo = -(2 ** (bits - 1));
@@ -87,8 +93,17 @@ export function requantBlock(
 
 /** The residual add: each branch rounded on its own, only the sum clamped. */
 export function residualBlock(
-  x: ArrayLike<number>, tx: readonly Dyadic[], xPerChannel: boolean, y: ArrayLike<number>, ty: readonly Dyadic[], yPerChannel: boolean,
-  rows: number, cols: number, bits: number, tie: TieRule, out: { [i: number]: number },
+  x: ArrayLike<number>,
+  tx: readonly Dyadic[],
+  xPerChannel: boolean,
+  y: ArrayLike<number>,
+  ty: readonly Dyadic[],
+  yPerChannel: boolean,
+  rows: number,
+  cols: number,
+  bits: number,
+  tie: TieRule,
+  out: { [i: number]: number },
 ): void {
   const ex = tx.map(dyadicEntry);
   const ey = ty.map(dyadicEntry);

@@ -15,14 +15,23 @@ export function readDyadics(st: MachineState, addr: number, count: number): Dyad
   for (let i = 0; i < count; i++) {
     const m = st.spadView.getInt32(addr + 8 * i, true);
     const c = st.spadView.getInt32(addr + 8 * i + 4, true);
-    if (c < -62 || c > 126) throw new ExecError('value', `requant table entry ${i} at spad 0x${(addr + 8 * i).toString(16)} has shift c = ${c}, outside -62..126`);
+    if (c < -62 || c > 126)
+      throw new ExecError('value', `requant table entry ${i} at spad 0x${(addr + 8 * i).toString(16)} has shift c = ${c}, outside -62..126`);
     out.push({ m, c });
   }
   return out;
 }
 
 /** Requantise a block of values with one (m, c) pair or one per column. */
-export function requantOut(v: ArrayLike<number>, rows: number, cols: number, table: readonly Dyadic[], perChannel: boolean, bits: number, n: NumericsConfig): Float64Array {
+export function requantOut(
+  v: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  table: readonly Dyadic[],
+  perChannel: boolean,
+  bits: number,
+  n: NumericsConfig,
+): Float64Array {
   const out = new Float64Array(rows * cols);
   requantBlock(v, rows, cols, table, perChannel, bits, n.requantTie, out);
   return out;
@@ -38,8 +47,16 @@ export function readTable(st: MachineState, addr: number, mode: EnumValue<'qmode
 }
 
 /** An optional fused requant on the way out of an SDU op (shiftgelu, layernorm). */
-export function fusedRequant(st: MachineState, out: Float64Array, rows: number, cols: number, mode: EnumValue<'qmode'>, qtab: number, bits: number, n: NumericsConfig): Float64Array {
+export function fusedRequant(
+  st: MachineState,
+  out: Float64Array,
+  rows: number,
+  cols: number,
+  mode: EnumValue<'qmode'>,
+  qtab: number,
+  bits: number,
+  n: NumericsConfig,
+): Float64Array {
   if (mode === 'none') return out;
   return requantOut(out, rows, cols, readTable(st, qtab, mode, cols), mode === 'channel', bits, n);
 }
-

@@ -13,7 +13,11 @@ export const layernorm: InstructionBehaviour<'layernorm'> = {
     const tables: Access[] = [];
     if (f.qmode !== 'none') tables.push(tableAccess(f.qtab, tableEntries(f.qmode, f.cols), 'fused requant table'));
     if (f.bmode === 'table') tables.push({ space: 'spad', lo: f.btab, hi: f.btab + 4 * f.cols, write: false, what: 'bias table' });
-    return sduFootprint([operandAccess(operandRef(f, 's'), f.rows, f.cols, false, 'source')], operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'), tables);
+    return sduFootprint(
+      [operandAccess(operandRef(f, 's'), f.rows, f.cols, false, 'source')],
+      operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'),
+      tables,
+    );
   },
   cost: (f, cfg) => sduCost('layernorm', f.rows, f.cols, cfg.sdu.lanes, f.qmode !== 'none'),
   execute(st, f, ctx) {

@@ -9,11 +9,9 @@ import { sduCost } from '../timing/units.js';
 export const requant: InstructionBehaviour<'requant'> = {
   reportClass: 'requant',
   footprint: (f) =>
-    sduFootprint(
-      [operandAccess(operandRef(f, 's'), f.rows, f.cols, false, 'source')],
-      operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'),
-      [tableAccess(f.qtab, tableEntries(f.qmode, f.cols), 'requant table')],
-    ),
+    sduFootprint([operandAccess(operandRef(f, 's'), f.rows, f.cols, false, 'source')], operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'), [
+      tableAccess(f.qtab, tableEntries(f.qmode, f.cols), 'requant table'),
+    ]),
   cost: (f, cfg) => sduCost('requant', f.rows, f.cols, cfg.sdu.lanes, false),
   execute(st, f, ctx) {
     const dst = operandRef(f, 'd');

@@ -9,7 +9,11 @@ import { sduCost } from '../timing/units.js';
 export const shiftmax: InstructionBehaviour<'shiftmax'> = {
   reportClass: 'shiftmax',
   footprint: (f) =>
-    sduFootprint([operandAccess(operandRef(f, 's'), f.rows, f.cols, false, 'source')], operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'), []),
+    sduFootprint(
+      [operandAccess(operandRef(f, 's'), f.rows, f.cols, false, 'source')],
+      operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'),
+      [],
+    ),
   cost: (f, cfg) => sduCost('shiftmax', f.rows, f.cols, cfg.sdu.lanes, false),
   execute(st, f, ctx) {
     const srcRef = operandRef(f, 's');

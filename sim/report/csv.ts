@@ -10,7 +10,15 @@ import type { AcceleratorConfig } from '../config.js';
 import type { InstructionClass, SimReport } from './stats.js';
 
 export const COMPUTE_HEADER = ['LayerID', 'Total Cycles', 'Stall Cycles', 'Overall Util %', 'Mapping Efficiency %', 'Compute Util %'];
-export const BANDWIDTH_HEADER = ['LayerID', 'Avg IFMAP SRAM BW', 'Avg FILTER SRAM BW', 'Avg OFMAP SRAM BW', 'Avg IFMAP DRAM BW', 'Avg FILTER DRAM BW', 'Avg OFMAP DRAM BW'];
+export const BANDWIDTH_HEADER = [
+  'LayerID',
+  'Avg IFMAP SRAM BW',
+  'Avg FILTER SRAM BW',
+  'Avg OFMAP SRAM BW',
+  'Avg IFMAP DRAM BW',
+  'Avg FILTER DRAM BW',
+  'Avg OFMAP DRAM BW',
+];
 
 const NONLINEAR: readonly InstructionClass[] = ['requant', 'resadd', 'shiftmax', 'shiftgelu', 'layernorm', 'reduce'];
 
@@ -26,12 +34,26 @@ export function computeReportCsv(r: SimReport, cfg: AcceleratorConfig): string {
   for (const g of r.regions) {
     const gemm = g.classes.gemm;
     if (gemm) {
-      rows.push([g.name, num(g.cycles), num(gemm.stallCycles), pct(g.peOps, pes * g.cycles), pct(g.mappingFolds, g.folds), pct(g.peOps, pes * gemm.busyCycles)]);
+      rows.push([
+        g.name,
+        num(g.cycles),
+        num(gemm.stallCycles),
+        pct(g.peOps, pes * g.cycles),
+        pct(g.mappingFolds, g.folds),
+        pct(g.peOps, pes * gemm.busyCycles),
+      ]);
     }
     for (const k of NONLINEAR) {
       const c = g.classes[k];
       if (!c) continue;
-      rows.push([`${g.name}/${k}`, num(c.busyCycles), num(c.stallCycles), pct(c.sduLaneOps, lanes * (c.busyCycles + c.stallCycles)), pct(c.sduLaneOps, c.sduLaneSlots), pct(c.sduLaneOps, lanes * c.busyCycles)]);
+      rows.push([
+        `${g.name}/${k}`,
+        num(c.busyCycles),
+        num(c.stallCycles),
+        pct(c.sduLaneOps, lanes * (c.busyCycles + c.stallCycles)),
+        pct(c.sduLaneOps, c.sduLaneSlots),
+        pct(c.sduLaneOps, lanes * c.busyCycles),
+      ]);
     }
   }
   return rows.map((x) => x.map(csvField).join(', ')).join('\n') + '\n';

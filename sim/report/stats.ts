@@ -96,8 +96,14 @@ function overlaps(a: { lo: number; hi: number }, b: { lo: number; hi: number }):
 
 /** Cycles covered by unit `a`'s instructions and not by unit `b`'s (each unit runs one instruction at a time). */
 export function exposedCycles(xs: readonly ExecutedInstruction[], a: UnitName, b: UnitName): number {
-  const ia = xs.filter((x) => x.unit === a).map((x) => [x.start, x.end] as const).sort((p, q) => p[0] - q[0]);
-  const ib = xs.filter((x) => x.unit === b).map((x) => [x.start, x.end] as const).sort((p, q) => p[0] - q[0]);
+  const ia = xs
+    .filter((x) => x.unit === a)
+    .map((x) => [x.start, x.end] as const)
+    .sort((p, q) => p[0] - q[0]);
+  const ib = xs
+    .filter((x) => x.unit === b)
+    .map((x) => [x.start, x.end] as const)
+    .sort((p, q) => p[0] - q[0]);
   let exposed = 0;
   let j = 0;
   for (const [s0, e0] of ia) {
@@ -132,8 +138,21 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
 
   for (const [name, xs] of byRegion) {
     const r: RegionStats = {
-      name, firstPc: xs[0]!.pc, lastPc: xs[xs.length - 1]!.pc, startCycle: Infinity, endCycle: 0, cycles: 0, instructions: xs.length,
-      macs: 0, peOps: 0, mappingFolds: 0, folds: 0, peUtilisation: 0, dram: { ifmap: 0, filter: 0, ofmap: 0 }, classes: {}, stalls: {},
+      name,
+      firstPc: xs[0]!.pc,
+      lastPc: xs[xs.length - 1]!.pc,
+      startCycle: Infinity,
+      endCycle: 0,
+      cycles: 0,
+      instructions: xs.length,
+      macs: 0,
+      peOps: 0,
+      mappingFolds: 0,
+      folds: 0,
+      peUtilisation: 0,
+      dram: { ifmap: 0, filter: 0, ofmap: 0 },
+      classes: {},
+      stalls: {},
     };
     const filterRanges = xs.filter((x) => x.ins.mnemonic === 'gemm').map((x) => x.footprint.accesses.find((a) => a.what === 'B')!);
     for (const x of xs) {
@@ -186,9 +205,16 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
     regions.set(name, r);
   }
   const total = run.cycles;
-  const units = Object.fromEntries(UNITS.map((u) => [u, {
-    busyCycles: run.unitBusy[u], utilisation: total ? run.unitBusy[u] / total : 0, stallCycles: unitStalls[u],
-  }])) as SimReport['units'];
+  const units = Object.fromEntries(
+    UNITS.map((u) => [
+      u,
+      {
+        busyCycles: run.unitBusy[u],
+        utilisation: total ? run.unitBusy[u] / total : 0,
+        stallCycles: unitStalls[u],
+      },
+    ]),
+  ) as SimReport['units'];
   return {
     machine: {
       array: `${R}x${C}`,

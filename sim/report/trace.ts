@@ -24,11 +24,15 @@ interface TraceEvent {
 export function traceEvents(run: SimRun, image: ProgramImage, cfg: AcceleratorConfig): { traceEvents: TraceEvent[]; displayTimeUnit: string } {
   const us = (cycles: number): number => cycles / cfg.clockMHz;
   const regions = regionNames(image, run.executed.length);
-  const events: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `ivit accelerator ${cfg.array.rows}x${cfg.array.cols} ${cfg.array.dataflow}` } }];
+  const events: TraceEvent[] = [
+    { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `ivit accelerator ${cfg.array.rows}x${cfg.array.cols} ${cfg.array.dataflow}` } },
+  ];
   UNITS.forEach((u, i) => events.push({ name: 'thread_name', ph: 'M', pid: 1, tid: i + 1, args: { name: u } }));
   const lastEnd: Record<string, number> = {};
   for (const x of run.executed) {
-    const stalls = Object.entries(x.stalls).map(([k, v]) => `${k}=${v}`).join(' ');
+    const stalls = Object.entries(x.stalls)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     // The unit sat idle with this instruction at its head from when it was fetched (or the unit's previous
     // instruction ended) until it started: show that as a stall slice, named by its main cause.
     const since = Math.max(x.dispatch, lastEnd[x.unit] ?? 0);
@@ -36,8 +40,14 @@ export function traceEvents(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
     if (x.start > since && stalls) {
       const main = Object.entries(x.stalls).sort((a, b) => b[1]! - a[1]!)[0]![0];
       events.push({
-        name: `stall: ${main}`, cat: 'stall', ph: 'X', pid: 1, tid: UNITS.indexOf(x.unit) + 1,
-        ts: us(since), dur: us(x.start - since), args: { pc: x.pc, stalls },
+        name: `stall: ${main}`,
+        cat: 'stall',
+        ph: 'X',
+        pid: 1,
+        tid: UNITS.indexOf(x.unit) + 1,
+        ts: us(since),
+        dur: us(x.start - since),
+        args: { pc: x.pc, stalls },
       });
     }
     events.push({

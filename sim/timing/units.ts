@@ -45,8 +45,11 @@ export function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: nu
     latency += rq.latency;
   }
   return {
-    cycles: (rows - 1) * ii + latency, channelCycles: 0, sduElements: rows * cols,
-    sduLaneOps: rows * passes * cols, sduLaneSlots: rows * passes * ceilDiv(cols, lanes) * lanes,
+    cycles: (rows - 1) * ii + latency,
+    channelCycles: 0,
+    sduElements: rows * cols,
+    sduLaneOps: rows * passes * cols,
+    sduLaneSlots: rows * passes * ceilDiv(cols, lanes) * lanes,
   };
 }
 
@@ -61,7 +64,11 @@ export function gemmCost(shape: GemmShape, cfg: AcceleratorConfig, detailed: boo
   const fast = arrayTiming({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, cfg.array.dataflow);
   if (!detailed) return { cycles: fast.cycles, channelCycles: 0, array: fast };
   const work = shape.m * shape.n * shape.k * shape.passes * (cfg.array.rows + cfg.array.cols);
-  if (work > DETAILED_MAX_WORK) throw new ExecError('value', `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`);
+  if (work > DETAILED_MAX_WORK)
+    throw new ExecError(
+      'value',
+      `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`,
+    );
   // timing from unit operands; with values, the gemm record runs the model again on the real operands
   const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
   return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };

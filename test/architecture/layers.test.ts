@@ -24,7 +24,10 @@ function cruise(files: Record<string, string>): { code: number | null; out: stri
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
-    const r = spawnSync(depcruise, ['--config', '.dependency-cruiser.cjs', ...new Set(Object.keys(files).map((p) => p.split('/')[0]!))], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(depcruise, ['--config', '.dependency-cruiser.cjs', ...new Set(Object.keys(files).map((p) => p.split('/')[0]!))], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     return { code: r.status, out: r.stdout + r.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -35,7 +38,10 @@ describe('architecture: the layer rule', function () {
   this.timeout(120000);
 
   it('the repository keeps the rule (no upward import, no cycle)', () => {
-    const r = spawnSync(depcruise, ['--config', '.dependency-cruiser.cjs', 'isa', 'sim', 'rtl-gen', 'programs', 'verify', 'cli', 'test'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const r = spawnSync(depcruise, ['--config', '.dependency-cruiser.cjs', 'isa', 'sim', 'rtl-gen', 'programs', 'verify', 'cli', 'test'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
@@ -58,7 +64,10 @@ describe('architecture: the layer rule', function () {
   });
 
   it('a source outside every layer fails the check', () => {
-    const importing = cruise({ 'verify/golden/zoo.ts': 'export const z = 1;\n', 'misc/thing.ts': "import { z } from '../verify/golden/zoo.js';\nexport const t = z;\n" });
+    const importing = cruise({
+      'verify/golden/zoo.ts': 'export const z = 1;\n',
+      'misc/thing.ts': "import { z } from '../verify/golden/zoo.js';\nexport const t = z;\n",
+    });
     assert.notEqual(importing.code, 0, importing.out);
     assert.match(importing.out, /everything-in-a-layer: misc\/thing\.ts/);
     const alone = cruise({ 'misc/alone.ts': 'export const t = 1;\n' });
@@ -70,6 +79,9 @@ describe('architecture: the layer rule', function () {
     const doc = readFileSync(join(REPO_ROOT, 'docs/architecture.md'), 'utf8');
     const section = doc.slice(doc.indexOf('## Layers'));
     const names = [...section.matchAll(/^\| \*\*(.+?)\*\* \|/gm)].map((m) => m[1]);
-    assert.deepEqual(names, layers.map((l) => l.name));
+    assert.deepEqual(
+      names,
+      layers.map((l) => l.name),
+    );
   });
 });

@@ -21,7 +21,13 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
     assert.deepEqual(op('shiftgelu', { x: [4, 0, -4], scale: 0.05 }), { out: [264, 0, -192], sigma: [66, 61, 48], x0: -12 });
   });
   it('layernorm, with and without a bias', () => {
-    assert.deepEqual(op('layernorm', { x: [100, -100, 1000, 5] }), { out: [-185085608, -430232108, 918073642, -301530195], mean: 251, var: 767519, std: 876, factor: 2451465 });
+    assert.deepEqual(op('layernorm', { x: [100, -100, 1000, 5] }), {
+      out: [-185085608, -430232108, 918073642, -301530195],
+      mean: 251,
+      var: 767519,
+      std: 876,
+      factor: 2451465,
+    });
     assert.deepEqual((op('layernorm', { x: [7, 7, 7], bias: [5, -6, 0] }) as { out: number[] }).out, [5, -6, 0]);
   });
   it('isqrt takes and returns big integers as decimal strings where needed', () => {
@@ -41,7 +47,11 @@ describe('ivit: bad input gives one line on stderr and exit code 2', () => {
     ['unknown op', ['op', 'softmax', '--json', '{}'], /unknown op "softmax"/],
     ['malformed JSON', ['op', 'shiftmax', '--json', '{"x": [1,'], /--json for shiftmax is not valid JSON/],
     ['not an object', ['op', 'isqrt', '--json', '[1]'], /must be a JSON object/],
-    ['value out of its width', ['op', 'shiftmax', '--json', '{"x":[1000],"scale":0.1}'], /shiftmax input at ivit op: value 1000 overflows its declared signed 8-bit width/],
+    [
+      'value out of its width',
+      ['op', 'shiftmax', '--json', '{"x":[1000],"scale":0.1}'],
+      /shiftmax input at ivit op: value 1000 overflows its declared signed 8-bit width/,
+    ],
     ['unknown parameter', ['op', 'requant', '--json', '{"z":[1],"sIn":1,"sOut":1,"bitz":8}'], /unknown parameter "bitz"/],
     ['non-integer element', ['op', 'layernorm', '--json', '{"x":[1.5]}'], /x\[0\]: 1.5 is not an integer/],
     ['negative isqrt input', ['op', 'isqrt', '--json', '{"v":-4}'], /isqrt input at ivit op: value -4 overflows/],
@@ -61,17 +71,31 @@ describe('ivit: bad input gives one line on stderr and exit code 2', () => {
 
   it('fuzzing the op parameters finds no crash: every run exits 0 with JSON or 2 with one clean line', () => {
     const value = fc.oneof(
-      fc.integer({ min: -300, max: 300 }), fc.double(), fc.string({ maxLength: 6 }), fc.constant(null), fc.boolean(),
+      fc.integer({ min: -300, max: 300 }),
+      fc.double(),
+      fc.string({ maxLength: 6 }),
+      fc.constant(null),
+      fc.boolean(),
       fc.array(fc.oneof(fc.integer({ min: -40000, max: 40000 }), fc.double(), fc.string({ maxLength: 4 })), { maxLength: 6 }),
       fc.constantFrom('18446744073709551616', '-1', '99999999999999999999999', 1e300, -0, 2 ** 53),
     );
     const params = fc.dictionary(fc.constantFrom('x', 'scale', 'n', 'k', 'bias', 'v', 'z', 'sIn', 'sOut', 'bits', 'junk'), value, { maxKeys: 5 });
     const name = fc.constantFrom('shiftmax', 'shiftgelu', 'layernorm', 'isqrt', 'requant');
-    fc.assert(fc.property(name, fc.oneof(params.map((p) => JSON.stringify(p)), fc.string({ maxLength: 12 })), (n, json) => {
-      const r = ivit(['op', n, '--json', json]);
-      if (r.code === 0) JSON.parse(r.stdout);
-      else assert.ok(isCleanUserError(r), `op ${n} --json ${json}: exit ${r.code}, stderr: ${r.stderr}`);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        name,
+        fc.oneof(
+          params.map((p) => JSON.stringify(p)),
+          fc.string({ maxLength: 12 }),
+        ),
+        (n, json) => {
+          const r = ivit(['op', n, '--json', json]);
+          if (r.code === 0) JSON.parse(r.stdout);
+          else assert.ok(isCleanUserError(r), `op ${n} --json ${json}: exit ${r.code}, stderr: ${r.stderr}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
@@ -81,7 +105,13 @@ describe('ivit golden and ivit model', () => {
 
   it('runs a model file and prints checksum, argmax and time as JSON', () => {
     const file = join(dir, 'tiny.safetensors');
-    writeModel(file, generateSyntheticModel({ family: 'vit', name: 'tiny', imageSize: 32, patchSize: 8, inChannels: 3, embedDim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10 }, 5));
+    writeModel(
+      file,
+      generateSyntheticModel(
+        { family: 'vit', name: 'tiny', imageSize: 32, patchSize: 8, inChannels: 3, embedDim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10 },
+        5,
+      ),
+    );
     const r = ivit(['golden', '--model', file, '--seed', '5', '--json', '--layers']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);

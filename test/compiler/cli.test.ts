@@ -16,7 +16,8 @@ describe('ivit run / compile / sweep', () => {
     assert.equal(j.logitsMatch, true);
     assert.deepEqual(j.mismatchedLayers, []);
     assert.ok(j.cycles > 0 && j.macUtilisation > 0);
-    for (const f of ['COMPUTE_REPORT.csv', 'BANDWIDTH_REPORT.csv', 'OPERATOR_REPORT.csv', 'LAYER_REPORT.csv', 'report.json', 'run.json']) assert.ok(existsSync(join(dir, 'rep', f)), f);
+    for (const f of ['COMPUTE_REPORT.csv', 'BANDWIDTH_REPORT.csv', 'OPERATOR_REPORT.csv', 'LAYER_REPORT.csv', 'report.json', 'run.json'])
+      assert.ok(existsSync(join(dir, 'rep', f)), f);
     const ops = readFileSync(join(dir, 'rep', 'OPERATOR_REPORT.csv'), 'utf8');
     for (const c of ['gemm', 'shiftmax', 'shiftgelu', 'layernorm', 'requant', 'residual']) assert.match(ops, new RegExp(`^${c}, [1-9]`, 'm'));
   });
@@ -36,7 +37,10 @@ describe('ivit run / compile / sweep', () => {
     assert.equal(lines.length, 5);
     assert.match(lines[0]!, /^model,rows,cols,dataflow,sduLanes,dmaBytesPerCycle,cycles/);
     const cycles = lines.slice(1).map((l) => Number(l.split(',')[6]));
-    assert.ok(cycles.every((c) => c > 0), lines.join('\n'));
+    assert.ok(
+      cycles.every((c) => c > 0),
+      lines.join('\n'),
+    );
     assert.ok(lines.slice(1).some((l) => /,8,16,ws,/.test(l)) && lines.slice(1).some((l) => /,16,16,os,/.test(l)));
   });
 

@@ -17,7 +17,18 @@ import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import { compilerReport } from '../../programs/flows/op-report.js';
 
 const numerics = numericsOf(DEFAULT_CONFIG);
-const small: VitConfig = { family: 'vit', name: 'small', imageSize: 16, patchSize: 4, inChannels: 3, embedDim: 24, depth: 2, heads: 3, mlpDim: 96, numClasses: 7 };
+const small: VitConfig = {
+  family: 'vit',
+  name: 'small',
+  imageSize: 16,
+  patchSize: 4,
+  inChannels: 3,
+  embedDim: 24,
+  depth: 2,
+  heads: 3,
+  mlpDim: 96,
+  numClasses: 7,
+};
 
 describe('compiler: the zoo', () => {
   for (const name of Object.keys(ZOO)) {
@@ -31,8 +42,13 @@ describe('compiler: the zoo', () => {
       const gemmMacs = ins.reduce((a, i) => (i.mnemonic === 'gemm' ? a + i.fields.m * i.fields.n * i.fields.k : a), 0);
       const c = ZOO[name]!;
       const tokens = (c.imageSize / c.patchSize) ** 2 + 1;
-      const perBlock = tokens * c.embedDim * (3 * c.embedDim) + 2 * tokens * tokens * c.embedDim + tokens * c.embedDim * c.embedDim + 2 * tokens * c.embedDim * c.mlpDim;
-      assert.equal(gemmMacs, (tokens - 1) * c.embedDim * 3 * c.patchSize ** 2 + c.depth * perBlock + c.embedDim * c.numClasses, 'every MAC of the model is in the program, once');
+      const perBlock =
+        tokens * c.embedDim * (3 * c.embedDim) + 2 * tokens * tokens * c.embedDim + tokens * c.embedDim * c.embedDim + 2 * tokens * c.embedDim * c.mlpDim;
+      assert.equal(
+        gemmMacs,
+        (tokens - 1) * c.embedDim * 3 * c.patchSize ** 2 + c.depth * perBlock + c.embedDim * c.numClasses,
+        'every MAC of the model is in the program, once',
+      );
     });
   }
 });
@@ -62,7 +78,10 @@ describe('compiler: schedules', () => {
     const r3 = simulate(p1.image, { config: p1.config, timingOnly: true });
     assert.equal(r1.cycles, r2.cycles);
     assert.equal(r1.cycles, r3.cycles, 'values do not change the timing');
-    assert.deepEqual(r1.executed.map((x) => x.start), r2.executed.map((x) => x.start));
+    assert.deepEqual(
+      r1.executed.map((x) => x.start),
+      r2.executed.map((x) => x.start),
+    );
   });
 
   it('a changed weight changes the layers after it in DRAM and not those before (the layer check can fail)', () => {
@@ -77,7 +96,8 @@ describe('compiler: schedules', () => {
     const fc2 = program.tensors.find((t) => t.name === 'block1.fc2')!;
     const before = program.tensors.find((t) => t.name === 'block1.gelu')!;
     const golden = e.result.run.state!.dram;
-    const same = (t: typeof fc2): boolean => Buffer.compare(Buffer.from(golden.subarray(t.addr, t.addr + 64)), Buffer.from(run.state!.dram.subarray(t.addr, t.addr + 64))) === 0;
+    const same = (t: typeof fc2): boolean =>
+      Buffer.compare(Buffer.from(golden.subarray(t.addr, t.addr + 64)), Buffer.from(run.state!.dram.subarray(t.addr, t.addr + 64))) === 0;
     assert.ok(same(before), 'layers before the tampered weight are unchanged');
     assert.ok(!same(fc2), 'the tampered layer changes');
   });
@@ -94,7 +114,10 @@ describe('compiler: reports', () => {
     assert.equal(r.operators.layernorm.count, count('layernorm'));
     assert.equal(r.operators.residual.count, count('resadd'));
     assert.equal(r.operators.dma.count, count('load') + count('store'));
-    assert.equal(r.macs, r.layers.reduce((a, l) => a + l.macs, 0));
+    assert.equal(
+      r.macs,
+      r.layers.reduce((a, l) => a + l.macs, 0),
+    );
     assert.equal(r.macs, e.result.report.macs);
     assert.equal(r.arrayBusyCycles + r.sduExposedCycles + r.idleCycles, r.totalCycles);
     const sduBusy = run.executed.filter((x) => x.unit === 'sdu' && x.ins.spec.mnemonic !== 'nop').reduce((a, x) => a + x.end - x.start, 0);
@@ -106,26 +129,39 @@ describe('compiler: reports', () => {
 
 describe('compiler: invalid models and machines', () => {
   it('a width not divisible by the heads is rejected with the numbers', () => {
-    assert.throws(() => graphFromConfig({ ...small, embedDim: 25 }, numerics), (e: unknown) => e instanceof ModelConfigError && /width 25 is not divisible by 3 heads/.test(e.message));
+    assert.throws(
+      () => graphFromConfig({ ...small, embedDim: 25 }, numerics),
+      (e: unknown) => e instanceof ModelConfigError && /width 25 is not divisible by 3 heads/.test(e.message),
+    );
   });
 
   it('a scratchpad too small for the minimum tile is rejected, naming what it needs', () => {
     const cfg = applyOverrides(DEFAULT_CONFIG, ['scratchpad.bytes=2048', 'scratchpad.banks=1']);
     for (const bytes of [2048, 131072]) {
       const c = applyOverrides(cfg, [`scratchpad.bytes=${bytes}`, `scratchpad.banks=${bytes === 2048 ? 1 : 16}`]);
-      assert.throws(() => compileGraph(graphFromConfig(ZOO['deit-s']!, numerics), c), (e: unknown) => {
-        const m = e instanceof CompileError ? /scratchpad too small for the minimum tile: deit-s needs at least (\d+) bytes.*has (\d+) bytes/.exec(e.message) : null;
-        return m !== null && Number(m[1]) > Number(m[2]) && Number(m[2]) === bytes;
-      });
+      assert.throws(
+        () => compileGraph(graphFromConfig(ZOO['deit-s']!, numerics), c),
+        (e: unknown) => {
+          const m =
+            e instanceof CompileError ? /scratchpad too small for the minimum tile: deit-s needs at least (\d+) bytes.*has (\d+) bytes/.exec(e.message) : null;
+          return m !== null && Number(m[1]) > Number(m[2]) && Number(m[2]) === bytes;
+        },
+      );
     }
   });
 
   it('an accumulator buffer too small for one attention row is rejected', () => {
     const cfg = applyOverrides(DEFAULT_CONFIG, ['accumulator.words=192', 'accumulator.banks=1']);
-    assert.throws(() => compileGraph(graphFromConfig(ZOO['deit-s']!, numerics), cfg), (e: unknown) => e instanceof CompileError && /accumulator buffer too small for the minimum tile/.test(e.message));
+    assert.throws(
+      () => compileGraph(graphFromConfig(ZOO['deit-s']!, numerics), cfg),
+      (e: unknown) => e instanceof CompileError && /accumulator buffer too small for the minimum tile/.test(e.message),
+    );
   });
 
   it('an unknown model is rejected naming the zoo', () => {
-    assert.throws(() => loadModel('deit-xl', 1), (e: unknown) => e instanceof ModelConfigError && /unknown model "deit-xl".*deit-s/.test(e.message));
+    assert.throws(
+      () => loadModel('deit-xl', 1),
+      (e: unknown) => e instanceof ModelConfigError && /unknown model "deit-xl".*deit-s/.test(e.message),
+    );
   });
 });

@@ -38,7 +38,7 @@ describe('exhaustive over 8-bit inputs', () => {
         }
       }
     }
-    assert.equal(checked, SCALES.length * 256 * 257 / 2);
+    assert.equal(checked, (SCALES.length * 256 * 257) / 2);
   });
 
   it('ShiftGELU exp and e^(−M): every x against every row max, n = 23, ten scales (E_M saturating)', () => {

@@ -23,23 +23,39 @@ describe('golden forward pass', () => {
   });
 
   it('random small ViT configurations run and are deterministic (same seed → same logits and layer hashes)', () => {
-    fc.assert(fc.property(
-      fc.record({
-        heads: fc.integer({ min: 1, max: 4 }), headDim: fc.constantFrom(4, 8, 16), depth: fc.integer({ min: 1, max: 3 }),
-        side: fc.integer({ min: 1, max: 4 }), patch: fc.constantFrom(2, 4, 8), mlpRatio: fc.integer({ min: 1, max: 4 }),
-        classes: fc.integer({ min: 2, max: 20 }), seed: fc.integer({ min: 0, max: 1000 }),
-      }),
-      (r) => {
-        const width = r.heads * r.headDim;
-        const cfg = smallConfig({ embedDim: width, heads: r.heads, depth: r.depth, imageSize: r.side * r.patch, patchSize: r.patch, mlpDim: width * r.mlpRatio, numClasses: r.classes });
-        const a = runGolden(generateSyntheticModel(cfg, r.seed), syntheticImage(cfg, r.seed), PYTORCH_NUMERICS, { layerHashes: true });
-        const b = runGolden(generateSyntheticModel(cfg, r.seed), syntheticImage(cfg, r.seed), PYTORCH_NUMERICS, { layerHashes: true });
-        assert.equal(a.checksum, b.checksum);
-        assert.deepEqual(a.layerHashes, b.layerHashes);
-        assert.equal(a.layerHashes.length, 2 + 12 * r.depth + 3);
-        assert.equal(a.logits.length, r.classes);
-      },
-    ), { numRuns: 25 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          heads: fc.integer({ min: 1, max: 4 }),
+          headDim: fc.constantFrom(4, 8, 16),
+          depth: fc.integer({ min: 1, max: 3 }),
+          side: fc.integer({ min: 1, max: 4 }),
+          patch: fc.constantFrom(2, 4, 8),
+          mlpRatio: fc.integer({ min: 1, max: 4 }),
+          classes: fc.integer({ min: 2, max: 20 }),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        }),
+        (r) => {
+          const width = r.heads * r.headDim;
+          const cfg = smallConfig({
+            embedDim: width,
+            heads: r.heads,
+            depth: r.depth,
+            imageSize: r.side * r.patch,
+            patchSize: r.patch,
+            mlpDim: width * r.mlpRatio,
+            numClasses: r.classes,
+          });
+          const a = runGolden(generateSyntheticModel(cfg, r.seed), syntheticImage(cfg, r.seed), PYTORCH_NUMERICS, { layerHashes: true });
+          const b = runGolden(generateSyntheticModel(cfg, r.seed), syntheticImage(cfg, r.seed), PYTORCH_NUMERICS, { layerHashes: true });
+          assert.equal(a.checksum, b.checksum);
+          assert.deepEqual(a.layerHashes, b.layerHashes);
+          assert.equal(a.layerHashes.length, 2 + 12 * r.depth + 3);
+          assert.equal(a.logits.length, r.classes);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('different seeds give different models and logits', () => {
@@ -78,7 +94,10 @@ describe('golden forward pass', () => {
     assert.equal(floorSqrt.layerHashes[0]!.hash, base.layerHashes[0]!.hash); // the patch embedding has no LayerNorm
     assert.equal(floorSqrt.layerHashes.length, base.layerHashes.length); // (the square roots of a 16-bit stream have converged: often identical)
     // TVM's uint32 variance sum overflows on a 16-bit residual stream (numerics.md §5): caught, not wrapped
-    assert.throws(() => runGolden(model, img, numericsConfig('tvm')), /layernorm variance at block0\.ln1 \[token \d+\]: value \d+ overflows its declared unsigned 32-bit width/);
+    assert.throws(
+      () => runGolden(model, img, numericsConfig('tvm')),
+      /layernorm variance at block0\.ln1 \[token \d+\]: value \d+ overflows its declared unsigned 32-bit width/,
+    );
     const tvmWide = runGolden(model, img, numericsConfig('tvm', { lnVarianceBits: 48 }), { layerHashes: true });
     assert.notDeepEqual(tvmWide.layerHashes, base.layerHashes);
   });
@@ -89,7 +108,9 @@ describe('golden forward pass', () => {
     model.blocks[1]!.qkv.bias[5] = 2 ** 31 - 1; // the accumulator of block 1's qkv, column 5, overflows int32
     assert.throws(
       () => runGolden(model, syntheticImage(cfg, 4), PYTORCH_NUMERICS),
-      (e: unknown) => e instanceof WidthOverflowError && /^matmul accumulator at block1\.qkv \[row \d+, col 5\]: value \d+ overflows its declared signed 32-bit width$/.test(e.message),
+      (e: unknown) =>
+        e instanceof WidthOverflowError &&
+        /^matmul accumulator at block1\.qkv \[row \d+, col 5\]: value \d+ overflows its declared signed 32-bit width$/.test(e.message),
     );
   });
 
@@ -98,9 +119,15 @@ describe('golden forward pass', () => {
     const seen: number[] = [];
     const r = runGolden(generateSyntheticModel(cfg, 6), syntheticImage(cfg, 6), PYTORCH_NUMERICS, {
       layerHashes: true,
-      onProgress: (done, total) => { assert.equal(total, 2 + 12 * 3 + 3); seen.push(done); },
+      onProgress: (done, total) => {
+        assert.equal(total, 2 + 12 * 3 + 3);
+        seen.push(done);
+      },
     });
-    assert.deepEqual(seen, Array.from({ length: r.layerHashes.length }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: r.layerHashes.length }, (_, i) => i + 1),
+    );
   });
 
   it('an image of the wrong size is rejected', () => {

@@ -30,12 +30,15 @@ describe('I-LayerNorm integer square root (10 Newton steps from 2^16)', () => {
   });
 
   it('from ~1.43e5 to 2^44 it is exact except V = t² − 1, which gives t or t − 1', () => {
-    fc.assert(fc.property(fc.integer({ min: 143000, max: 2 ** 44 }), (v) => {
-      const r = newtonSqrt10(v);
-      const t = floorSqrt(v + 1);
-      if (t * t === v + 1) assert.ok(r === t || r === t - 1, `V = t²−1 = ${v}: ${r}`);
-      else assert.equal(r, floorSqrt(v), `V = ${v}`);
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 143000, max: 2 ** 44 }), (v) => {
+        const r = newtonSqrt10(v);
+        const t = floorSqrt(v + 1);
+        if (t * t === v + 1) assert.ok(r === t || r === t - 1, `V = t²−1 = ${v}: ${r}`);
+        else assert.equal(r, floorSqrt(v), `V = ${v}`);
+      }),
+      { numRuns: 20000 },
+    );
     // the 2-cycle: both outcomes occur
     let sawT = false;
     let sawTminus1 = false;
@@ -53,20 +56,26 @@ describe('I-LayerNorm integer square root (10 Newton steps from 2^16)', () => {
   });
 
   it('the number path equals the BigInt path; the trace ends at the result', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (v) => {
-      const r = BigInt(newtonSqrt10(v));
-      assert.equal(r, newtonSqrt10Big(BigInt(v)));
-      const trace = newtonSqrt10Trace(BigInt(v));
-      assert.equal(trace.length, 10);
-      assert.equal(trace[9], r);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (v) => {
+        const r = BigInt(newtonSqrt10(v));
+        assert.equal(r, newtonSqrt10Big(BigInt(v)));
+        const trace = newtonSqrt10Trace(BigInt(v));
+        assert.equal(trace.length, 10);
+        assert.equal(trace[9], r);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('the floor-sqrt variant is ⌊√V⌋ exactly', () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 70n }), (v) => {
-      const r = floorSqrtBig(v);
-      assert.ok(r * r <= v && (r + 1n) * (r + 1n) > v);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 70n }), (v) => {
+        const r = floorSqrtBig(v);
+        assert.ok(r * r <= v && (r + 1n) * (r + 1n) > v);
+      }),
+      { numRuns: 3000 },
+    );
     assert.equal(floorSqrt(2 ** 52), 2 ** 26);
     assert.equal(floorSqrt(2 ** 52 - 1), 2 ** 26 - 1);
   });

@@ -45,15 +45,18 @@ describe('quantised model files (safetensors)', () => {
     const buf = encodeModel(generateSyntheticModel(smallConfig(), 12));
     assert.throws(() => decodeModel(buf.subarray(0, 5), 'f'), /f: truncated/);
     assert.throws(() => decodeModel(buf.subarray(0, buf.length - 10), 'f'), SafetensorsError);
-    fc.assert(fc.property(fc.integer({ min: 0, max: buf.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, x) => {
-      const bad = Buffer.from(buf);
-      bad[pos] = bad[pos]! ^ x;
-      try {
-        decodeModel(bad, 'f');
-      } catch (e) {
-        assert.ok(e instanceof SafetensorsError || e instanceof RangeError, `unexpected ${(e as Error).name}: ${(e as Error).message}`);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: buf.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, x) => {
+        const bad = Buffer.from(buf);
+        bad[pos] = bad[pos]! ^ x;
+        try {
+          decodeModel(bad, 'f');
+        } catch (e) {
+          assert.ok(e instanceof SafetensorsError || e instanceof RangeError, `unexpected ${(e as Error).name}: ${(e as Error).message}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('edited constants or scales are detected', () => {
@@ -62,10 +65,16 @@ describe('quantised model files (safetensors)', () => {
     const consts = JSON.parse(st.metadata.constants!);
     consts.blocks[0].softmaxX0 -= 1;
     const tensors = Object.fromEntries(st.tensors);
-    assert.throws(() => decodeModel(encodeSafetensors(tensors, { ...st.metadata, constants: JSON.stringify(consts) }), 'f'), /metadata "constants" disagree with the constants derived from the scales/);
+    assert.throws(
+      () => decodeModel(encodeSafetensors(tensors, { ...st.metadata, constants: JSON.stringify(consts) }), 'f'),
+      /metadata "constants" disagree with the constants derived from the scales/,
+    );
     const scales = JSON.parse(st.metadata.scales!);
     scales.blocks[0].logit = -1;
-    assert.throws(() => decodeModel(encodeSafetensors(tensors, { ...st.metadata, scales: JSON.stringify(scales) }), 'f'), /scale blocks\[0\]\.logit = -1 is not a positive float32/);
+    assert.throws(
+      () => decodeModel(encodeSafetensors(tensors, { ...st.metadata, scales: JSON.stringify(scales) }), 'f'),
+      /scale blocks\[0\]\.logit = -1 is not a positive float32/,
+    );
     assert.throws(() => decodeModel(encodeSafetensors(tensors, { ...st.metadata, format: 'other' }), 'f'), /not an I-ViT quantised model/);
   });
 

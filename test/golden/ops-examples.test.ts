@@ -137,8 +137,14 @@ describe('worked examples (numerics.md, by hand)', () => {
 
   it('requant ties: RNE (PyTorch) and upward (TVM)', () => {
     const half = { m: 2 ** 30, c: 31 }; // R = 0.5
-    assert.deepEqual([1, 3, 5, -1, -3].map((z) => requantOne(z, half, 8, 'half-even')), [0, 2, 2, 0, -2]);
-    assert.deepEqual([1, 3, 5, -1, -3].map((z) => requantOne(z, half, 8, 'half-up')), [1, 2, 3, 0, -1]);
+    assert.deepEqual(
+      [1, 3, 5, -1, -3].map((z) => requantOne(z, half, 8, 'half-even')),
+      [0, 2, 2, 0, -2],
+    );
+    assert.deepEqual(
+      [1, 3, 5, -1, -3].map((z) => requantOne(z, half, 8, 'half-up')),
+      [1, 2, 3, 0, -1],
+    );
     assert.equal(requantOne(1000, { m: 2 ** 30, c: 30 }, 8, 'half-even'), 127); // clamps
     assert.equal(requantOne(-1000, { m: 2 ** 30, c: 30 }, 8, 'half-even'), -128);
   });
@@ -158,6 +164,9 @@ describe('worked examples (numerics.md, by hand)', () => {
     // Σ = −3, μ = RNE(−0.5) = 0, V = 3·(32767² + 32768²) = 6442254339 > 2^32
     const row = [32767, -32768, 32767, -32768, 32767, -32768];
     assert.doesNotThrow(() => layerNormRow(row, undefined, LN, 't'));
-    assert.throws(() => layerNormRow(row, undefined, { ...LN, varianceBits: 32 }, 'tvm-ln'), /layernorm variance at tvm-ln: value 6442254339 overflows its declared unsigned 32-bit width/);
+    assert.throws(
+      () => layerNormRow(row, undefined, { ...LN, varianceBits: 32 }, 'tvm-ln'),
+      /layernorm variance at tvm-ln: value 6442254339 overflows its declared unsigned 32-bit width/,
+    );
   });
 });

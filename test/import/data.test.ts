@@ -33,9 +33,15 @@ describe('verify/data: idx files and input preprocessing', () => {
   it('rejects truncated, mislabelled and corrupt files, naming the file', () => {
     const raw = gunzipSync(readFileSync(fm('t10k-labels-idx1-ubyte.gz')));
     writeFileSync(join(dir, 'short'), raw.subarray(0, 500));
-    assert.throws(() => readIdxLabels(join(dir, 'short')), (e: Error) => e instanceof IdxError && /short: 492 data bytes for shape \[10000\] \(expected 10000\): truncated/.test(e.message));
+    assert.throws(
+      () => readIdxLabels(join(dir, 'short')),
+      (e: Error) => e instanceof IdxError && /short: 492 data bytes for shape \[10000\] \(expected 10000\): truncated/.test(e.message),
+    );
     writeFileSync(join(dir, 'labels-as-images'), raw);
-    assert.throws(() => readIdxImages(join(dir, 'labels-as-images')), /labels-as-images: not an idx file of unsigned bytes with 3 dimensions \(magic 0x00000801\)/);
+    assert.throws(
+      () => readIdxImages(join(dir, 'labels-as-images')),
+      /labels-as-images: not an idx file of unsigned bytes with 3 dimensions \(magic 0x00000801\)/,
+    );
     const gz = gzipSync(raw);
     writeFileSync(join(dir, 'bad.gz'), gz.subarray(0, gz.length - 20));
     assert.throws(() => readIdxLabels(join(dir, 'bad.gz')), /bad\.gz: corrupt gzip data/);
@@ -48,7 +54,11 @@ describe('verify/data: idx files and input preprocessing', () => {
     const scale = Math.fround(2.0227 / 127);
     const x = normalisePixels(px, 3, 16, pre);
     const q = quantiseInput(px, 3, 16, pre, scale);
-    const py = spawnSync('/usr/bin/python3', ['-c', `
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `
 import json, sys, numpy as np
 f32 = np.float32
 p = np.arange(256).astype(f32) / f32(255.0)
@@ -57,7 +67,12 @@ xs = [(p - f32(m)) / f32(d) for m, d in zip(pre["mean"], pre["std"])]
 x = np.concatenate(xs)
 q = np.clip(np.rint(x * (f32(1.0) / s)), -128, 127)
 print(json.dumps({"x": [float(v) for v in x], "q": [int(v) for v in q]}))
-`, JSON.stringify(pre), String(scale)], { encoding: 'utf8' });
+`,
+        JSON.stringify(pre),
+        String(scale),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(py.status, 0, py.stderr);
     const want = JSON.parse(py.stdout) as { x: number[]; q: number[] };
     assert.deepEqual(Array.from(x), want.x);

@@ -36,7 +36,9 @@ import { type Tensor, decodeSafetensors, encodeSafetensors, tensor } from '../..
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' }).status === 0;
 if (!hasTorch && process.env.IVIT_REQUIRE_TORCH !== '1') {
-  process.stderr.write(`note: ${PYTHON} lacks torch/torchvision/onnx; the import tests are not registered (apt-get install python3-torch python3-torchvision python3-onnx)\n`);
+  process.stderr.write(
+    `note: ${PYTHON} lacks torch/torchvision/onnx; the import tests are not registered (apt-get install python3-torch python3-torchvision python3-onnx)\n`,
+  );
 }
 
 const CALIB = 64;
@@ -45,7 +47,9 @@ const ARCH = { family: 'vit', imageSize: 28, patchSize: 7, inChannels: 1, embedD
 
 /** The model file's bytes without what legitimately differs between import paths (name, provenance). */
 function modelBytes(m: QuantModel): string {
-  return createHash('sha256').update(encodeModel({ ...m, config: { ...m.config, name: 'm' }, provenance: {} })).digest('hex');
+  return createHash('sha256')
+    .update(encodeModel({ ...m, config: { ...m.config, name: 'm' }, provenance: {} }))
+    .digest('hex');
 }
 
 function testImages(count: number): Uint8Array[] {
@@ -80,20 +84,26 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
       assert.deepEqual(tv.preprocess, FASHION);
       const models = [tv, load('timm.safetensors', { heads: 2 }), load('vit17.onnx'), load('vit13.onnx'), load('timm-module.onnx')].map((m) => quantise(m));
       const bytes = models.map(modelBytes);
-      assert.deepEqual(bytes, bytes.map(() => bytes[0]));
+      assert.deepEqual(
+        bytes,
+        bytes.map(() => bytes[0]),
+      );
       // and the float weights themselves agree exactly (the ONNX graph stores in_proj transposed)
       const onnx = load('vit17.onnx');
       assert.deepEqual(Array.from(onnx.blocks[1]!.qkv.weight), Array.from(tv.blocks[1]!.qkv.weight));
       assert.deepEqual(Array.from(onnx.pos), Array.from(tv.pos));
     });
 
-    it('the float pass of the imported weights equals PyTorch: torchvision\'s in_proj rows are the golden q, k, v × heads × head-dim layout', () => {
+    it("the float pass of the imported weights equals PyTorch: torchvision's in_proj rows are the golden q, k, v × heads × head-dim layout", () => {
       const fm = load('tv.safetensors');
       const images = testImages(8);
-      const err = (m: FloatVit): number => Math.max(...images.map((px, i) => {
-        const got = floatForward(m, normalisePixels(px, 1, 28, FASHION));
-        return Math.max(...reference.logits[i]!.map((v, k) => Math.abs(v - got[k]!)));
-      }));
+      const err = (m: FloatVit): number =>
+        Math.max(
+          ...images.map((px, i) => {
+            const got = floatForward(m, normalisePixels(px, 1, 28, FASHION));
+            return Math.max(...reference.logits[i]!.map((v, k) => Math.abs(v - got[k]!)));
+          }),
+        );
       assert.ok(err(fm) < 1e-4, `float pass differs from PyTorch by ${err(fm)}`);
       // The same rows read heads-major ([head][q, k, v][d]) give another model: the check can tell layouts apart.
       const c = fm.config.embedDim;
@@ -115,7 +125,7 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
       assert.ok(err(headsMajor) > 1e-2, `a heads-major qkv layout should change the logits (differs by only ${err(headsMajor)})`);
     });
 
-    it('golden inference on the imported model tracks PyTorch\'s float logits', () => {
+    it("golden inference on the imported model tracks PyTorch's float logits", () => {
       const m = quantise(load('tv.safetensors'));
       const images = testImages(reference.logits.length);
       let agree = 0;
@@ -130,7 +140,11 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
         assert.ok(err <= 0.08 * range, `image ${i}: dequantised integer logits differ from PyTorch by ${err.toFixed(3)} (range ${range.toFixed(2)})`);
         const sorted = [...ref].sort((a, b) => b - a);
         if (g.argmax === argmax(ref)) agree++;
-        else assert.ok(sorted[0]! - sorted[1]! <= 2 * err, `image ${i}: argmax ${g.argmax} ≠ ${argmax(ref)} with a float margin of ${(sorted[0]! - sorted[1]!).toFixed(3)} > 2 × the error`);
+        else
+          assert.ok(
+            sorted[0]! - sorted[1]! <= 2 * err,
+            `image ${i}: argmax ${g.argmax} ≠ ${argmax(ref)} with a float margin of ${(sorted[0]! - sorted[1]!).toFixed(3)} > 2 × the error`,
+          );
         if (g.argmax === reference.labels[i]) correct++;
       });
       assert.ok(agree >= 0.9 * images.length, `integer and float argmax agree on ${agree} of ${images.length} images`);
@@ -147,25 +161,45 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
       assert.equal(modelBytes(run(px, { kind: 'percentile', percentile: 100 })), modelBytes(all));
       const p = run(px, { kind: 'percentile', percentile: 99 });
       const pairs = all.blocks.flatMap((b, i) => Object.entries(b.scales).map(([k, s]) => [s, p.blocks[i]!.scales[k as keyof typeof b.scales]] as const));
-      assert.ok(pairs.some(([a, b]) => b < 0.95 * a), 'a 99th-percentile range should cut some scale');
+      assert.ok(
+        pairs.some(([a, b]) => b < 0.95 * a),
+        'a 99th-percentile range should cut some scale',
+      );
       // the lockstep driver and the one-image driver agree on a finished model
       const k = constantsResolver(deriveModelConstants(all, PYTORCH_NUMERICS));
       const imgs = px.slice(0, 3).map((x) => quantiseInput(x, 1, 28, FASHION, all.scales.input));
-      const batch = forwardInLockstep(all, imgs, PYTORCH_NUMERICS, { requant: (s, z, c) => k.requant(s, z[0]!, c), residual: (s, m, sk) => k.residual(s, m[0]!, sk[0]!), expX0: k.expX0, layerNormBias: k.layerNormBias });
+      const batch = forwardInLockstep(all, imgs, PYTORCH_NUMERICS, {
+        requant: (s, z, c) => k.requant(s, z[0]!, c),
+        residual: (s, m, sk) => k.residual(s, m[0]!, sk[0]!),
+        expX0: k.expX0,
+        layerNormBias: k.layerNormBias,
+      });
       imgs.forEach((img, i) => assert.deepEqual(Array.from(batch[i]!.logits), Array.from(vitForward(all, img, PYTORCH_NUMERICS, k).logits)));
     });
 
     it('F64, F16 and BF16 state dicts are read (F64 gives the same model); integer tensors are refused', () => {
       const st = decodeSafetensors(readFileSync(f('tv.safetensors')), 'tv');
       const as = (conv: (t: Tensor) => Tensor): Buffer => encodeSafetensors(Object.fromEntries([...st.tensors].map(([k, t]) => [k, conv(t)])), st.metadata);
-      writeFileSync(f('tv64.safetensors'), as((t) => tensor(Float64Array.from(t.data as Float32Array), t.shape)));
+      writeFileSync(
+        f('tv64.safetensors'),
+        as((t) => tensor(Float64Array.from(t.data as Float32Array), t.shape)),
+      );
       assert.equal(modelBytes(quantise(load('tv64.safetensors'))), modelBytes(quantise(load('tv.safetensors'))));
       // bf16 = the top half of a float32; f16 = IEEE half
       const bf = floatValues(tensor(Uint16Array.of(0x3f80, 0xc000, 0x0001), [3], 'BF16'), 'x', 's');
       assert.deepEqual(Array.from(bf), [1, -2, Math.fround(2 ** -133)]);
       const h = floatValues(tensor(Uint16Array.of(0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555), [5], 'F16'), 'x', 's');
       assert.deepEqual(Array.from(h), [1, -2, 65504, 2 ** -24, Math.fround(0.333251953125)]);
-      writeFileSync(f('tv16.safetensors'), as((t) => tensor(Uint16Array.from(t.data as Float32Array, (v) => new Uint16Array(new Float32Array([v]).buffer)[1]!), t.shape, 'BF16')));
+      writeFileSync(
+        f('tv16.safetensors'),
+        as((t) =>
+          tensor(
+            Uint16Array.from(t.data as Float32Array, (v) => new Uint16Array(new Float32Array([v]).buffer)[1]!),
+            t.shape,
+            'BF16',
+          ),
+        ),
+      );
       const b16 = load('tv16.safetensors');
       const w = (st.tensors.get('heads.head.weight')!.data as Float32Array)[0]!;
       assert.equal(b16.head.weight[0], new Float32Array(new Uint32Array([(new Uint32Array(new Float32Array([w]).buffer)[0]! >>> 16) << 16]).buffer)[0]);
@@ -191,23 +225,52 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
       t['pos_embed'] = rand([1, 197, c], 0.02);
       for (let i = 0; i < 12; i++) {
         const p = `blocks.${i}`;
-        for (const n of ['norm1', 'norm2']) { t[`${p}.${n}.weight`] = rand([c], 0.1, 1); t[`${p}.${n}.bias`] = rand([c], 0.02); }
-        t[`${p}.attn.qkv.weight`] = rand([3 * c, c], 0.02); t[`${p}.attn.qkv.bias`] = rand([3 * c], 0.02);
-        t[`${p}.attn.proj.weight`] = rand([c, c], 0.02); t[`${p}.attn.proj.bias`] = rand([c], 0.02);
-        t[`${p}.mlp.fc1.weight`] = rand([4 * c, c], 0.02); t[`${p}.mlp.fc1.bias`] = rand([4 * c], 0.02);
-        t[`${p}.mlp.fc2.weight`] = rand([c, 4 * c], 0.02); t[`${p}.mlp.fc2.bias`] = rand([c], 0.02);
+        for (const n of ['norm1', 'norm2']) {
+          t[`${p}.${n}.weight`] = rand([c], 0.1, 1);
+          t[`${p}.${n}.bias`] = rand([c], 0.02);
+        }
+        t[`${p}.attn.qkv.weight`] = rand([3 * c, c], 0.02);
+        t[`${p}.attn.qkv.bias`] = rand([3 * c], 0.02);
+        t[`${p}.attn.proj.weight`] = rand([c, c], 0.02);
+        t[`${p}.attn.proj.bias`] = rand([c], 0.02);
+        t[`${p}.mlp.fc1.weight`] = rand([4 * c, c], 0.02);
+        t[`${p}.mlp.fc1.bias`] = rand([4 * c], 0.02);
+        t[`${p}.mlp.fc2.weight`] = rand([c, 4 * c], 0.02);
+        t[`${p}.mlp.fc2.bias`] = rand([c], 0.02);
       }
-      t['norm.weight'] = rand([c], 0.1, 1); t['norm.bias'] = rand([c], 0.02);
-      t['head.weight'] = rand([1000, c], 0.02); t['head.bias'] = rand([1000], 0.02);
+      t['norm.weight'] = rand([c], 0.1, 1);
+      t['norm.bias'] = rand([c], 0.02);
+      t['head.weight'] = rand([1000, c], 0.02);
+      t['head.bias'] = rand([1000], 0.02);
       writeFileSync(f('deit-s.safetensors'), encodeSafetensors(t, {}));
-      const r = ivit(['import', '--checkpoint', f('deit-s.safetensors'), '--out', f('deit-s-int8.safetensors'), '--heads', '6', '--calib', '1',
-        '--mean', '0.485,0.456,0.406', '--std', '0.229,0.224,0.225', '--name', 'deit-s']);
+      const r = ivit([
+        'import',
+        '--checkpoint',
+        f('deit-s.safetensors'),
+        '--out',
+        f('deit-s-int8.safetensors'),
+        '--heads',
+        '6',
+        '--calib',
+        '1',
+        '--mean',
+        '0.485,0.456,0.406',
+        '--std',
+        '0.229,0.224,0.225',
+        '--name',
+        'deit-s',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /timm naming/);
       const m = readModel(f('deit-s-int8.safetensors'));
       assert.deepEqual(m.config, ZOO['deit-s']);
       assert.deepEqual(m.preprocess, { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
-      assert.equal(m.provenance.checkpointSha256, createHash('sha256').update(readFileSync(f('deit-s.safetensors'))).digest('hex'));
+      assert.equal(
+        m.provenance.checkpointSha256,
+        createHash('sha256')
+          .update(readFileSync(f('deit-s.safetensors')))
+          .digest('hex'),
+      );
     });
 
     it('the CLI writes a model that ivit golden runs, and reports what it detected', () => {
@@ -232,29 +295,76 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
         return f(name);
       };
       const cases: Array<[string, () => string[], RegExp]> = [
-        ['a missing tensor', () => [edited('missing.safetensors', (t) => t.delete('encoder.layers.encoder_layer_1.mlp.3.bias'))], /tensor "encoder\.layers\.encoder_layer_1\.mlp\.3\.bias" is missing/],
-        ['an extra tensor', () => [edited('extra.safetensors', (t) => t.set('encoder.layers.encoder_layer_0.adapter.weight', tensor(new Float32Array(4), [4])))], /unexpected tensor "encoder\.layers\.encoder_layer_0\.adapter\.weight"/],
-        ['a mis-shaped tensor', () => [edited('shape.safetensors', (t) => {
-          const k = 'encoder.layers.encoder_layer_0.self_attention.out_proj.weight';
-          t.set(k, tensor(t.get(k)!.data, [16, 64]));
-        })], /tensor "encoder\.layers\.encoder_layer_0\.self_attention\.out_proj\.weight" has shape \[16, 64\], expected \[32, 32\]/],
-        ['an unknown naming scheme', () => [edited('naming.safetensors', (t) => {
-          for (const [k, v] of [...t]) { t.delete(k); t.set(`model.${k}`, v); }
-        })], /unknown naming scheme/],
-        ['a non-float dtype', () => [edited('int.safetensors', (t) => t.set('encoder.ln.bias', tensor(new Int32Array(32), [32])))], /tensor "encoder\.ln\.bias" has non-float dtype I32/],
-        ['a distilled DeiT', () => [edited('distilled.safetensors', (t) => t.set('dist_token', tensor(new Float32Array(32), [1, 1, 32])))], /distilled DeiT \(dist_token, head_dist\) is not supported/],
-        ['a truncated state dict', () => {
-          writeFileSync(f('trunc.safetensors'), readFileSync(f('tv.safetensors')).subarray(0, 50_000));
-          return [f('trunc.safetensors')];
-        }, /tensor "[^"]+": data_offsets .* pass the end of the data .*truncated/],
+        [
+          'a missing tensor',
+          () => [edited('missing.safetensors', (t) => t.delete('encoder.layers.encoder_layer_1.mlp.3.bias'))],
+          /tensor "encoder\.layers\.encoder_layer_1\.mlp\.3\.bias" is missing/,
+        ],
+        [
+          'an extra tensor',
+          () => [edited('extra.safetensors', (t) => t.set('encoder.layers.encoder_layer_0.adapter.weight', tensor(new Float32Array(4), [4])))],
+          /unexpected tensor "encoder\.layers\.encoder_layer_0\.adapter\.weight"/,
+        ],
+        [
+          'a mis-shaped tensor',
+          () => [
+            edited('shape.safetensors', (t) => {
+              const k = 'encoder.layers.encoder_layer_0.self_attention.out_proj.weight';
+              t.set(k, tensor(t.get(k)!.data, [16, 64]));
+            }),
+          ],
+          /tensor "encoder\.layers\.encoder_layer_0\.self_attention\.out_proj\.weight" has shape \[16, 64\], expected \[32, 32\]/,
+        ],
+        [
+          'an unknown naming scheme',
+          () => [
+            edited('naming.safetensors', (t) => {
+              for (const [k, v] of [...t]) {
+                t.delete(k);
+                t.set(`model.${k}`, v);
+              }
+            }),
+          ],
+          /unknown naming scheme/,
+        ],
+        [
+          'a non-float dtype',
+          () => [edited('int.safetensors', (t) => t.set('encoder.ln.bias', tensor(new Int32Array(32), [32])))],
+          /tensor "encoder\.ln\.bias" has non-float dtype I32/,
+        ],
+        [
+          'a distilled DeiT',
+          () => [edited('distilled.safetensors', (t) => t.set('dist_token', tensor(new Float32Array(32), [1, 1, 32])))],
+          /distilled DeiT \(dist_token, head_dist\) is not supported/,
+        ],
+        [
+          'a truncated state dict',
+          () => {
+            writeFileSync(f('trunc.safetensors'), readFileSync(f('tv.safetensors')).subarray(0, 50_000));
+            return [f('trunc.safetensors')];
+          },
+          /tensor "[^"]+": data_offsets .* pass the end of the data .*truncated/,
+        ],
         ['no head count', () => [f('timm.safetensors'), '--mean', '0.3', '--std', '0.3'], /number of attention heads is not in the checkpoint .*--heads/],
         ['no input normalisation', () => [f('timm.safetensors'), '--heads', '2'], /records no input normalisation .*--mean and --std/],
-        ['a truncated ONNX file', () => {
-          writeFileSync(f('trunc.onnx'), readFileSync(f('vit17.onnx')).subarray(0, 60_000));
-          return [f('trunc.onnx'), '--mean', '0.3', '--std', '0.3'];
-        }, /trunc\.onnx: not a readable ONNX model/],
-        ['an unsupported ONNX node', () => [f('tanh-gelu.onnx'), '--mean', '0.3', '--std', '0.3'], /ONNX node "\/encoder\/layers\/encoder_layer_0\/mlp\/mlp\.1\/Tanh" \(Tanh\) is not supported/],
-        ['an ONNX graph that is not a supported ViT', () => [f('meanpool.onnx'), '--mean', '0.3', '--std', '0.3'], /ONNX node "\/ReduceMean" \(ReduceMean\) is where .*class-token selection/],
+        [
+          'a truncated ONNX file',
+          () => {
+            writeFileSync(f('trunc.onnx'), readFileSync(f('vit17.onnx')).subarray(0, 60_000));
+            return [f('trunc.onnx'), '--mean', '0.3', '--std', '0.3'];
+          },
+          /trunc\.onnx: not a readable ONNX model/,
+        ],
+        [
+          'an unsupported ONNX node',
+          () => [f('tanh-gelu.onnx'), '--mean', '0.3', '--std', '0.3'],
+          /ONNX node "\/encoder\/layers\/encoder_layer_0\/mlp\/mlp\.1\/Tanh" \(Tanh\) is not supported/,
+        ],
+        [
+          'an ONNX graph that is not a supported ViT',
+          () => [f('meanpool.onnx'), '--mean', '0.3', '--std', '0.3'],
+          /ONNX node "\/ReduceMean" \(ReduceMean\) is where .*class-token selection/,
+        ],
       ];
       for (const [what, args, message] of cases) {
         it(what, () => {
@@ -265,7 +375,10 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
           assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
           assert.match(r.stderr, message);
           assert.ok(!existsSync(out), 'an output file was written');
-          assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+          assert.deepEqual(
+            readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+            [],
+          );
         });
       }
     });

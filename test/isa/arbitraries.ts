@@ -14,7 +14,10 @@ export function instructionOf(spec: InstructionSpec): fc.Arbitrary<Instruction> 
     // bias towards small values so that operand rules (non-zero dims, x0 < 0 ...) hold often
     rec[f.name] = fc.oneof(fc.integer({ min: lo, max: hi }), fc.integer({ min: Math.max(lo, -64), max: Math.min(hi, 64) }));
   }
-  return fc.record(rec).filter((fields) => fieldProblems(spec, fields).length === 0).map((fields) => checkedInstruction(spec, { ...fields }));
+  return fc
+    .record(rec)
+    .filter((fields) => fieldProblems(spec, fields).length === 0)
+    .map((fields) => checkedInstruction(spec, { ...fields }));
 }
 
 export const anyInstruction: fc.Arbitrary<Instruction> = fc.constantFrom(...(INSTRUCTIONS as readonly InstructionSpec[])).chain(instructionOf);

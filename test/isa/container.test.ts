@@ -31,7 +31,10 @@ describe('program container', () => {
     const img = image();
     const back = readContainer(writeContainer(img));
     assert.deepEqual(back.words, img.words);
-    assert.deepEqual(back.dram.map((s) => [s.addr, Array.from(s.bytes)]), img.dram.map((s) => [s.addr, Array.from(s.bytes)]));
+    assert.deepEqual(
+      back.dram.map((s) => [s.addr, Array.from(s.bytes)]),
+      img.dram.map((s) => [s.addr, Array.from(s.bytes)]),
+    );
     assert.deepEqual(back.symbols, img.symbols);
   });
 
@@ -53,13 +56,19 @@ describe('program container', () => {
 
   it('any single corrupted byte or truncation is rejected (never a silently different program)', () => {
     const bytes = writeContainer(image());
-    fc.assert(fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
-      const c = Uint8Array.from(bytes);
-      c[at] = c[at]! ^ x;
-      assert.throws(() => readContainer(c), ContainerError);
-    }), { numRuns: 500 });
-    fc.assert(fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), (len) => {
-      assert.throws(() => readContainer(bytes.subarray(0, len)), ContainerError);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+        const c = Uint8Array.from(bytes);
+        c[at] = c[at]! ^ x;
+        assert.throws(() => readContainer(c), ContainerError);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), (len) => {
+        assert.throws(() => readContainer(bytes.subarray(0, len)), ContainerError);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

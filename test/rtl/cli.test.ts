@@ -24,7 +24,10 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
       ports: Array<{ name: string; width: number }>;
       timing: { examples: Array<{ rowLength: number; latency: number; initiationInterval: number }> };
     };
-    assert.deepEqual(desc.ports.find((p) => p.name === 'in_x'), { name: 'in_x', direction: 'input', width: 16, doc: 'logits, lane 0 in the low bits' });
+    assert.deepEqual(
+      desc.ports.find((p) => p.name === 'in_x'),
+      { name: 'in_x', direction: 'input', width: 16, doc: 'logits, lane 0 in the low bits' },
+    );
     for (const e of desc.timing.examples) {
       assert.deepEqual({ latency: e.latency, initiationInterval: e.initiationInterval }, sduRowTiming({ unit: 'shiftmax', rowLength: e.rowLength, lanes: 2 }));
     }
@@ -32,10 +35,14 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     const beat = (last: number, keep: number, x: number[]): string => `${last} ${keep.toString(16)} ${(((x[1]! & 255) << 8) | (x[0]! & 255)).toString(16)} a`;
     const pass = [beat(0, 3, [5, -3]), beat(1, 1, [7, 0])];
     writeFileSync(join(out, 'vectors.in'), [...pass, ...pass, ...pass].join('\n') + '\n');
-    const verilog = readdirSync(out).filter((f) => f.endsWith('.v')).map((f) => join(out, f));
+    const verilog = readdirSync(out)
+      .filter((f) => f.endsWith('.v'))
+      .map((f) => join(out, f));
     execFileSync('iverilog', ['-g2005', '-o', join(out, 'sim.vvp'), '-s', `tb_${top}`, ...verilog]);
     execFileSync('vvp', ['-n', join(out, 'sim.vvp')], { cwd: out });
-    const lines = readFileSync(join(out, 'vectors.out'), 'utf8').split('\n').filter((l) => l.startsWith('O '));
+    const lines = readFileSync(join(out, 'vectors.out'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('O '));
     const want = shiftmaxRow([5, -3, 7], { x0: -10, n: 15, k: 16, flavour: 'pytorch', inputBits: 8, expBits: 32 }, 'cli test').out;
     const got = lines.flatMap((l) => {
       const word = BigInt(`0x${l.split(' ')[4]}`);
@@ -44,12 +51,12 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     assert.deepEqual(got.slice(0, 3), want);
   });
 
-  it('ivit rtl --config/--set: the SDU unit takes the machine\'s lanes and numerics preset; explicit options win', () => {
+  it("ivit rtl --config/--set: the SDU unit takes the machine's lanes and numerics preset; explicit options win", () => {
     const cfg = join(dir, 'accel.json');
     writeFileSync(cfg, JSON.stringify({ sdu: { lanes: 4 }, numerics: { preset: 'tvm' } }));
     const fromFile = ivit(['rtl', 'shiftmax', '--config', cfg, '-o', join(dir, 'cfg1')]);
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.match(fromFile.stdout, /^ivit_shiftmax_l4_n16_k8_i8_x8_tvm_e4:/, 'lanes 4 and the TVM preset\'s n = 16, k = 8');
+    assert.match(fromFile.stdout, /^ivit_shiftmax_l4_n16_k8_i8_x8_tvm_e4:/, "lanes 4 and the TVM preset's n = 16, k = 8");
     const explicit = ivit(['rtl', 'shiftmax', '--config', cfg, '--lanes', '2', '--variant', 'pytorch', '--n', '15', '--k', '16', '-o', join(dir, 'cfg2')]);
     assert.equal(explicit.code, 0, explicit.stderr);
     assert.match(explicit.stdout, /^ivit_shiftmax_l2_n15_k16_i8_x8_pt_e4:/);
@@ -79,7 +86,9 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     const row = [-3, -5, -20];
     const pass = row.map((x, i) => `${i === row.length - 1 ? 1 : 0} 1 ${(x & 255).toString(16)} a`);
     writeFileSync(join(out, 'vectors.in'), [...pass, ...pass].join('\n') + '\n');
-    const verilog = readdirSync(out).filter((f) => f.endsWith('.v')).map((f) => join(out, f));
+    const verilog = readdirSync(out)
+      .filter((f) => f.endsWith('.v'))
+      .map((f) => join(out, f));
     execFileSync('iverilog', ['-g2005', '-o', join(out, 'sim.vvp'), '-s', `tb_${top}`, ...verilog]);
     execFileSync('vvp', ['-n', join(out, 'sim.vvp')], { cwd: out });
     const got = readFileSync(join(out, 'vectors.out'), 'utf8')
@@ -93,11 +102,12 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     assert.notDeepEqual(got, shiftGeluRow(row, { ...golden, flavour: 'pytorch' }, 'cli test').out);
   });
 
-  it('ivit rtl --help lists every unit\'s variants under --variant', () => {
+  it("ivit rtl --help lists every unit's variants under --variant", () => {
     const r = ivit(['rtl', '--help']);
     assert.equal(r.code, 0, r.stderr);
     const help = r.stdout.replace(/\s+/g, ' ');
-    for (const v of ['shiftmax: pytorch|tvm', 'shiftgelu: pytorch|tvm', 'layernorm: newton10|floor', 'requant: half-even|half-up']) assert.ok(help.includes(v), `${v} in ${help}`);
+    for (const v of ['shiftmax: pytorch|tvm', 'shiftgelu: pytorch|tvm', 'layernorm: newton10|floor', 'requant: half-even|half-up'])
+      assert.ok(help.includes(v), `${v} in ${help}`);
   });
 
   it('ivit synth shift-exp-lane --family ecp5 prints one JSON row with cell counts', () => {

@@ -11,14 +11,12 @@ import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { floorSqrt, newtonSqrt10 } from '../../verify/golden/ops/isqrt.js';
 
 const INT31 = 2 ** 31;
-const rowArb: fc.Arbitrary<LayerNormRowCase> = fc
-  .tuple(fc.integer({ min: 1, max: 48 }), fc.constantFrom(1, 3, 40, 190, 2000, 32767))
-  .chain(([c, amp]) =>
-    fc.record({
-      x: fc.array(fc.integer({ min: Math.max(-32768, -amp), max: amp }), { minLength: c, maxLength: c }),
-      bias: fc.array(fc.integer({ min: -INT31, max: INT31 - 1 }), { minLength: c, maxLength: c }),
-    }),
-  );
+const rowArb: fc.Arbitrary<LayerNormRowCase> = fc.tuple(fc.integer({ min: 1, max: 48 }), fc.constantFrom(1, 3, 40, 190, 2000, 32767)).chain(([c, amp]) =>
+  fc.record({
+    x: fc.array(fc.integer({ min: Math.max(-32768, -amp), max: amp }), { minLength: c, maxLength: c }),
+    bias: fc.array(fc.integer({ min: -INT31, max: INT31 - 1 }), { minLength: c, maxLength: c }),
+  }),
+);
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
 
@@ -48,7 +46,15 @@ function newtonEdgeRows(): LayerNormRowCase[] {
   // the largest V for C = 768: half the channels at +32767, half at −32768 (V ≈ 2^39.6)
   rows.push({ x: Array.from({ length: 768 }, (_, i) => (i % 2 === 0 ? 32767 : -32768)), bias: zeros(768) });
   // mean ties: Σx/C = k + 1/2 for even and odd k, both signs
-  for (const x of [[0, 1], [1, 2], [-1, -2], [-1, 0], [3, 4, 5, 6], [-32768, -32767]]) rows.push({ x, bias: zeros(x.length) });
+  for (const x of [
+    [0, 1],
+    [1, 2],
+    [-1, -2],
+    [-1, 0],
+    [3, 4, 5, 6],
+    [-32768, -32767],
+  ])
+    rows.push({ x, bias: zeros(x.length) });
   return rows;
 }
 
@@ -89,10 +95,14 @@ describe('rtl: I-LayerNorm row unit', function () {
   });
 
   it('measured latency and II = sduRowTiming (Newton) and the descriptor formula (floor)', () => {
-    for (const [lanes, sqrt] of [[1, 'newton10'], [4, 'newton10'], [3, 'floor']] as const) {
+    for (const [lanes, sqrt] of [
+      [1, 'newton10'],
+      [4, 'newton10'],
+      [3, 'floor'],
+    ] as const) {
       const u = buildLayerNormUnit({ ...LAYERNORM_DEFAULTS, lanes, sqrt });
       const lengths = [1, 2, 5, 8, 64, 192];
-      const rows = [...lengths, 1].map((n) => ({ x: Array.from({ length: n }, (_, i) => (i * 977) % 2001 - 1000), bias: zeros(n) }));
+      const rows = [...lengths, 1].map((n) => ({ x: Array.from({ length: n }, (_, i) => ((i * 977) % 2001) - 1000), bias: zeros(n) }));
       const r = cosimulate(layerNormAdapter(u), buildSimulation(u, 'verilator', 256), rows);
       assert.deepEqual(r.mismatches, []);
       lengths.forEach((n, i) => {

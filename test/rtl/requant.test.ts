@@ -27,10 +27,18 @@ function tieRows(): RequantBeat[][] {
 describe('rtl: dyadic requant unit', function () {
   this.timeout(300000);
   after(printComparedValues);
-  for (const [lanes, tie, outBits] of [[1, 'half-even', 8], [3, 'half-even', 16], [2, 'half-up', 8]] as const) {
+  for (const [lanes, tie, outBits] of [
+    [1, 'half-even', 8],
+    [3, 'half-even', 16],
+    [2, 'half-up', 8],
+  ] as const) {
     it(`matches requantOne bit for bit: ${lanes} lane(s), ties ${tie}, int${outBits} (fast-check + exact ties), Verilator`, () => {
       const u = buildRequantUnit({ ...REQUANT_DEFAULTS, lanes, tie, outBits });
-      const run = assertRowsMatchGolden(requantAdapter(u), buildSimulation(u, 'verilator', 64), rowArb, { numRuns: 400, seed: 11 + lanes, extraRows: tieRows() });
+      const run = assertRowsMatchGolden(requantAdapter(u), buildSimulation(u, 'verilator', 64), rowArb, {
+        numRuns: 400,
+        seed: 11 + lanes,
+        extraRows: tieRows(),
+      });
       assert.ok(run.vectors > 5000);
     });
   }

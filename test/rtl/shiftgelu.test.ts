@@ -109,11 +109,22 @@ describe('rtl: ShiftGELU row unit, TVM flavour', function () {
     assert.deepEqual([Math.min(...mags), Math.max(...mags)], [1, 255]);
     const negativeMaxRows = mags.flatMap((x0Mag) => everyInputAgainstEveryMax(x0Mag).filter((row) => row.x[0]! < 0));
     const expMaxTraces = negativeMaxRows.map((row) => shiftExp(-row.x[0]!, -row.x0Mag, 23, 'tvm', INT31_MAX));
-    assert.ok(expMaxTraces.some((t) => t.e === INT31_MAX), 'a saturated E_M');
-    assert.ok(expMaxTraces.some((t) => t.q === 0 && t.p > 0 && t.e < INT31_MAX), 'P > 0 with trunc q = 0 (floor q would be −1)');
-    assert.ok(expMaxTraces.some((t) => t.q < 0 && t.e < INT31_MAX), 'an unsaturated E_M shifted left past n');
+    assert.ok(
+      expMaxTraces.some((t) => t.e === INT31_MAX),
+      'a saturated E_M',
+    );
+    assert.ok(
+      expMaxTraces.some((t) => t.q === 0 && t.p > 0 && t.e < INT31_MAX),
+      'P > 0 with trunc q = 0 (floor q would be −1)',
+    );
+    assert.ok(
+      expMaxTraces.some((t) => t.q < 0 && t.e < INT31_MAX),
+      'an unsaturated E_M shifted left past n',
+    );
     const outputsDiffer = negativeMaxRows.filter(
-      (row) => shiftGeluRow(row.x, { ...golden, x0: -row.x0Mag, flavour: 'tvm' }, 't').out.join() !== shiftGeluRow(row.x, { ...golden, x0: -row.x0Mag, flavour: 'pytorch' }, 't').out.join(),
+      (row) =>
+        shiftGeluRow(row.x, { ...golden, x0: -row.x0Mag, flavour: 'tvm' }, 't').out.join() !==
+        shiftGeluRow(row.x, { ...golden, x0: -row.x0Mag, flavour: 'pytorch' }, 't').out.join(),
     );
     assert.ok(outputsDiffer.length > 0, 'some negative-max row has different TVM and PyTorch outputs at the same |x0|');
   });

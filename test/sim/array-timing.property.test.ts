@@ -11,26 +11,37 @@ import { gemmCase, gemmProgram, goldenGemm } from './gemm-programs.js';
 import { initialDram, readI32 } from './helpers.js';
 
 const shape = fc.record({
-  rows: fc.integer({ min: 1, max: 8 }), cols: fc.integer({ min: 1, max: 8 }),
-  m: fc.integer({ min: 1, max: 20 }), n: fc.integer({ min: 1, max: 20 }), k: fc.integer({ min: 1, max: 20 }), passes: fc.constantFrom(1, 2),
-  dataflow: fc.constantFrom('ws' as const, 'os' as const), seed: fc.integer(),
+  rows: fc.integer({ min: 1, max: 8 }),
+  cols: fc.integer({ min: 1, max: 8 }),
+  m: fc.integer({ min: 1, max: 20 }),
+  n: fc.integer({ min: 1, max: 20 }),
+  k: fc.integer({ min: 1, max: 20 }),
+  passes: fc.constantFrom(1, 2),
+  dataflow: fc.constantFrom('ws' as const, 'os' as const),
+  seed: fc.integer(),
 });
 
 describe('array timing: detailed PE-by-PE model vs tile-level closed form', () => {
   it('agree on cycles for every shape, and the detailed values equal the golden matmul', () => {
-    fc.assert(fc.property(shape, (s) => {
-      let x = s.seed;
-      const rnd = (lo: number, hi: number): number => { x = (Math.imul(x, 1103515245) + 12345) | 0; return lo + (((x >>> 8) % (hi - lo + 1)) + (hi - lo + 1)) % (hi - lo + 1); };
-      const a = Array.from({ length: s.m * s.k }, () => (s.passes === 2 ? rnd(-32768, 32767) : rnd(-128, 127)));
-      const b = Array.from({ length: s.n * s.k }, () => rnd(-128, 127));
-      const g = { rows: s.rows, cols: s.cols };
-      const gs = { m: s.m, n: s.n, k: s.k, passes: s.passes };
-      const fast = arrayTiming(g, gs, s.dataflow);
-      const det = detailedArray(g, gs, { a: (i, q) => a[i * s.k + q]!, b: (j, q) => b[j * s.k + q]! }, s.dataflow);
-      assert.equal(det.cycles, fast.cycles, `${s.dataflow} ${s.rows}x${s.cols} m=${s.m} n=${s.n} k=${s.k} passes=${s.passes}`);
-      const gold = matmulABt(a, b, s.m, s.n, s.k, undefined, 32, 'test');
-      assert.deepEqual(Array.from(det.values), Array.from(gold));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(shape, (s) => {
+        let x = s.seed;
+        const rnd = (lo: number, hi: number): number => {
+          x = (Math.imul(x, 1103515245) + 12345) | 0;
+          return lo + ((((x >>> 8) % (hi - lo + 1)) + (hi - lo + 1)) % (hi - lo + 1));
+        };
+        const a = Array.from({ length: s.m * s.k }, () => (s.passes === 2 ? rnd(-32768, 32767) : rnd(-128, 127)));
+        const b = Array.from({ length: s.n * s.k }, () => rnd(-128, 127));
+        const g = { rows: s.rows, cols: s.cols };
+        const gs = { m: s.m, n: s.n, k: s.k, passes: s.passes };
+        const fast = arrayTiming(g, gs, s.dataflow);
+        const det = detailedArray(g, gs, { a: (i, q) => a[i * s.k + q]!, b: (j, q) => b[j * s.k + q]! }, s.dataflow);
+        assert.equal(det.cycles, fast.cycles, `${s.dataflow} ${s.rows}x${s.cols} m=${s.m} n=${s.n} k=${s.k} passes=${s.passes}`);
+        const gold = matmulABt(a, b, s.m, s.n, s.k, undefined, 32, 'test');
+        assert.deepEqual(Array.from(det.values), Array.from(gold));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('known cases: one weight-stationary fold is R + M + R + cu − 2 cycles; folds pipeline at max(M, 2R)', () => {
@@ -42,13 +53,20 @@ describe('array timing: detailed PE-by-PE model vs tile-level closed form', () =
   });
 
   it('whole programs: --detailed-array gives the same cycles, and its PE-level values equal the golden matmul', () => {
-    fc.assert(fc.property(gemmCase.map((c) => ({ ...c, m: Math.min(c.m, 12), n: Math.min(c.n, 12), k: Math.min(c.k, 12) })), fc.constantFrom('ws', 'os'), (c, df) => {
-      const cfg = applyOverrides(DEFAULT_CONFIG, ['array.rows=4', 'array.cols=4', `array.dataflow=${df}`, 'dram.bytes=65536']);
-      const p = assemble(gemmProgram(c));
-      const fast = runProgram(p, { config: cfg, timingOnly: true }).report.totalCycles;
-      const det = runProgram(p, { config: cfg, detailedArray: true });
-      assert.equal(det.report.totalCycles, fast);
-      assert.deepEqual(readI32(det.run.state!.dram, 0x8000, c.m * c.n), Array.from(goldenGemm(c, initialDram(p, cfg.dram.bytes))));
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(
+        gemmCase.map((c) => ({ ...c, m: Math.min(c.m, 12), n: Math.min(c.n, 12), k: Math.min(c.k, 12) })),
+        fc.constantFrom('ws', 'os'),
+        (c, df) => {
+          const cfg = applyOverrides(DEFAULT_CONFIG, ['array.rows=4', 'array.cols=4', `array.dataflow=${df}`, 'dram.bytes=65536']);
+          const p = assemble(gemmProgram(c));
+          const fast = runProgram(p, { config: cfg, timingOnly: true }).report.totalCycles;
+          const det = runProgram(p, { config: cfg, detailedArray: true });
+          assert.equal(det.report.totalCycles, fast);
+          assert.deepEqual(readI32(det.run.state!.dram, 0x8000, c.m * c.n), Array.from(goldenGemm(c, initialDram(p, cfg.dram.bytes))));
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });

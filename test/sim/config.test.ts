@@ -15,7 +15,9 @@ describe('accelerator configuration', () => {
     const file = join(dir, 'accel.json');
     writeFileSync(file, r.stdout);
     assert.deepEqual(loadConfigFile(file), DEFAULT_CONFIG);
-    const o = spawnSync(process.execPath, [`${REPO_ROOT}bin/ivit.js`, 'config', '--config', file, '--rows', '32', '--set', 'sdu.lanes=64'], { encoding: 'utf8' });
+    const o = spawnSync(process.execPath, [`${REPO_ROOT}bin/ivit.js`, 'config', '--config', file, '--rows', '32', '--set', 'sdu.lanes=64'], {
+      encoding: 'utf8',
+    });
     assert.equal(o.status, 0, o.stderr);
     const c = JSON.parse(o.stdout) as typeof DEFAULT_CONFIG;
     assert.equal(c.array.rows, 32);

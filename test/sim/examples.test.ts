@@ -47,7 +47,10 @@ describe('example programs are bit-exact against the golden model', () => {
     const acc = matmulABt(a, w, M, N, K, bias, 32, 'test');
     const expected = Array.from(acc, (z, i) => requantOne(z, table[i % N]!, 8, tie));
     assertSameArray(readI8(dram, sym('OUT_DRAM'), M * N), expected, 'OUT');
-    assert.ok(expected.some((v) => v !== 0 && v !== 127 && v !== -128), 'the example exercises unsaturated values');
+    assert.ok(
+      expected.some((v) => v !== 0 && v !== 127 && v !== -128),
+      'the example exercises unsaturated values',
+    );
     assert.equal(report.macs, M * N * K);
   });
 
@@ -61,7 +64,10 @@ describe('example programs are bit-exact against the golden model', () => {
     const logits = Array.from(matmulABt(q, k, N, N, D, undefined, 32, 'test'), (z) => requantOne(z, q1!, 8, tie));
     const probs: number[] = [];
     for (let r = 0; r < N; r++) {
-      probs.push(...shiftmaxRow(logits.slice(r * N, (r + 1) * N), { x0: X0, n: 15, k: 16, flavour: numerics.flavour, inputBits: 8, expBits: numerics.expBits }, 'test').out);
+      probs.push(
+        ...shiftmaxRow(logits.slice(r * N, (r + 1) * N), { x0: X0, n: 15, k: 16, flavour: numerics.flavour, inputBits: 8, expBits: numerics.expBits }, 'test')
+          .out,
+      );
     }
     const ctx = matmulABt(probs, transpose(v, N, D), N, D, N, undefined, 32, 'test');
     const expected = Array.from(ctx, (z) => requantOne(z, q2!, 8, tie));
@@ -101,9 +107,19 @@ describe('example programs are bit-exact against the golden model', () => {
     assertSameArray(readI16(dram, sym('X2_DRAM'), T * C), x2, "x'");
     const y: number[] = [];
     for (let r = 0; r < T; r++) {
-      const out = layerNormRow(x2.slice(r * C, (r + 1) * C), lnb, {
-        sqrt: numerics.sqrt, mean: numerics.lnMean, halve: numerics.lnHalve, inputBits: 16, varianceBits: numerics.lnVarianceBits, outputBits: numerics.lnOutputBits,
-      }, 'test').out;
+      const out = layerNormRow(
+        x2.slice(r * C, (r + 1) * C),
+        lnb,
+        {
+          sqrt: numerics.sqrt,
+          mean: numerics.lnMean,
+          halve: numerics.lnHalve,
+          inputBits: 16,
+          varianceBits: numerics.lnVarianceBits,
+          outputBits: numerics.lnOutputBits,
+        },
+        'test',
+      ).out;
       y.push(...out.map((z, c) => requantOne(z, qln[c]!, 8, tie)));
     }
     assertSameArray(readI8(dram, sym('Y_DRAM'), T * C), y, 'y');

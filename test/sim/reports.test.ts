@@ -22,10 +22,16 @@ describe('simulator reports', () => {
   it('SCALE-Sim CSVs have the exact columns, a row per region and per nonlinear class', () => {
     const p = assembleExample('gemm-requant.s');
     const { report } = runProgram(p, { config: cfg });
-    const compute = computeReportCsv(report, cfg).trim().split('\n').map((l) => l.split(', '));
+    const compute = computeReportCsv(report, cfg)
+      .trim()
+      .split('\n')
+      .map((l) => l.split(', '));
     assert.deepEqual(compute[0], COMPUTE_HEADER);
     assert.deepEqual(COMPUTE_HEADER, ['LayerID', 'Total Cycles', 'Stall Cycles', 'Overall Util %', 'Mapping Efficiency %', 'Compute Util %']);
-    assert.deepEqual(compute.slice(1).map((r) => r[0]), ['tile0', 'tile0/requant', 'tile1', 'tile1/requant']);
+    assert.deepEqual(
+      compute.slice(1).map((r) => r[0]),
+      ['tile0', 'tile0/requant', 'tile1', 'tile1/requant'],
+    );
     for (const row of compute.slice(1)) {
       assert.equal(row.length, COMPUTE_HEADER.length);
       for (const v of row.slice(1)) assert.ok(Number.isFinite(Number(v)) && Number(v) >= 0, row.join());
@@ -35,12 +41,26 @@ describe('simulator reports', () => {
     const t0 = report.regions.find((r) => r.name === 'tile0')!;
     assert.equal(Number(tile0[1]), t0.cycles);
     assert.ok(Math.abs(Number(tile0[3]) - (100 * 32 * 48 * 96) / (256 * t0.cycles)) < 1e-3);
-    const bw = bandwidthReportCsv(report).trim().split('\n').map((l) => l.split(', '));
+    const bw = bandwidthReportCsv(report)
+      .trim()
+      .split('\n')
+      .map((l) => l.split(', '));
     assert.deepEqual(bw[0], BANDWIDTH_HEADER);
-    assert.deepEqual(BANDWIDTH_HEADER, ['LayerID', 'Avg IFMAP SRAM BW', 'Avg FILTER SRAM BW', 'Avg OFMAP SRAM BW', 'Avg IFMAP DRAM BW', 'Avg FILTER DRAM BW', 'Avg OFMAP DRAM BW']);
+    assert.deepEqual(BANDWIDTH_HEADER, [
+      'LayerID',
+      'Avg IFMAP SRAM BW',
+      'Avg FILTER SRAM BW',
+      'Avg OFMAP SRAM BW',
+      'Avg IFMAP DRAM BW',
+      'Avg FILTER DRAM BW',
+      'Avg OFMAP DRAM BW',
+    ]);
     // the weights are loaded in 'setup', a region without compute: its DRAM traffic is reported on a dma row
     assert.ok(bw.some((r) => r[0] === 'setup/dma' && Number(r[4]) > 0));
-    assert.ok(bw.some((r) => r[0] === 'tile0' && Number(r[6]) > 0), 'tile0 stores its output');
+    assert.ok(
+      bw.some((r) => r[0] === 'tile0' && Number(r[6]) > 0),
+      'tile0 stores its output',
+    );
   });
 
   it('cycles, ms, utilisations, stall causes and timing-only mode are consistent', () => {
@@ -52,10 +72,13 @@ describe('simulator reports', () => {
     const r = full.report;
     assert.equal(r.totalCycles, Math.max(...full.run.executed.map((x) => x.end)));
     assert.ok(Math.abs(r.timeMs - r.totalCycles / (cfg.clockMHz * 1000)) < 1e-12);
-    assert.ok(r.stalls['bank-conflict'] > 0, 'the store of x\' and the LayerNorm share a bank');
+    assert.ok(r.stalls['bank-conflict'] > 0, "the store of x' and the LayerNorm share a bank");
     assert.ok(r.stalls['wait-load'] > 0);
     assert.ok(r.sdu.utilisation > 0 && r.sdu.utilisation <= 1);
-    assert.equal(r.sdu.busyCycles, full.run.executed.filter((x) => x.unit === 'sdu').reduce((a, x) => a + x.end - x.start, 0));
+    assert.equal(
+      r.sdu.busyCycles,
+      full.run.executed.filter((x) => x.unit === 'sdu').reduce((a, x) => a + x.end - x.start, 0),
+    );
     assert.equal(r.classes.layernorm!.count, 1);
     const text = terminalSummary(r);
     assert.match(text, /total\s+[\d,]+ cycles = [\d.]+ ms/);
@@ -103,7 +126,9 @@ describe('simulator reports', () => {
 
 describe('CLI: ivit asm, disasm, sim', () => {
   let dir = '';
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'ivit-sim-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ivit-sim-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('asm → disasm → asm gives the same container, and sim writes reports and a trace', () => {
@@ -115,7 +140,18 @@ describe('CLI: ivit asm, disasm, sim', () => {
     r = cli('asm', join(dir, 'g.s'), '-o', join(dir, 'g2.ivp'));
     assert.equal(r.status, 0, r.stderr);
     assert.ok(readFileSync(bin).equals(readFileSync(join(dir, 'g2.ivp'))));
-    r = cli('sim', bin, '--report', join(dir, 'rep'), '--trace', join(dir, 'trace.json'), '--set', 'dram.bytes=1048576', '--dump', `0x5000:3072:${join(dir, 'out.bin')}`);
+    r = cli(
+      'sim',
+      bin,
+      '--report',
+      join(dir, 'rep'),
+      '--trace',
+      join(dir, 'trace.json'),
+      '--set',
+      'dram.bytes=1048576',
+      '--dump',
+      `0x5000:3072:${join(dir, 'out.bin')}`,
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /PE utilisation/);
     for (const f of ['COMPUTE_REPORT.csv', 'BANDWIDTH_REPORT.csv', 'report.json']) assert.ok(existsSync(join(dir, 'rep', f)), f);

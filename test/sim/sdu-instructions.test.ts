@@ -35,9 +35,15 @@ describe('SDU instructions', () => {
     const acc = readI32(run.state!.dram, 0x1000, 32);
     for (let r = 0; r < R; r++) {
       assert.equal(acc[r], Math.max(...rows(a, r)));
-      assert.equal(acc[16 + r], rows(b, r).reduce((x, y) => x + y, 0));
+      assert.equal(
+        acc[16 + r],
+        rows(b, r).reduce((x, y) => x + y, 0),
+      );
     }
-    assert.deepEqual(readI16(run.state!.dram, 0x1100, R), Array.from({ length: R }, (_, r) => rows(a, r).reduce((x, y) => x + y, 0)));
+    assert.deepEqual(
+      readI16(run.state!.dram, 0x1100, R),
+      Array.from({ length: R }, (_, r) => rows(a, r).reduce((x, y) => x + y, 0)),
+    );
   });
 
   it('the TVM numerics variant (config numerics.preset=tvm): Shiftmax n=16, k=8 and requant ties upward', () => {
@@ -61,7 +67,10 @@ describe('SDU instructions', () => {
       assert.deepEqual(rows(sm, r), want);
     }
     // x / 4 with ties upward (TVM) differs from half-even on odd multiples of 2
-    assert.deepEqual(Array.from(rq), Array.from(x, (v) => requantOne(v, { m: 1073741824, c: 33 }, 8, 'half-up')));
+    assert.deepEqual(
+      Array.from(rq),
+      Array.from(x, (v) => requantOne(v, { m: 1073741824, c: 33 }, 8, 'half-up')),
+    );
     assert.ok(Array.from(x).some((v) => requantOne(v, { m: 1073741824, c: 33 }, 8, 'half-up') !== requantOne(v, { m: 1073741824, c: 33 }, 8, 'half-even')));
   });
 
@@ -76,7 +85,12 @@ describe('SDU instructions', () => {
     const x = readI16(initialDram(p, base.dram.bytes), 0x0, R * C);
     const got = readI32(run.state!.dram, 0x1000, R * C);
     for (let r = 0; r < R; r++) {
-      const want = layerNormRow(rows(x, r), undefined, { sqrt: n.sqrt, mean: n.lnMean, halve: n.lnHalve, inputBits: 16, varianceBits: n.lnVarianceBits, outputBits: n.lnOutputBits }, 't').out;
+      const want = layerNormRow(
+        rows(x, r),
+        undefined,
+        { sqrt: n.sqrt, mean: n.lnMean, halve: n.lnHalve, inputBits: 16, varianceBits: n.lnVarianceBits, outputBits: n.lnOutputBits },
+        't',
+      ).out;
       assert.deepEqual(rows(got, r), want);
     }
   });

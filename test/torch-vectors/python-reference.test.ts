@@ -85,7 +85,10 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
     this.timeout(300_000);
     let dir = '';
     const seeds = [1, 2, 3];
-    const files = (s: number): { model: string; image: string } => ({ model: join(dir, `tiny-${s}.safetensors`), image: join(dir, `tiny-${s}-img.safetensors`) });
+    const files = (s: number): { model: string; image: string } => ({
+      model: join(dir, `tiny-${s}.safetensors`),
+      image: join(dir, `tiny-${s}-img.safetensors`),
+    });
 
     before(() => {
       assert.ok(torchAvailable, `${PYTHON} cannot import torch (IVIT_REQUIRE_TORCH=1)`);
@@ -96,7 +99,10 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    for (const [label, extra] of [['float64 GEMMs, default device', []], ['int64 GEMMs, CPU', ['--matmul', 'int64', '--device', 'cpu']]] as const) {
+    for (const [label, extra] of [
+      ['float64 GEMMs, default device', []],
+      ['int64 GEMMs, CPU', ['--matmul', 'int64', '--device', 'cpu']],
+    ] as const) {
       it(`tiny ViT, seeds 1-3 (${label}): every layer hash, checksum and argmax equal the golden model's`, () => {
         for (const s of seeds) {
           const f = files(s);
@@ -107,7 +113,10 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
           const img = ref.images[0]!;
           assert.equal(img.imageHash, tensorHash(image, 'image'));
           const g = runGolden(model, image, PYTORCH_NUMERICS, { layerHashes: true });
-          assert.deepEqual(g.layerHashes.map((l) => l.name), Object.keys(img.layers));
+          assert.deepEqual(
+            g.layerHashes.map((l) => l.name),
+            Object.keys(img.layers),
+          );
           for (const l of g.layerHashes) assert.equal(img.layers[l.name], l.hash, `seed ${s}, ${ref.device}: layer ${l.name}`);
           assert.equal(img.checksum, g.checksum);
           assert.equal(img.argmax, g.argmax);
@@ -140,12 +149,18 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
         const c = rng.int(31, 62);
         const z = Array.from({ length: 50 }, () => Math.round((rng.uniform() * 2 - 1) * 2 ** rng.int(0, 45)));
         const bits = i % 2 === 0 ? 8 : 48;
-        add({ op: 'requant', z, m, c, bits }, z.map((v) => requantOne(v, { m, c }, bits, 'half-even')));
+        add(
+          { op: 'requant', z, m, c, bits },
+          z.map((v) => requantOne(v, { m, c }, bits, 'half-even')),
+        );
       }
       for (const m of [2 ** 30, -(2 ** 30), 2 ** 31]) {
         const z = Array.from({ length: 64 }, (_, i) => (i - 32) * 2 + 1); // odd z: z·2^30/2^32 = z/4 ... ties at z ≡ 2 (mod 4) below
         const zt = [...z, ...Array.from({ length: 64 }, (_, i) => (i - 32) * 4 + 2)];
-        add({ op: 'requant', z: zt, m, c: 32, bits: 16 }, zt.map((v) => requantOne(v, { m, c: 32 }, 16, 'half-even')));
+        add(
+          { op: 'requant', z: zt, m, c: 32, bits: 16 },
+          zt.map((v) => requantOne(v, { m, c: 32 }, 16, 'half-even')),
+        );
       }
       // Shiftmax: drawn rows of 1..200 logits, |x0| in 1..255; saturating row sums
       const smGolden = (rows: number[][], x0: number): number[][] =>
@@ -177,16 +192,27 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
       for (let i = 0; i < 12; i++) {
         const c = [8, 48, 192, 384][i % 4]!;
         const amp = 2 ** rng.int(0, 15);
-        const rows = Array.from({ length: 4 }, () => Array.from({ length: c }, () => Math.max(-32768, Math.min(32767, Math.round((rng.uniform() * 2 - 1) * amp)))));
+        const rows = Array.from({ length: 4 }, () =>
+          Array.from({ length: c }, () => Math.max(-32768, Math.min(32767, Math.round((rng.uniform() * 2 - 1) * amp)))),
+        );
         rows.push(new Array<number>(c).fill(rng.int(-32768, 32767)));
         rows.push(Array.from({ length: c }, (_, j) => 1000 + (j % 2)));
         const bias = Array.from({ length: c }, () => rng.int(-(2 ** 31), 2 ** 31 - 1));
-        add({ op: 'layernorm', rows, bias }, rows.map((r) => layerNormRow(r, bias, lnParams, 'test').out));
+        add(
+          { op: 'layernorm', rows, bias },
+          rows.map((r) => layerNormRow(r, bias, lnParams, 'test').out),
+        );
       }
       // the Newton loop: every V below 40000, V = t² − 1, and large V up to 2^47
-      const v = [...Array.from({ length: 40000 }, (_, i) => i), ...Array.from({ length: 3000 }, (_, t) => (t + 190) ** 2 - 1),
-        ...Array.from({ length: 200 }, () => Math.floor(rng.uniform() * 2 ** rng.int(17, 47)))];
-      add({ op: 'isqrt', v }, v.map((x) => newtonSqrt10(x)));
+      const v = [
+        ...Array.from({ length: 40000 }, (_, i) => i),
+        ...Array.from({ length: 3000 }, (_, t) => (t + 190) ** 2 - 1),
+        ...Array.from({ length: 200 }, () => Math.floor(rng.uniform() * 2 ** rng.int(17, 47))),
+      ];
+      add(
+        { op: 'isqrt', v },
+        v.map((x) => newtonSqrt10(x)),
+      );
 
       const r = python('ops_cli.py', ['cpu'], JSON.stringify(cases));
       assert.equal(r.status, 0, r.stderr.slice(-2000));
@@ -214,13 +240,22 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
       const out = join(dir, 'drift.json');
       const r = python('drift_study.py', ['--model', f.model, '--image', 'tiny2', f.image, '--json', out]);
       assert.equal(r.status, 0, r.stderr.slice(-2000));
-      const doc = JSON.parse(readFileSync(out, 'utf8')) as { perImage: Array<{ layers: Record<string, { elements: number; free: { differ: number }; teacher: { differ: number } }> }> };
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as {
+        perImage: Array<{ layers: Record<string, { elements: number; free: { differ: number }; teacher: { differ: number } }> }>;
+      };
       const g = runGolden(readModel(f.model), readImage(f.image, readModel(f.model).config), PYTORCH_NUMERICS, { layerHashes: true });
       const layers = doc.perImage[0]!.layers;
-      assert.deepEqual(Object.keys(layers), g.layerHashes.map((l) => l.name));
+      assert.deepEqual(
+        Object.keys(layers),
+        g.layerHashes.map((l) => l.name),
+      );
       for (const [name, st] of Object.entries(layers)) {
         const shape = g.layerHashes.find((l) => l.name === name)!.shape;
-        assert.equal(st.elements, shape.reduce((a, b) => a * b, 1), name);
+        assert.equal(
+          st.elements,
+          shape.reduce((a, b) => a * b, 1),
+          name,
+        );
         assert.ok(st.free.differ >= 0 && st.free.differ <= st.elements && st.teacher.differ <= st.elements, name);
       }
     });

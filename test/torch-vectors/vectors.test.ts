@@ -80,7 +80,9 @@ function imageOf(img: VectorImage, model: QuantModel): Int8Array {
   throw new Error(`${img.id}: an image of kind "${img.kind}" cannot be rebuilt here`);
 }
 
-const files = readdirSync(vectorDir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(vectorDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('PyTorch vectors (verify/vectors)', () => {
   it('exist for DeiT-T and DeiT-S with at least 3 seeded images and a real one each, and record torch and the device', () => {
@@ -91,7 +93,10 @@ describe('PyTorch vectors (verify/vectors)', () => {
       assert.equal(v.model, name);
       assert.equal(v.numerics, 'pytorch');
       assert.ok(v.images.filter((i) => i.kind === 'synthetic').length >= 3, `${name}: fewer than 3 synthetic images`);
-      assert.ok(v.images.some((i) => i.kind === 'fashion-mnist'), `${name}: no Fashion-MNIST image`);
+      assert.ok(
+        v.images.some((i) => i.kind === 'fashion-mnist'),
+        `${name}: no Fashion-MNIST image`,
+      );
       assert.match(v.torch, /^\d+\.\d+/);
       assert.match(v.device, /^(cpu|cuda): /);
     }
@@ -126,7 +131,11 @@ describe('PyTorch vectors (verify/vectors)', () => {
           const golden = run.layerHashes.map((l) => l.name);
           assert.deepEqual(golden, Object.keys(img.layers), `${img.id}: layer names or order differ`);
           const firstBad = run.layerHashes.find((l) => img.layers[l.name] !== l.hash);
-          assert.equal(firstBad, undefined, firstBad && `${img.id}: first differing layer ${firstBad.name}: golden ${firstBad.hash}, torch ${img.layers[firstBad.name]}`);
+          assert.equal(
+            firstBad,
+            undefined,
+            firstBad && `${img.id}: first differing layer ${firstBad.name}: golden ${firstBad.hash}, torch ${img.layers[firstBad.name]}`,
+          );
           assert.equal(run.checksum, img.checksum);
           assert.equal(run.argmax, img.argmax);
           assert.deepEqual(top5(run.logits), img.top5);

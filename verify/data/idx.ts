@@ -42,12 +42,16 @@ function readIdx(path: string, dims: number): { shape: number[]; data: Uint8Arra
   const headerLen = 4 + 4 * dims;
   if (bytes.length < headerLen) throw new IdxError(`${path}: truncated (${bytes.length} bytes, an idx header of ${dims} dimensions has ${headerLen})`);
   if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== UBYTE || bytes[3] !== dims) {
-    throw new IdxError(`${path}: not an idx file of unsigned bytes with ${dims} dimension${dims > 1 ? 's' : ''} (magic 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')})`);
+    throw new IdxError(
+      `${path}: not an idx file of unsigned bytes with ${dims} dimension${dims > 1 ? 's' : ''} (magic 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')})`,
+    );
   }
   const shape = Array.from({ length: dims }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
   const n = shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== headerLen + n) {
-    throw new IdxError(`${path}: ${bytes.length - headerLen} data bytes for shape [${shape.join(', ')}] (expected ${n})${bytes.length < headerLen + n ? ': truncated' : ''}`);
+    throw new IdxError(
+      `${path}: ${bytes.length - headerLen} data bytes for shape [${shape.join(', ')}] (expected ${n})${bytes.length < headerLen + n ? ': truncated' : ''}`,
+    );
   }
   return { shape, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerLen, n) };
 }

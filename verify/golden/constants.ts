@@ -18,8 +18,14 @@ export function frexp(v: number): { f: number; e: number } {
   let e = Math.floor(Math.log2(Math.abs(v))) + 1;
   let f = v / 2 ** e;
   // log2 can be off by one ulp near powers of two; normalise exactly.
-  while (Math.abs(f) >= 1) { e += 1; f = v / 2 ** e; }
-  while (Math.abs(f) < 0.5) { e -= 1; f = v / 2 ** e; }
+  while (Math.abs(f) >= 1) {
+    e += 1;
+    f = v / 2 ** e;
+  }
+  while (Math.abs(f) < 0.5) {
+    e -= 1;
+    f = v / 2 ** e;
+  }
   return { f, e };
 }
 

@@ -16,9 +16,7 @@ export class WidthOverflowError extends Error {
     readonly bits: number,
     readonly signed: boolean,
   ) {
-    super(
-      `${op} at ${site}: value ${value.toString()} overflows its declared ${signed ? 'signed' : 'unsigned'} ${bits}-bit width`,
-    );
+    super(`${op} at ${site}: value ${value.toString()} overflows its declared ${signed ? 'signed' : 'unsigned'} ${bits}-bit width`);
     this.name = 'WidthOverflowError';
   }
 }
@@ -47,13 +45,13 @@ export function floorDiv(a: number, b: number): number {
   if (b === 0) throw new NumericsInputError(`division by zero (${a} / 0)`);
   const r = a % b;
   const q = (a - r) / b;
-  return (r !== 0 && (r < 0) !== (b < 0) ? q - 1 : q) + 0;
+  return (r !== 0 && r < 0 !== b < 0 ? q - 1 : q) + 0;
 }
 
 /** a − b·⌊a / b⌋, which has the sign of b. */
 export function floorMod(a: number, b: number): number {
   const r = a % b;
-  return (r !== 0 && (r < 0) !== (b < 0) ? r + b : r) + 0;
+  return (r !== 0 && r < 0 !== b < 0 ? r + b : r) + 0;
 }
 
 const POW2: number[] = Array.from({ length: 64 }, (_, i) => 2 ** i);
@@ -74,7 +72,7 @@ export function floorShiftRight(a: number, s: number): number {
 export function floorDivBig(a: bigint, b: bigint): bigint {
   if (b === 0n) throw new NumericsInputError(`division by zero (${a} / 0)`);
   const q = a / b; // truncates
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** How ties are broken when an exact rational is rounded to an integer. */

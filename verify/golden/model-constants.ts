@@ -5,7 +5,16 @@
 import { type Dyadic, dyadicFromScales, expX0, layerNormIntegerBias, layerNormScale } from './constants.js';
 import type { NumericsConfig } from './numerics-config.js';
 import type { DyadicTable } from './ops/requant.js';
-import { type BlockRequantSite, type RequantPlan, blockRequantOutputScale, blockRequantPlan, blockResidualPlan, geluExpScale, layerNormOutputScales, linearOutputScales } from './scale-algebra.js';
+import {
+  type BlockRequantSite,
+  type RequantPlan,
+  blockRequantOutputScale,
+  blockRequantPlan,
+  blockResidualPlan,
+  geluExpScale,
+  layerNormOutputScales,
+  linearOutputScales,
+} from './scale-algebra.js';
 import type { QLayerNorm, QuantModel } from './qmodel.js';
 import { vitShape } from './zoo.js';
 

@@ -38,12 +38,13 @@ export function runGolden(model: QuantModel, image: Int8Array, cfg: NumericsConf
   const layerHashes: GoldenRun['layerHashes'] = [];
   const total = goldenLayerCount(model);
   let done = 0;
-  const observe = opts.layerHashes || opts.onProgress
-    ? (name: string, data: ArrayLike<number>, shape: readonly number[]) => {
-      if (opts.layerHashes) layerHashes.push({ name, shape, hash: tensorHash(data, name) });
-      opts.onProgress?.(++done, total);
-    }
-    : undefined;
+  const observe =
+    opts.layerHashes || opts.onProgress
+      ? (name: string, data: ArrayLike<number>, shape: readonly number[]) => {
+          if (opts.layerHashes) layerHashes.push({ name, shape, hash: tensorHash(data, name) });
+          opts.onProgress?.(++done, total);
+        }
+      : undefined;
   const { logits } = vitForward(model, image, cfg, constantsResolver(deriveModelConstants(model, cfg)), observe);
   const millis = performance.now() - t0;
   return { logits, argmax: argmax(logits), checksum: tensorHash(logits, 'logits'), layerHashes, millis };

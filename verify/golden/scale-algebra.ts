@@ -58,15 +58,24 @@ export function blockRequantPlan(site: BlockRequantSite, block: QBlock, headDim:
   const s = block.scales;
   const act = cfg.activationBits;
   switch (site) {
-    case 'ln1': return { sIn: layerNormOutputScales(block.norm1), bits: act };
-    case 'qkv': return { sIn: linearOutputScales(s.a1, block.qkv), bits: act };
-    case 'logit': return { sIn: attentionLogitScale(s.qkv, headDim), bits: act };
-    case 'av': return { sIn: fl32(softmaxOutputScale(cfg.softmax.k) * s.qkv), bits: act };
-    case 'proj': return { sIn: linearOutputScales(s.av, block.proj), bits: cfg.residualBits };
-    case 'ln2': return { sIn: layerNormOutputScales(block.norm2), bits: act };
-    case 'fc1': return { sIn: linearOutputScales(s.a2, block.fc1), bits: act };
-    case 'h': return { sIn: geluOutputScale(s.gelu, cfg.gelu.k), bits: act };
-    case 'fc2': return { sIn: linearOutputScales(s.h, block.fc2), bits: cfg.residualBits };
+    case 'ln1':
+      return { sIn: layerNormOutputScales(block.norm1), bits: act };
+    case 'qkv':
+      return { sIn: linearOutputScales(s.a1, block.qkv), bits: act };
+    case 'logit':
+      return { sIn: attentionLogitScale(s.qkv, headDim), bits: act };
+    case 'av':
+      return { sIn: fl32(softmaxOutputScale(cfg.softmax.k) * s.qkv), bits: act };
+    case 'proj':
+      return { sIn: linearOutputScales(s.av, block.proj), bits: cfg.residualBits };
+    case 'ln2':
+      return { sIn: layerNormOutputScales(block.norm2), bits: act };
+    case 'fc1':
+      return { sIn: linearOutputScales(s.a2, block.fc1), bits: act };
+    case 'h':
+      return { sIn: geluOutputScale(s.gelu, cfg.gelu.k), bits: act };
+    case 'fc2':
+      return { sIn: linearOutputScales(s.h, block.fc2), bits: cfg.residualBits };
   }
 }
 
@@ -79,9 +88,7 @@ export function blockRequantOutputScale(site: BlockRequantSite, block: QBlock): 
 /** Branch scales of a residual site; sX is the block input's scale. */
 export function blockResidualPlan(site: BlockResidualSite, block: QBlock, sX: number, cfg: NumericsConfig): ResidualPlan {
   const s = block.scales;
-  return site === 'res1'
-    ? { sMain: s.proj, sSkip: sX, bits: cfg.residualBits }
-    : { sMain: s.fc2, sSkip: s.res1, bits: cfg.residualBits };
+  return site === 'res1' ? { sMain: s.proj, sSkip: sX, bits: cfg.residualBits } : { sMain: s.fc2, sSkip: s.res1, bits: cfg.residualBits };
 }
 
 /** The scale the exp unit of ShiftGELU works in: S_σ = fl32(S · fl32(1.702)). */

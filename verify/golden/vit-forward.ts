@@ -69,10 +69,14 @@ export type ForwardSteps = Generator<ConstantRequest, ForwardResult, ConstantAns
 
 function answerOne(k: ConstantResolver, r: ConstantRequest): ConstantAnswer {
   switch (r.kind) {
-    case 'requant': return k.requant(r.site, r.z, r.channels);
-    case 'residual': return k.residual(r.site, r.main, r.skip);
-    case 'expX0': return k.expX0(r.site);
-    case 'layerNormBias': return k.layerNormBias(r.site);
+    case 'requant':
+      return k.requant(r.site, r.z, r.channels);
+    case 'residual':
+      return k.residual(r.site, r.main, r.skip);
+    case 'expX0':
+      return k.expX0(r.site);
+    case 'layerNormBias':
+      return k.layerNormBias(r.site);
   }
 }
 
@@ -138,7 +142,9 @@ class Forward {
     private readonly observe: TensorObserver,
   ) {
     if (cfg.activationBits > 8 || cfg.weightBits > 8) {
-      throw new NumericsInputError(`the forward pass holds linear inputs and weights in int8; got ${cfg.activationBits}-bit activations, ${cfg.weightBits}-bit weights`);
+      throw new NumericsInputError(
+        `the forward pass holds linear inputs and weights in int8; got ${cfg.activationBits}-bit activations, ${cfg.weightBits}-bit weights`,
+      );
     }
     if (cfg.residualBits > 16) throw new NumericsInputError(`the residual stream is held in int16; got ${cfg.residualBits} bits`);
     const shape = vitShape(model.config);
@@ -146,8 +152,12 @@ class Forward {
     this.width = model.config.embedDim;
     this.headDim = shape.headDim;
     this.ln = {
-      sqrt: cfg.sqrt, mean: cfg.lnMean, halve: cfg.lnHalve,
-      inputBits: cfg.residualBits, varianceBits: cfg.lnVarianceBits, outputBits: cfg.lnOutputBits,
+      sqrt: cfg.sqrt,
+      mean: cfg.lnMean,
+      halve: cfg.lnHalve,
+      inputBits: cfg.residualBits,
+      varianceBits: cfg.lnVarianceBits,
+      outputBits: cfg.lnOutputBits,
     };
   }
 
@@ -371,10 +381,22 @@ export function forwardInLockstep(
 function answerBatch(k: BatchConstantResolver, reqs: readonly ConstantRequest[]): ConstantAnswer {
   const r = reqs[0]!;
   switch (r.kind) {
-    case 'requant': return k.requant(r.site, reqs.map((q) => (q as typeof r).z), r.channels);
-    case 'residual': return k.residual(r.site, reqs.map((q) => (q as typeof r).main), reqs.map((q) => (q as typeof r).skip));
-    case 'expX0': return k.expX0(r.site);
-    case 'layerNormBias': return k.layerNormBias(r.site);
+    case 'requant':
+      return k.requant(
+        r.site,
+        reqs.map((q) => (q as typeof r).z),
+        r.channels,
+      );
+    case 'residual':
+      return k.residual(
+        r.site,
+        reqs.map((q) => (q as typeof r).main),
+        reqs.map((q) => (q as typeof r).skip),
+      );
+    case 'expX0':
+      return k.expX0(r.site);
+    case 'layerNormBias':
+      return k.layerNormBias(r.site);
   }
 }
 

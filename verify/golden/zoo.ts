@@ -14,7 +14,16 @@ export interface VitConfig {
 }
 
 const vit = (name: string, embedDim: number, depth: number, heads: number): VitConfig => ({
-  family: 'vit', name, imageSize: 224, patchSize: 16, inChannels: 3, embedDim, depth, heads, mlpDim: 4 * embedDim, numClasses: 1000,
+  family: 'vit',
+  name,
+  imageSize: 224,
+  patchSize: 16,
+  inChannels: 3,
+  embedDim,
+  depth,
+  heads,
+  mlpDim: 4 * embedDim,
+  numClasses: 1000,
 });
 
 export const ZOO: Readonly<Record<string, VitConfig>> = Object.freeze({
@@ -43,8 +52,14 @@ export function zooConfig(name: string): VitConfig {
 /** Shapes derived from a config; rejects configurations the integer pipeline cannot run. */
 export function vitShape(c: VitConfig): { patches: number; tokens: number; headDim: number; patchVector: number } {
   const ints: Array<[string, number]> = [
-    ['imageSize', c.imageSize], ['patchSize', c.patchSize], ['inChannels', c.inChannels], ['embedDim', c.embedDim],
-    ['depth', c.depth], ['heads', c.heads], ['mlpDim', c.mlpDim], ['numClasses', c.numClasses],
+    ['imageSize', c.imageSize],
+    ['patchSize', c.patchSize],
+    ['inChannels', c.inChannels],
+    ['embedDim', c.embedDim],
+    ['depth', c.depth],
+    ['heads', c.heads],
+    ['mlpDim', c.mlpDim],
+    ['numClasses', c.numClasses],
   ];
   for (const [k, v] of ints) if (!Number.isSafeInteger(v) || v < 1) throw new ModelConfigError(`${c.name}: ${k} must be a positive integer, got ${v}`);
   if (c.imageSize % c.patchSize !== 0) throw new ModelConfigError(`${c.name}: image size ${c.imageSize} is not a multiple of patch size ${c.patchSize}`);

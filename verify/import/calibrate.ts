@@ -10,14 +10,7 @@ import { fl32 } from '../golden/intmath.js';
 import type { NumericsConfig } from '../golden/numerics-config.js';
 import { dyadicTable, layerNormBiases } from '../golden/model-constants.js';
 import type { QLinear, QuantModel } from '../golden/qmodel.js';
-import {
-  type RequantPlan,
-  blockRequantPlan,
-  blockResidualPlan,
-  geluExpScale,
-  layerNormOutputScales,
-  linearOutputScales,
-} from '../golden/scale-algebra.js';
+import { type RequantPlan, blockRequantPlan, blockResidualPlan, geluExpScale, layerNormOutputScales, linearOutputScales } from '../golden/scale-algebra.js';
 import type { BatchConstantResolver } from '../golden/vit-forward.js';
 import { vitShape } from '../golden/zoo.js';
 
@@ -37,16 +30,21 @@ function selectKth(a: Float64Array, k: number): number {
   while (hi > lo) {
     // median of three as the pivot keeps sorted or constant runs from going quadratic
     const mid = (lo + hi) >>> 1;
-    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    const x = a[lo]!,
+      y = a[mid]!,
+      z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     let i = lo;
     let j = hi;
     while (i <= j) {
       while (a[i]! < pivot) i++;
       while (a[j]! > pivot) j--;
       if (i <= j) {
-        const t = a[i]!; a[i] = a[j]!; a[j] = t;
-        i++; j--;
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
       }
     }
     if (k <= j) hi = j;
@@ -60,12 +58,16 @@ function selectKth(a: Float64Array, k: number): number {
 function observedRange(counts: readonly number[], value: (image: number, i: number) => number, obs: RangeObserver): number {
   if (obs.kind === 'minmax') {
     let m = 0;
-    counts.forEach((n, img) => { for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(value(img, i))); });
+    counts.forEach((n, img) => {
+      for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(value(img, i)));
+    });
     return m;
   }
   const all = new Float64Array(counts.reduce((a, b) => a + b, 0));
   let o = 0;
-  counts.forEach((n, img) => { for (let i = 0; i < n; i++) all[o++] = Math.abs(value(img, i)); });
+  counts.forEach((n, img) => {
+    for (let i = 0; i < n; i++) all[o++] = Math.abs(value(img, i));
+  });
   if (all.length === 0) return 0;
   return selectKth(all, Math.max(0, Math.ceil((obs.percentile / 100) * all.length) - 1));
 }
@@ -73,12 +75,20 @@ function observedRange(counts: readonly number[], value: (image: number, i: numb
 /** Range of real values z · S_in[channel] over a batch of requant inputs. */
 export function requantInputRange(zs: ReadonlyArray<ArrayLike<number>>, sIn: number | Float32Array, channels: number, obs: RangeObserver): number {
   const value = typeof sIn === 'number' ? (img: number, i: number) => zs[img]![i]! * sIn : (img: number, i: number) => zs[img]![i]! * sIn[i % channels]!;
-  return observedRange(zs.map((z) => z.length), value, obs);
+  return observedRange(
+    zs.map((z) => z.length),
+    value,
+    obs,
+  );
 }
 
 /** Range of a float tensor over a batch (the input image: qact_input). */
 export function valueRange(xs: ReadonlyArray<ArrayLike<number>>, obs: RangeObserver): number {
-  return observedRange(xs.map((x) => x.length), (img, i) => xs[img]![i]!, obs);
+  return observedRange(
+    xs.map((x) => x.length),
+    (img, i) => xs[img]![i]!,
+    obs,
+  );
 }
 
 export interface CalibrationHooks {
@@ -141,7 +151,11 @@ export function calibratingResolver(model: QuantModel, cfg: NumericsConfig, hook
         sMain = p.sMain;
         sSkip = p.sSkip;
       }
-      const range = observedRange(mains.map((m) => m.length), (img, i) => mains[img]![i]! * sMain + skips[img]![i]! * sSkip, obs);
+      const range = observedRange(
+        mains.map((m) => m.length),
+        (img, i) => mains[img]![i]! * sMain + skips[img]![i]! * sSkip,
+        obs,
+      );
       const sOut = symmetricScale(fl32(range), cfg.residualBits);
       if (site.block === null) model.scales.embed = sOut;
       else model.blocks[site.block]!.scales[site.name] = sOut;

@@ -38,7 +38,8 @@ export function calibrationImages(data: string, count: number, config: VitConfig
   if (count > idx.count) throw new CheckpointError(`${file}: ${idx.count} images, fewer than the ${count} asked for calibration`);
   if (idx.rows !== idx.cols) throw new CheckpointError(`${file}: images are ${idx.rows}×${idx.cols}, not square`);
   const size = config.imageSize;
-  if (size % idx.rows !== 0) throw new CheckpointError(`${file}: ${idx.rows}×${idx.cols} images cannot be enlarged to the model's ${size}×${size} by whole-pixel repetition`);
+  if (size % idx.rows !== 0)
+    throw new CheckpointError(`${file}: ${idx.rows}×${idx.cols} images cannot be enlarged to the model's ${size}×${size} by whole-pixel repetition`);
   const f = size / idx.rows;
   const plane = idx.rows * idx.cols;
   const pixels = Array.from({ length: count }, (_, n) => {

@@ -38,11 +38,27 @@ export function readCheckpoint(path: string, opts: CheckpointOptions): LoadedChe
   const onnx = opts.format === 'onnx' || (opts.format === 'auto' && !looksLikeSafetensors(bytes) && (path.endsWith('.onnx') || bytes[0] === 0x08));
   if (onnx) {
     const r = readOnnx(bytes, path, { name, ...(opts.heads !== undefined ? { heads: opts.heads } : {}) });
-    return { model: r.model, kind: `ONNX (${r.producer || 'unknown producer'}, opset ${r.opset}, ${r.layerNorm === 'decomposed' ? 'decomposed LayerNorm' : 'LayerNormalization'}; graph reproduced to ${r.checkError.toExponential(1)})`, format: 'onnx', headsFrom: 'the attention scale', sha256 };
+    return {
+      model: r.model,
+      kind: `ONNX (${r.producer || 'unknown producer'}, opset ${r.opset}, ${r.layerNorm === 'decomposed' ? 'decomposed LayerNorm' : 'LayerNormalization'}; graph reproduced to ${r.checkError.toExponential(1)})`,
+      format: 'onnx',
+      headsFrom: 'the attention scale',
+      sha256,
+    };
   }
   if (opts.format === 'auto' && !looksLikeSafetensors(bytes)) {
     throw new CheckpointError(`${path}: neither a safetensors state dict nor an ONNX model (give --format if it is one)`);
   }
-  const r = readStateDict(bytes, path, { name, ...(opts.format !== 'auto' ? { naming: opts.format as StateDictNaming } : {}), ...(opts.heads !== undefined ? { heads: opts.heads } : {}) });
-  return { model: r.model, kind: `safetensors state dict, ${r.naming} naming`, format: r.naming, headsFrom: r.headsFrom === 'option' ? '--heads' : 'metadata config', sha256 };
+  const r = readStateDict(bytes, path, {
+    name,
+    ...(opts.format !== 'auto' ? { naming: opts.format as StateDictNaming } : {}),
+    ...(opts.heads !== undefined ? { heads: opts.heads } : {}),
+  });
+  return {
+    model: r.model,
+    kind: `safetensors state dict, ${r.naming} naming`,
+    format: r.naming,
+    headsFrom: r.headsFrom === 'option' ? '--heads' : 'metadata config',
+    sha256,
+  };
 }

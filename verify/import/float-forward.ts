@@ -25,7 +25,7 @@ export function erf(x: number): number {
   if (ax > 6) return Math.sign(x);
   // erfc(x) = exp(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) (Lentz-free backward evaluation)
   let f = 0;
-  for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
   return Math.sign(x) * (1 - erfc);
 }
@@ -99,7 +99,10 @@ export function floatForward(m: FloatVit, image: ArrayLike<number>): Float64Arra
           max = Math.max(max, row[u]!);
         }
         let sum = 0;
-        for (let u = 0; u < n; u++) { row[u] = Math.exp(row[u]! - max); sum += row[u]!; }
+        for (let u = 0; u < n; u++) {
+          row[u] = Math.exp(row[u]! - max);
+          sum += row[u]!;
+        }
         for (let j = 0; j < d; j++) {
           let acc = 0;
           for (let u = 0; u < n; u++) acc += row[u]! * qkv[u * 3 * C + 2 * C + h * d + j]!;

@@ -62,7 +62,8 @@ export function checkFloatVit(m: FloatVit, source: string): void {
   const lin = (what: string, l: FloatLinear, outF: number, inF: number): void => {
     finite(`${what} weight`, l.weight);
     finite(`${what} bias`, l.bias);
-    if (l.outFeatures !== outF || l.inFeatures !== inF) throw new CheckpointError(`${source}: ${what} is ${l.outFeatures}×${l.inFeatures}, expected ${outF}×${inF}`);
+    if (l.outFeatures !== outF || l.inFeatures !== inF)
+      throw new CheckpointError(`${source}: ${what} is ${l.outFeatures}×${l.inFeatures}, expected ${outF}×${inF}`);
     if (l.weight.length !== outF * inF) fail(`${what} weight`, l.weight.length, outF * inF);
     if (l.bias.length !== outF) fail(`${what} bias`, l.bias.length, outF);
   };

@@ -33,7 +33,12 @@ function unsetBlockScales(): BlockScales {
 
 /** Weights quantised now; the bias waits for the input scale (calibration fills it). */
 function weightsOnly(l: FloatLinear): QLinear {
-  return { outFeatures: l.outFeatures, inFeatures: l.inFeatures, ...quantiseWeightsPerChannel(l.weight, l.outFeatures, l.inFeatures), bias: new Int32Array(l.outFeatures) };
+  return {
+    outFeatures: l.outFeatures,
+    inFeatures: l.inFeatures,
+    ...quantiseWeightsPerChannel(l.weight, l.outFeatures, l.inFeatures),
+    bias: new Int32Array(l.outFeatures),
+  };
 }
 
 const affine = (ln: FloatLayerNorm): { gamma: Float32Array; beta: Float32Array } => ({ gamma: Float32Array.from(ln.gamma), beta: Float32Array.from(ln.beta) });
@@ -42,7 +47,13 @@ const affine = (ln: FloatLayerNorm): { gamma: Float32Array; beta: Float32Array }
  * Quantise `fm`, calibrating on `pixels` (channel-major 8-bit images) preprocessed with `preprocess`.
  * The observer decides each activation range (min/max or a percentile of |x|), the input's included.
  */
-export function calibrate(fm: FloatVit, pixels: readonly Uint8Array[], preprocess: Preprocess, obs: RangeObserver, provenance: QuantModel['provenance']): CalibrationResult {
+export function calibrate(
+  fm: FloatVit,
+  pixels: readonly Uint8Array[],
+  preprocess: Preprocess,
+  obs: RangeObserver,
+  provenance: QuantModel['provenance'],
+): CalibrationResult {
   const t0 = performance.now();
   const cfg = PYTORCH_NUMERICS;
   const c = fm.config;
@@ -58,8 +69,13 @@ export function calibrate(fm: FloatVit, pixels: readonly Uint8Array[], preproces
     cls: new Int16Array(c.embedDim),
     pos: Int16Array.from(pos.values),
     blocks: fm.blocks.map((b) => ({
-      norm1: affine(b.norm1), qkv: weightsOnly(b.qkv), proj: weightsOnly(b.proj),
-      norm2: affine(b.norm2), fc1: weightsOnly(b.fc1), fc2: weightsOnly(b.fc2), scales: unsetBlockScales(),
+      norm1: affine(b.norm1),
+      qkv: weightsOnly(b.qkv),
+      proj: weightsOnly(b.proj),
+      norm2: affine(b.norm2),
+      fc1: weightsOnly(b.fc1),
+      fc2: weightsOnly(b.fc2),
+      scales: unsetBlockScales(),
     })),
     norm: affine(fm.norm),
     head: weightsOnly(fm.head),
@@ -68,12 +84,17 @@ export function calibrate(fm: FloatVit, pixels: readonly Uint8Array[], preproces
     provenance,
   };
   // each quantised layer's float bias, to quantise once the layer's input scale is known
-  const floatBias = new Map<QLinear, Float32Array>([[model.patch, fm.patch.bias], [model.head, fm.head.bias]]);
+  const floatBias = new Map<QLinear, Float32Array>([
+    [model.patch, fm.patch.bias],
+    [model.head, fm.head.bias],
+  ]);
   model.blocks.forEach((b, i) => {
     const f = fm.blocks[i]!;
     floatBias.set(b.qkv, f.qkv.bias).set(b.proj, f.proj.bias).set(b.fc1, f.fc1.bias).set(b.fc2, f.fc2.bias);
   });
-  const setBias = (layer: QLinear, sIn: number): void => { layer.bias = quantiseBias(floatBias.get(layer)!, sIn, layer.weightScale); };
+  const setBias = (layer: QLinear, sIn: number): void => {
+    layer.bias = quantiseBias(floatBias.get(layer)!, sIn, layer.weightScale);
+  };
   setBias(model.patch, sInput);
   let clampedClassToken = 0;
   const hooks = {

@@ -25,7 +25,10 @@ function size(dims: readonly number[]): number {
 function strides(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);
   let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) { s[i] = acc; acc *= dims[i]!; }
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i]!;
+  }
   return s;
 }
 
@@ -35,12 +38,16 @@ const value = (dims: number[], data: Float64Array, kind: ElemKind): Value => ({ 
 export function tensorValue(t: OnnxTensorProto, where: string): Value {
   const dims = t.dims.map(int64);
   const n = size(dims);
-  if (t.data_location === 1 || t.external_data.length > 0) throw new CheckpointError(`${where}: tensor "${t.name}" keeps its data in an external file, which is not supported`);
+  if (t.data_location === 1 || t.external_data.length > 0)
+    throw new CheckpointError(`${where}: tensor "${t.name}" keeps its data in an external file, which is not supported`);
   const raw = t.raw_data && t.raw_data.length > 0 ? t.raw_data : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   const data = new Float64Array(n);
   const need = (bytes: number): void => {
-    if (view && view.byteLength !== n * bytes) throw new CheckpointError(`${where}: tensor "${t.name}" has ${view.byteLength} bytes of data for shape [${dims.join(', ')}] (expected ${n * bytes}): truncated?`);
+    if (view && view.byteLength !== n * bytes)
+      throw new CheckpointError(
+        `${where}: tensor "${t.name}" has ${view.byteLength} bytes of data for shape [${dims.join(', ')}] (expected ${n * bytes}): truncated?`,
+      );
   };
   const fromList = (list: ArrayLike<number>): void => {
     if (list.length !== n) throw new CheckpointError(`${where}: tensor "${t.name}" has ${list.length} values for shape [${dims.join(', ')}]`);
@@ -75,13 +82,18 @@ export function tensorValue(t: OnnxTensorProto, where: string): Value {
       else fromList(t.int32_data);
       return value(dims, data, t.data_type === ONNX_DTYPE.BOOL ? 'bool' : 'int');
     default:
-      throw new CheckpointError(`${where}: tensor "${t.name}" has ONNX data type ${t.data_type}, which the importer does not read (float, double, int64, int32, bool)`);
+      throw new CheckpointError(
+        `${where}: tensor "${t.name}" has ONNX data type ${t.data_type}, which the importer does not read (float, double, int64, int32, bool)`,
+      );
   }
 }
 
 /** Attribute access for one node; errors name the node. */
 class Attrs {
-  constructor(private readonly node: OnnxNodeProto, private readonly where: string) {}
+  constructor(
+    private readonly node: OnnxNodeProto,
+    private readonly where: string,
+  ) {}
   private find(name: string): OnnxAttributeProto | undefined {
     return this.node.attribute.find((a) => a.name === name);
   }
@@ -211,7 +223,9 @@ function matmul(a: Value, b: Value, at: Attrs): Value {
   const K = a2[a2.length - 1]!;
   const N = b2[b2.length - 1]!;
   if (b2[b2.length - 2] !== K) throw at.error(`multiplies [${a.dims.join(', ')}] by [${b.dims.join(', ')}]`);
-  const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2), () => { throw at.error(`cannot broadcast [${a.dims.join(', ')}] with [${b.dims.join(', ')}]`); });
+  const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2), () => {
+    throw at.error(`cannot broadcast [${a.dims.join(', ')}] with [${b.dims.join(', ')}]`);
+  });
   const nb = size(batch);
   const ia = broadcastIndex(a2.slice(0, -2), batch);
   const ib = broadcastIndex(b2.slice(0, -2), batch);
@@ -242,7 +256,8 @@ function conv2d(x: Value, w: Value, b: Value | undefined, at: Attrs): Value {
   const strides2 = at.ints('strides') ?? [1, 1];
   const pads = at.ints('pads') ?? [0, 0, 0, 0];
   const dil = at.ints('dilations') ?? [1, 1];
-  if (pads.some((p) => p !== 0) || dil.some((d) => d !== 1) || (at.has('auto_pad') && at.int('auto_pad', 0) !== 0)) throw at.error('pads or dilates (a patch embedding does neither)');
+  if (pads.some((p) => p !== 0) || dil.some((d) => d !== 1) || (at.has('auto_pad') && at.int('auto_pad', 0) !== 0))
+    throw at.error('pads or dilates (a patch embedding does neither)');
   const [sh, sw] = strides2 as [number, number];
   const oh = Math.floor((h - kh) / sh) + 1;
   const ow = Math.floor((wd - kw) / sw) + 1;
@@ -318,10 +333,13 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
     return v;
   };
   const ints = (v: Value): number[] => Array.from(v.data);
-  const shapeFail = (): never => { throw at.error(`cannot broadcast ${ins.map((v) => `[${v?.dims.join(', ')}]`).join(' with ')}`); };
+  const shapeFail = (): never => {
+    throw at.error(`cannot broadcast ${ins.map((v) => `[${v?.dims.join(', ')}]`).join(' with ')}`);
+  };
   const x = (): Value => need(0);
   switch (node.op_type) {
-    case 'Identity': return [x()];
+    case 'Identity':
+      return [x()];
     case 'Constant': {
       const t = at.tensor('value');
       if (t) return [tensorValue(t, 'Constant')];
@@ -335,31 +353,54 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
       const to = at.int('to');
       const v = x();
       if (to === ONNX_DTYPE.FLOAT || to === ONNX_DTYPE.DOUBLE || to === ONNX_DTYPE.FLOAT16) return [value(v.dims, v.data, 'float')];
-      if (to === ONNX_DTYPE.BOOL) return [value(v.dims, v.data.map((e) => (e !== 0 ? 1 : 0)), 'bool')];
-      return [value(v.dims, v.data.map((e) => Math.trunc(e)), 'int')];
+      if (to === ONNX_DTYPE.BOOL)
+        return [
+          value(
+            v.dims,
+            v.data.map((e) => (e !== 0 ? 1 : 0)),
+            'bool',
+          ),
+        ];
+      return [
+        value(
+          v.dims,
+          v.data.map((e) => Math.trunc(e)),
+          'int',
+        ),
+      ];
     }
-    case 'Add': return [elementwise([need(0), need(1)], (a, b) => a + b, need(0).kind, shapeFail)];
-    case 'Sub': return [elementwise([need(0), need(1)], (a, b) => a - b, need(0).kind, shapeFail)];
-    case 'Mul': return [elementwise([need(0), need(1)], (a, b) => a * b, need(0).kind, shapeFail)];
+    case 'Add':
+      return [elementwise([need(0), need(1)], (a, b) => a + b, need(0).kind, shapeFail)];
+    case 'Sub':
+      return [elementwise([need(0), need(1)], (a, b) => a - b, need(0).kind, shapeFail)];
+    case 'Mul':
+      return [elementwise([need(0), need(1)], (a, b) => a * b, need(0).kind, shapeFail)];
     case 'Div': {
       const kind = need(0).kind;
       return [elementwise([need(0), need(1)], kind === 'int' ? (a, b) => Math.trunc(a / b) : (a, b) => a / b, kind, shapeFail)];
     }
-    case 'Pow': return [elementwise([need(0), need(1)], (a, b) => a ** b, need(0).kind, shapeFail)];
-    case 'Sqrt': return [elementwise([x()], Math.sqrt, 'float', shapeFail)];
-    case 'Erf': return [elementwise([x()], erf, 'float', shapeFail)];
-    case 'Equal': return [elementwise([need(0), need(1)], (a, b) => (a === b ? 1 : 0), 'bool', shapeFail)];
-    case 'Where': return [elementwise([need(0), need(1), need(2)], (c, a, b) => (c !== 0 ? a : b), need(1).kind, shapeFail)];
+    case 'Pow':
+      return [elementwise([need(0), need(1)], (a, b) => a ** b, need(0).kind, shapeFail)];
+    case 'Sqrt':
+      return [elementwise([x()], Math.sqrt, 'float', shapeFail)];
+    case 'Erf':
+      return [elementwise([x()], erf, 'float', shapeFail)];
+    case 'Equal':
+      return [elementwise([need(0), need(1)], (a, b) => (a === b ? 1 : 0), 'bool', shapeFail)];
+    case 'Where':
+      return [elementwise([need(0), need(1), need(2)], (c, a, b) => (c !== 0 ? a : b), need(1).kind, shapeFail)];
     case 'Softmax': {
       const v = x();
       const axis = normAxis(at.int('axis', -1), v.dims.length, at);
       if (axis !== v.dims.length - 1) throw at.error('is a softmax over a non-last axis');
-      return [lanes(v, axis, (l) => {
-        const m = Math.max(...l);
-        const e = l.map((t) => Math.exp(t - m));
-        const s = e.reduce((a, b) => a + b, 0);
-        return e.map((t) => t / s);
-      })];
+      return [
+        lanes(v, axis, (l) => {
+          const m = Math.max(...l);
+          const e = l.map((t) => Math.exp(t - m));
+          const s = e.reduce((a, b) => a + b, 0);
+          return e.map((t) => t / s);
+        }),
+      ];
     }
     case 'ReduceMean': {
       const v = x();
@@ -377,14 +418,17 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
       const eps = at.float('epsilon', 1e-5);
       const g = need(1);
       const b = ins[2];
-      return [lanes(v, axis, (l) => {
-        const mean = l.reduce((a, c) => a + c, 0) / l.length;
-        const varr = l.reduce((a, c) => a + (c - mean) ** 2, 0) / l.length;
-        const inv = 1 / Math.sqrt(varr + eps);
-        return l.map((t, i) => (t - mean) * inv * g.data[i]! + (b ? b.data[i]! : 0));
-      })];
+      return [
+        lanes(v, axis, (l) => {
+          const mean = l.reduce((a, c) => a + c, 0) / l.length;
+          const varr = l.reduce((a, c) => a + (c - mean) ** 2, 0) / l.length;
+          const inv = 1 / Math.sqrt(varr + eps);
+          return l.map((t, i) => (t - mean) * inv * g.data[i]! + (b ? b.data[i]! : 0));
+        }),
+      ];
     }
-    case 'MatMul': return [matmul(need(0), need(1), at)];
+    case 'MatMul':
+      return [matmul(need(0), need(1), at)];
     case 'Gemm': {
       let a = need(0);
       let b = need(1);
@@ -394,10 +438,15 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
       const alpha = at.float('alpha', 1);
       const beta = at.float('beta', 1);
       const y = matmul(a, b, at);
-      const scaled = value(y.dims, y.data.map((t) => t * alpha), 'float');
+      const scaled = value(
+        y.dims,
+        y.data.map((t) => t * alpha),
+        'float',
+      );
       return [ins[2] ? elementwise([scaled, ins[2]], (p, c) => p + beta * c, 'float', shapeFail) : scaled];
     }
-    case 'Conv': return [conv2d(need(0), need(1), ins[2], at)];
+    case 'Conv':
+      return [conv2d(need(0), need(1), ins[2], at)];
     case 'Reshape': {
       const v = x();
       const shape = ints(need(1));
@@ -405,7 +454,8 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
       const dims = shape.map((d, i) => (d === 0 && !allowZero ? v.dims[i]! : d));
       const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
       const out = dims.map((d) => (d === -1 ? size(v.dims) / known : d));
-      if (size(out) !== size(v.dims) || !out.every((d) => Number.isInteger(d) && d >= 0)) throw at.error(`cannot reshape [${v.dims.join(', ')}] to [${shape.join(', ')}]`);
+      if (size(out) !== size(v.dims) || !out.every((d) => Number.isInteger(d) && d >= 0))
+        throw at.error(`cannot reshape [${v.dims.join(', ')}] to [${shape.join(', ')}]`);
       return [value(out, v.data, v.kind)];
     }
     case 'Flatten': {
@@ -426,7 +476,7 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
     }
     case 'Unsqueeze': {
       const v = x();
-      const axes0 = ins[1] ? ints(need(1)) : at.ints('axes') ?? [];
+      const axes0 = ins[1] ? ints(need(1)) : (at.ints('axes') ?? []);
       const rank = v.dims.length + axes0.length;
       const axes = axes0.map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
       const dims = [...v.dims];
@@ -503,7 +553,7 @@ function evaluate(node: OnnxNodeProto, ins: ReadonlyArray<Value | undefined>, op
     case 'Split': {
       const v = x();
       const axis = normAxis(at.int('axis', 0), v.dims.length, at);
-      const parts = ins[1] ? ints(need(1)) : at.ints('split') ?? Array.from({ length: node.output.length }, () => v.dims[axis]! / node.output.length);
+      const parts = ins[1] ? ints(need(1)) : (at.ints('split') ?? Array.from({ length: node.output.length }, () => v.dims[axis]! / node.output.length));
       let start = 0;
       return parts.map((p) => {
         const r = sliceValue(v, [start], [start + p], [axis], [1], at);
@@ -546,8 +596,10 @@ export function evaluateGraph(graph: OnnxGraphProto, inputValue: Value, opset: n
   }
   if (graph.sparse_initializer.length > 0) throw new CheckpointError(`${source}: the ONNX graph has sparse initializers, which are not supported`);
   const inputs = graph.input.filter((i) => !values.has(i.name));
-  if (inputs.length !== 1) throw new CheckpointError(`${source}: the ONNX graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); a ViT has one, the image`);
-  if (graph.output.length !== 1) throw new CheckpointError(`${source}: the ONNX graph has ${graph.output.length} outputs; a ViT classifier has one, the logits`);
+  if (inputs.length !== 1)
+    throw new CheckpointError(`${source}: the ONNX graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); a ViT has one, the image`);
+  if (graph.output.length !== 1)
+    throw new CheckpointError(`${source}: the ONNX graph has ${graph.output.length} outputs; a ViT classifier has one, the logits`);
   const input = inputs[0]!.name;
   values.set(input, inputValue);
   const nodes: GraphNode[] = [];

@@ -85,7 +85,10 @@ export interface LongLike {
 }
 export type Int64 = number | LongLike;
 
-export interface OnnxStringEntry { key: string; value: string }
+export interface OnnxStringEntry {
+  key: string;
+  value: string;
+}
 export interface OnnxTensorProto {
   dims: Int64[];
   data_type: number;

@@ -26,11 +26,21 @@ const LAYOUT_OPS = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Fla
 const ATTENTION_CORE_OPS = new Set([...LAYOUT_OPS, 'Slice', 'Split', 'Gather', 'Div', 'Mul', 'MatMul', 'Softmax']);
 export const ONNX_OPSETS = { min: 13, max: 17 };
 
-interface Linear { out: string; linear: FloatLinear }
-interface LayerNormMatch { out: string; ln: FloatLayerNorm; form: 'LayerNormalization' | 'decomposed' }
+interface Linear {
+  out: string;
+  linear: FloatLinear;
+}
+interface LayerNormMatch {
+  out: string;
+  ln: FloatLayerNorm;
+  form: 'LayerNormalization' | 'decomposed';
+}
 
 class Matcher {
-  constructor(private readonly g: EvaluatedGraph, private readonly source: string) {}
+  constructor(
+    private readonly g: EvaluatedGraph,
+    private readonly source: string,
+  ) {}
 
   node(i: number): OnnxNodeProto {
     return this.g.nodes[i]!.node;
@@ -129,7 +139,8 @@ class Matcher {
     if (w.dims.length !== 2) this.fail(i, `has a weight of shape [${w.dims.join(', ')}] for ${what}`);
     let transposed = false; // true: stored [out, in]
     if (n.op_type === 'Gemm') {
-      if (this.attrInt(n, 'transA', 0) !== 0 || this.attrFloat(n, 'alpha', 1) !== 1 || this.attrFloat(n, 'beta', 1) !== 1) this.fail(i, 'is a Gemm with transA, alpha or beta, which a linear layer does not use');
+      if (this.attrInt(n, 'transA', 0) !== 0 || this.attrFloat(n, 'alpha', 1) !== 1 || this.attrFloat(n, 'beta', 1) !== 1)
+        this.fail(i, 'is a Gemm with transA, alpha or beta, which a linear layer does not use');
       transposed = this.attrInt(n, 'transB', 0) === 1;
     }
     const [inF, outF] = transposed ? [w.dims[1]!, w.dims[0]!] : [w.dims[0]!, w.dims[1]!];
@@ -159,7 +170,8 @@ class Matcher {
     const ln = cs.find((c) => this.node(c).op_type === 'LayerNormalization');
     if (ln !== undefined) {
       const n = this.node(ln);
-      if (this.attrInt(n, 'axis', -1) !== -1 && this.attrInt(n, 'axis', -1) !== this.val(v).dims.length - 1) this.fail(ln, 'normalises over more than the last axis');
+      if (this.attrInt(n, 'axis', -1) !== -1 && this.attrInt(n, 'axis', -1) !== this.val(v).dims.length - 1)
+        this.fail(ln, 'normalises over more than the last axis');
       const gamma = this.vector(ln, n.input[1]!, width, `the weight of ${what}`);
       const beta = n.input[2] ? this.vector(ln, n.input[2], width, `the bias of ${what}`) : new Float32Array(width);
       return { out: n.output[0]!, ln: { gamma, beta, eps: this.attrFloat(n, 'epsilon', 1e-5) }, form: 'LayerNormalization' };
@@ -210,7 +222,12 @@ class Matcher {
     const mulX = cs.find((c) => c !== scale && this.node(c).op_type === 'Mul');
     if (scale === undefined || mulX === undefined || cs.length !== 2) {
       const tanh = cs.some((c) => this.node(c).op_type === 'Pow' || this.node(c).op_type === 'Tanh');
-      return this.fail(cs[0] ?? v, tanh ? `: ${what} is the tanh approximation of GELU, which is not supported (only the exact erf GELU)` : `is where ${what} (x / √2 → Erf → + 1 → · x → · 0.5) belongs`);
+      return this.fail(
+        cs[0] ?? v,
+        tanh
+          ? `: ${what} is the tanh approximation of GELU, which is not supported (only the exact erf GELU)`
+          : `is where ${what} (x / √2 → Erf → + 1 → · x → · 0.5) belongs`,
+      );
     }
     const c = this.scalar(scale, this.other(scale, v), '√2');
     const inv = this.node(scale).op_type === 'Div' ? c : 1 / c;
@@ -257,7 +274,8 @@ class Matcher {
           const k = this.scalar(c, this.other(c, v), 'the attention scale');
           const d = n.op_type === 'Div' ? k * k : 1 / (k * k);
           const rounded = Math.round(d);
-          if (!(Math.abs(d - rounded) <= 1e-3 * rounded) || rounded < 1 || width % rounded !== 0) this.fail(c, `scales the ${what} by ${k}, which is not 1/√d for a head dim d dividing ${width}`);
+          if (!(Math.abs(d - rounded) <= 1e-3 * rounded) || rounded < 1 || width % rounded !== 0)
+            this.fail(c, `scales the ${what} by ${k}, which is not 1/√d for a head dim d dividing ${width}`);
           if (headDim !== undefined && headDim !== rounded) this.fail(c, `scales the ${what} a second time`);
           headDim = rounded;
         }
@@ -322,12 +340,15 @@ export function readOnnx(bytes: Uint8Array, source: string, opts: OnnxOptions): 
   if (!graph || graph.node.length === 0) throw new CheckpointError(`${source}: not an ONNX model with a graph`);
   const opsetEntry = m.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = int64(opsetEntry?.version);
-  if (opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) throw new CheckpointError(`${source}: ONNX opset ${opset}; the importer reads opsets ${ONNX_OPSETS.min}–${ONNX_OPSETS.max}`);
+  if (opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max)
+    throw new CheckpointError(`${source}: ONNX opset ${opset}; the importer reads opsets ${ONNX_OPSETS.min}–${ONNX_OPSETS.max}`);
   const inits = new Set(graph.initializer.map((t) => t.name));
   const input = graph.input.find((i) => !inits.has(i.name));
   const dims = input?.type?.tensor_type?.shape?.dim.map((d) => (d.dim_param ? -1 : int64(d.dim_value))) ?? [];
   if (dims.length !== 4 || dims.slice(1).some((d) => d < 1) || dims[2] !== dims[3]) {
-    throw new CheckpointError(`${source}: the ONNX graph's input "${input?.name ?? '?'}" has shape [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]; expected [batch, channels, size, size] with a fixed square size`);
+    throw new CheckpointError(
+      `${source}: the ONNX graph's input "${input?.name ?? '?'}" has shape [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]; expected [batch, channels, size, size] with a fixed square size`,
+    );
   }
   const [, inChannels, imageSize] = dims as [number, number, number];
   const inputDims = [1, inChannels, imageSize, imageSize];
@@ -341,17 +362,22 @@ export function readOnnx(bytes: Uint8Array, source: string, opts: OnnxOptions): 
   if (!mt.isConst(conv.input[1]!)) mt.fail(convAt.node, 'has a data weight');
   const w = mt.val(conv.input[1]!);
   const [width, wIn, patch] = w.dims as [number, number, number, number];
-  if (w.dims.length !== 4 || w.dims[2] !== w.dims[3] || wIn !== inChannels) mt.fail(convAt.node, `has weight shape [${w.dims.join(', ')}], not [width, ${inChannels}, patch, patch]`);
+  if (w.dims.length !== 4 || w.dims[2] !== w.dims[3] || wIn !== inChannels)
+    mt.fail(convAt.node, `has weight shape [${w.dims.join(', ')}], not [width, ${inChannels}, patch, patch]`);
   const strides = mt.attrInts(conv, 'strides') ?? [1, 1];
-  if (strides[0] !== patch || strides[1] !== patch) mt.fail(convAt.node, `has stride [${strides.join(', ')}] for a ${patch}×${patch} kernel (a patch embedding has stride = kernel)`);
+  if (strides[0] !== patch || strides[1] !== patch)
+    mt.fail(convAt.node, `has stride [${strides.join(', ')}] for a ${patch}×${patch} kernel (a patch embedding has stride = kernel)`);
   if (imageSize % patch !== 0) mt.fail(convAt.node, `has patch ${patch}, which does not divide the image size ${imageSize}`);
   const patchLinear: FloatLinear = {
-    outFeatures: width, inFeatures: inChannels * patch * patch, weight: Float32Array.from(w.data),
+    outFeatures: width,
+    inFeatures: inChannels * patch * patch,
+    weight: Float32Array.from(w.data),
     bias: conv.input[2] ? mt.vector(convAt.node, conv.input[2], width, 'the patch embedding bias') : new Float32Array(width),
   };
   const concatAt = mt.follow(conv.output[0]!, 'the class token Concat');
   const concat = mt.expectOp(concatAt.node, ['Concat'], 'the class token Concat');
-  if (concat.input.length !== 2 || concat.input[1] !== concatAt.value || !mt.isConst(concat.input[0]!)) mt.fail(concatAt.node, 'is not Concat(class token, patch tokens)');
+  if (concat.input.length !== 2 || concat.input[1] !== concatAt.value || !mt.isConst(concat.input[0]!))
+    mt.fail(concatAt.node, 'is not Concat(class token, patch tokens)');
   const side = imageSize / patch;
   const tokens = side * side + 1;
   const cls = mt.val(concat.input[0]!);
@@ -400,9 +426,14 @@ export function readOnnx(bytes: Uint8Array, source: string, opts: OnnxOptions): 
       final = { norm: ln1.ln, cls: selectsToken0(after.node, after.value) };
       break;
     }
-    if (!['MatMul', 'Gemm'].includes(mt.node(after.node).op_type)) mt.fail(after.node, `is where block ${b}'s qkv projection or, after the last block, the class-token selection (Gather/Slice of token 0) belongs`);
+    if (!['MatMul', 'Gemm'].includes(mt.node(after.node).op_type))
+      mt.fail(after.node, `is where block ${b}'s qkv projection or, after the last block, the class-token selection (Gather/Slice of token 0) belongs`);
     const qkv = mt.linearAt(after.node, after.value, `block ${b} qkv`);
-    if (qkv.linear.outFeatures !== 3 * width) mt.fail(after.node, `is block ${b}'s qkv projection with ${qkv.linear.outFeatures} outputs, expected ${3 * width} (separate q, k, v projections are not supported)`);
+    if (qkv.linear.outFeatures !== 3 * width)
+      mt.fail(
+        after.node,
+        `is block ${b}'s qkv projection with ${qkv.linear.outFeatures} outputs, expected ${3 * width} (separate q, k, v projections are not supported)`,
+      );
     const att = mt.attentionFrom(qkv.out, width, b);
     if (headDim !== undefined && att.headDim !== headDim) mt.fail(qkv.out, `has head dim ${att.headDim} in block ${b}, ${headDim} before`);
     headDim = att.headDim;
@@ -428,11 +459,23 @@ export function readOnnx(bytes: Uint8Array, source: string, opts: OnnxOptions): 
   const meta = stringMetadata(m, 'config', source);
   const metaHeads = meta?.num_heads ?? meta?.heads;
   const graphHeads = width / headDim!;
-  if (opts.heads !== undefined && opts.heads !== graphHeads) throw new CheckpointError(`${source}: --heads ${opts.heads} disagrees with the graph's attention (head dim ${headDim}, so ${graphHeads} heads)`);
-  if (metaHeads !== undefined && metaHeads !== graphHeads) throw new CheckpointError(`${source}: ONNX metadata config.num_heads = ${JSON.stringify(metaHeads)} disagrees with the graph's attention (${graphHeads} heads)`);
+  if (opts.heads !== undefined && opts.heads !== graphHeads)
+    throw new CheckpointError(`${source}: --heads ${opts.heads} disagrees with the graph's attention (head dim ${headDim}, so ${graphHeads} heads)`);
+  if (metaHeads !== undefined && metaHeads !== graphHeads)
+    throw new CheckpointError(
+      `${source}: ONNX metadata config.num_heads = ${JSON.stringify(metaHeads)} disagrees with the graph's attention (${graphHeads} heads)`,
+    );
   const config: VitConfig = {
-    family: 'vit', name: opts.name, imageSize, patchSize: patch, inChannels, embedDim: width, depth: blocks.length, heads: graphHeads,
-    mlpDim: blocks[0]!.fc1.outFeatures, numClasses: head.linear.outFeatures,
+    family: 'vit',
+    name: opts.name,
+    imageSize,
+    patchSize: patch,
+    inChannels,
+    embedDim: width,
+    depth: blocks.length,
+    heads: graphHeads,
+    mlpDim: blocks[0]!.fc1.outFeatures,
+    numClasses: head.linear.outFeatures,
   };
   vitShape(config);
   const model: FloatVit = { config, patch: patchLinear, cls: Float32Array.from(cls.data), pos, blocks, norm: final.norm, head: head.linear };
@@ -450,7 +493,15 @@ export function readOnnx(bytes: Uint8Array, source: string, opts: OnnxOptions): 
     scale = Math.max(scale, Math.abs(want[i]!));
   }
   if (want.length !== got.length || !(err <= 1e-6 * scale)) {
-    throw new CheckpointError(`${source}: the ViT matched in the ONNX graph does not reproduce the graph's logits (max difference ${err.toExponential(2)}): an unsupported variant of the structure`);
+    throw new CheckpointError(
+      `${source}: the ViT matched in the ONNX graph does not reproduce the graph's logits (max difference ${err.toExponential(2)}): an unsupported variant of the structure`,
+    );
   }
-  return { model, opset, producer: `${m.producer_name} ${m.producer_version}`.trim(), layerNorm: forms.size === 1 ? ([...forms][0] as OnnxImport['layerNorm']) : 'decomposed', checkError: err };
+  return {
+    model,
+    opset,
+    producer: `${m.producer_name} ${m.producer_version}`.trim(),
+    layerNorm: forms.size === 1 ? ([...forms][0] as OnnxImport['layerNorm']) : 'decomposed',
+    checkError: err,
+  };
 }

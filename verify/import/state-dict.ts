@@ -58,8 +58,13 @@ const SCHEMES: Record<StateDictNaming, Scheme> = {
     block: (i) => {
       const p = `blocks.${i}`;
       return {
-        norm1: `${p}.norm1`, qkvWeight: `${p}.attn.qkv.weight`, qkvBias: `${p}.attn.qkv.bias`, proj: `${p}.attn.proj`,
-        norm2: `${p}.norm2`, fc1: [`${p}.mlp.fc1`], fc2: [`${p}.mlp.fc2`],
+        norm1: `${p}.norm1`,
+        qkvWeight: `${p}.attn.qkv.weight`,
+        qkvBias: `${p}.attn.qkv.bias`,
+        proj: `${p}.attn.proj`,
+        norm2: `${p}.norm2`,
+        fc1: [`${p}.mlp.fc1`],
+        fc2: [`${p}.mlp.fc2`],
       };
     },
     blockIndex: /^blocks\.(\d+)\./,
@@ -77,9 +82,14 @@ const SIGNATURES: Record<StateDictNaming, RegExp> = {
 export function detectNaming(keys: readonly string[], source: string): StateDictNaming {
   const hits = (Object.keys(SIGNATURES) as StateDictNaming[]).filter((n) => keys.some((k) => SIGNATURES[n].test(k)));
   if (hits.length === 1) return hits[0]!;
-  const sample = keys.slice(0, 4).map((k) => `"${k}"`).join(', ');
+  const sample = keys
+    .slice(0, 4)
+    .map((k) => `"${k}"`)
+    .join(', ');
   if (hits.length === 0) {
-    throw new CheckpointError(`${source}: unknown naming scheme (keys ${sample}${keys.length > 4 ? ', ...' : ''}): expected torchvision (conv_proj.weight, encoder.layers.encoder_layer_N...) or timm/DeiT (patch_embed.proj.weight, blocks.N...)`);
+    throw new CheckpointError(
+      `${source}: unknown naming scheme (keys ${sample}${keys.length > 4 ? ', ...' : ''}): expected torchvision (conv_proj.weight, encoder.layers.encoder_layer_N...) or timm/DeiT (patch_embed.proj.weight, blocks.N...)`,
+    );
   }
   throw new CheckpointError(`${source}: keys of both torchvision and timm naming (${sample}...): give --format`);
 }
@@ -131,7 +141,11 @@ export function preprocessFromJson(p: Json, channels: number, where: string): Pr
   const vec = (key: 'mean' | 'std'): number[] => {
     const v = p[key];
     const a = typeof v === 'number' ? [v] : v;
-    if (!Array.isArray(a) || !(a.length === 1 || a.length === channels) || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && (key === 'mean' || x > 0))) {
+    if (
+      !Array.isArray(a) ||
+      !(a.length === 1 || a.length === channels) ||
+      !a.every((x) => typeof x === 'number' && Number.isFinite(x) && (key === 'mean' || x > 0))
+    ) {
       throw new CheckpointError(`${where}.${key} must be a number or ${channels} numbers${key === 'std' ? ' above 0' : ''}, got ${JSON.stringify(v)}`);
     }
     return a.length === channels ? (a as number[]) : Array.from({ length: channels }, () => a[0] as number);
@@ -171,7 +185,9 @@ export function readStateDict(buf: Buffer, source: string, opts: StateDictOption
     throw new CheckpointError(`${source}: distilled DeiT (dist_token, head_dist) is not supported: the integer model has one class token and one head`);
   }
   const used = new Set<string>();
-  const fail = (msg: string): never => { throw new CheckpointError(`${source}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new CheckpointError(`${source}: ${msg}`);
+  };
   const raw = (name: string): Tensor => {
     const t = st.tensors.get(name);
     if (!t) return fail(`tensor "${name}" is missing (${naming} naming)`);
@@ -193,10 +209,12 @@ export function readStateDict(buf: Buffer, source: string, opts: StateDictOption
 
   // The configuration, from the shapes of a few anchor tensors.
   const conv = raw(`${scheme.patch}.weight`);
-  if (conv.shape.length !== 4 || conv.shape[2] !== conv.shape[3]) fail(`tensor "${scheme.patch}.weight" has shape [${conv.shape.join(', ')}], expected [width, in-channels, patch, patch]`);
+  if (conv.shape.length !== 4 || conv.shape[2] !== conv.shape[3])
+    fail(`tensor "${scheme.patch}.weight" has shape [${conv.shape.join(', ')}], expected [width, in-channels, patch, patch]`);
   const [width, inChannels, patch] = conv.shape as [number, number, number];
   const posT = raw(scheme.pos);
-  if (posT.shape.length !== 3 || posT.shape[0] !== 1 || posT.shape[2] !== width) fail(`tensor "${scheme.pos}" has shape [${posT.shape.join(', ')}], expected [1, tokens, ${width}]`);
+  if (posT.shape.length !== 3 || posT.shape[0] !== 1 || posT.shape[2] !== width)
+    fail(`tensor "${scheme.pos}" has shape [${posT.shape.join(', ')}], expected [1, tokens, ${width}]`);
   const tokens = posT.shape[1]!;
   const side = Math.round(Math.sqrt(tokens - 1));
   if (tokens < 2 || side * side !== tokens - 1) fail(`tensor "${scheme.pos}" has ${tokens} tokens: not a class token plus a square grid of patches`);
@@ -217,27 +235,47 @@ export function readStateDict(buf: Buffer, source: string, opts: StateDictOption
 
   const meta = metadataJson(st, 'config', source);
   const metaHeads = configValue(meta, ['num_heads', 'heads']);
-  if (metaHeads !== undefined && !(Number.isSafeInteger(metaHeads) && metaHeads > 0)) fail(`metadata config.num_heads = ${JSON.stringify(metaHeads)} is not a positive integer`);
-  if (opts.heads !== undefined && metaHeads !== undefined && opts.heads !== metaHeads) fail(`--heads ${opts.heads} disagrees with the metadata's config.num_heads = ${metaHeads}`);
+  if (metaHeads !== undefined && !(Number.isSafeInteger(metaHeads) && metaHeads > 0))
+    fail(`metadata config.num_heads = ${JSON.stringify(metaHeads)} is not a positive integer`);
+  if (opts.heads !== undefined && metaHeads !== undefined && opts.heads !== metaHeads)
+    fail(`--heads ${opts.heads} disagrees with the metadata's config.num_heads = ${metaHeads}`);
   const heads = opts.heads ?? metaHeads;
   if (heads === undefined) fail('the number of attention heads is not in the checkpoint (no metadata config.num_heads): give --heads');
   const config: VitConfig = {
-    family: 'vit', name: opts.name, imageSize: side * patch, patchSize: patch, inChannels, embedDim: width, depth, heads: heads!, mlpDim, numClasses,
+    family: 'vit',
+    name: opts.name,
+    imageSize: side * patch,
+    patchSize: patch,
+    inChannels,
+    embedDim: width,
+    depth,
+    heads: heads!,
+    mlpDim,
+    numClasses,
   };
   // Where the metadata states a dimension, it must agree with the tensors.
   const stated: Array<[string[], number]> = [
-    [['hidden_dim', 'embedDim', 'embed_dim'], width], [['patch_size', 'patchSize'], patch], [['image_size', 'imageSize', 'img_size'], config.imageSize],
-    [['num_layers', 'depth'], depth], [['mlp_dim', 'mlpDim'], mlpDim], [['num_classes', 'numClasses'], numClasses], [['in_channels', 'inChannels', 'in_chans'], inChannels],
+    [['hidden_dim', 'embedDim', 'embed_dim'], width],
+    [['patch_size', 'patchSize'], patch],
+    [['image_size', 'imageSize', 'img_size'], config.imageSize],
+    [['num_layers', 'depth'], depth],
+    [['mlp_dim', 'mlpDim'], mlpDim],
+    [['num_classes', 'numClasses'], numClasses],
+    [['in_channels', 'inChannels', 'in_chans'], inChannels],
   ];
   for (const [names, actual] of stated) {
     const v = configValue(meta, names);
-    if (v !== undefined && v !== actual) fail(`metadata config.${names.find((n) => meta![n] !== undefined)} = ${JSON.stringify(v)} disagrees with the tensors (${actual})`);
+    if (v !== undefined && v !== actual)
+      fail(`metadata config.${names.find((n) => meta![n] !== undefined)} = ${JSON.stringify(v)} disagrees with the tensors (${actual})`);
   }
   const eps = configValue(meta, ['norm_eps', 'eps', 'layer_norm_eps']) ?? 1e-6;
   if (!(typeof eps === 'number' && eps >= 0 && Number.isFinite(eps))) fail(`metadata config.norm_eps = ${JSON.stringify(eps)} is not a non-negative number`);
 
   const linear = (prefix: string, outF: number, inF: number, weightShape?: number[]): FloatLinear => ({
-    outFeatures: outF, inFeatures: inF, weight: get(`${prefix}.weight`, weightShape ?? [outF, inF]), bias: get(`${prefix}.bias`, [outF]),
+    outFeatures: outF,
+    inFeatures: inF,
+    weight: get(`${prefix}.weight`, weightShape ?? [outF, inF]),
+    bias: get(`${prefix}.bias`, [outF]),
   });
   const layerNorm = (prefix: string): FloatLayerNorm => ({ gamma: get(`${prefix}.weight`, [width]), beta: get(`${prefix}.bias`, [width]), eps });
   const model: FloatVit = {

@@ -9,8 +9,26 @@ import { deriveModelConstants, type ModelConstants, type ResidualDyadics } from 
 import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import type { DyadicTable } from '../golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
-import { BLOCK_SCALE_KEYS, type BlockScales, type ModelScales, type Preprocess, type Provenance, type QLayerNorm, type QLinear, type QuantModel } from '../golden/qmodel.js';
-import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readFileBytes, readSafetensors, tensor } from './safetensors.js';
+import {
+  BLOCK_SCALE_KEYS,
+  type BlockScales,
+  type ModelScales,
+  type Preprocess,
+  type Provenance,
+  type QLayerNorm,
+  type QLinear,
+  type QuantModel,
+} from '../golden/qmodel.js';
+import {
+  SafetensorsError,
+  type Tensor,
+  type TypedTensorData,
+  decodeSafetensors,
+  encodeSafetensors,
+  readFileBytes,
+  readSafetensors,
+  tensor,
+} from './safetensors.js';
 import { writeFileSync } from 'node:fs';
 
 export const MODEL_FORMAT = 'ivit-qmodel';
@@ -99,7 +117,9 @@ export function writeModel(path: string, model: QuantModel): void {
 /** Decode and validate a model file: shapes, dtypes, scales, and the stored constants against re-derived ones. */
 export function decodeModel(buf: Buffer, source: string): QuantModel {
   const st = decodeSafetensors(buf, source);
-  const fail = (msg: string): never => { throw new SafetensorsError(`${source}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${source}: ${msg}`);
+  };
   const md = st.metadata;
   if (md.format !== MODEL_FORMAT) fail(`not an I-ViT quantised model (metadata format is ${JSON.stringify(md.format)}, expected "${MODEL_FORMAT}")`);
   if (md.version !== String(MODEL_FORMAT_VERSION)) fail(`model format version ${md.version} is not supported (this tool reads ${MODEL_FORMAT_VERSION})`);
@@ -124,12 +144,15 @@ export function decodeModel(buf: Buffer, source: string): QuantModel {
     const t = st.tensors.get(name);
     if (!t) return fail(`tensor "${name}" is missing`);
     if (t.dtype !== dtype) fail(`tensor "${name}" is ${t.dtype}, expected ${dtype}`);
-    if (t.shape.length !== dims.length || t.shape.some((d, i) => d !== dims[i])) fail(`tensor "${name}" has shape [${t.shape.join(', ')}], expected [${dims.join(', ')}]`);
+    if (t.shape.length !== dims.length || t.shape.some((d, i) => d !== dims[i]))
+      fail(`tensor "${name}" has shape [${t.shape.join(', ')}], expected [${dims.join(', ')}]`);
     return t.data as T;
   };
   const scaleVector = (name: string, n: number): Float32Array => {
     const v = get<Float32Array>(name, 'F32', [n]);
-    v.forEach((s, i) => { if (!(Number.isFinite(s) && s > 0)) fail(`tensor "${name}"[${i}] = ${s} is not a positive finite scale`); });
+    v.forEach((s, i) => {
+      if (!(Number.isFinite(s) && s > 0)) fail(`tensor "${name}"[${i}] = ${s} is not a positive finite scale`);
+    });
     return v;
   };
   const linear = (prefix: string, outF: number, inF: number, weightShape?: number[]): QLinear => ({
@@ -141,22 +164,31 @@ export function decodeModel(buf: Buffer, source: string): QuantModel {
   });
   const layerNorm = (prefix: string): QLayerNorm => {
     const gamma = get<Float32Array>(`${prefix}.gamma`, 'F32', [c]);
-    gamma.forEach((g, i) => { if (!Number.isFinite(g) || g === 0) fail(`tensor "${prefix}.gamma"[${i}] = ${g} must be finite and non-zero`); });
+    gamma.forEach((g, i) => {
+      if (!Number.isFinite(g) || g === 0) fail(`tensor "${prefix}.gamma"[${i}] = ${g} must be finite and non-zero`);
+    });
     const beta = get<Float32Array>(`${prefix}.beta`, 'F32', [c]);
-    beta.forEach((b, i) => { if (!Number.isFinite(b)) fail(`tensor "${prefix}.beta"[${i}] = ${b} is not finite`); });
+    beta.forEach((b, i) => {
+      if (!Number.isFinite(b)) fail(`tensor "${prefix}.beta"[${i}] = ${b} is not finite`);
+    });
     return { gamma, beta };
   };
   const scales = parse('scales') as ModelScales & { blocks: BlockScales[] };
   const checkScale = (where: string, v: unknown): number => {
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || Math.fround(v) !== v) fail(`scale ${where} = ${JSON.stringify(v)} is not a positive float32`);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || Math.fround(v) !== v)
+      fail(`scale ${where} = ${JSON.stringify(v)} is not a positive float32`);
     return v as number;
   };
   if (typeof scales !== 'object' || scales === null || !Array.isArray(scales.blocks) || scales.blocks.length !== config.depth) {
     fail(`metadata "scales" must hold the model scales and one entry per block (${config.depth})`);
   }
   const modelScales: ModelScales = {
-    input: checkScale('input', scales.input), patch: checkScale('patch', scales.patch), pos: checkScale('pos', scales.pos),
-    embed: checkScale('embed', scales.embed), headIn: checkScale('headIn', scales.headIn), logits: checkScale('logits', scales.logits),
+    input: checkScale('input', scales.input),
+    patch: checkScale('patch', scales.patch),
+    pos: checkScale('pos', scales.pos),
+    embed: checkScale('embed', scales.embed),
+    headIn: checkScale('headIn', scales.headIn),
+    logits: checkScale('logits', scales.logits),
   };
   const model: QuantModel = {
     config,
@@ -202,7 +234,9 @@ function checkPreprocess(v: unknown, channels: number, fail: (msg: string) => ne
   const vector = (key: 'mean' | 'std'): number[] => {
     const a = p?.[key];
     if (!Array.isArray(a) || a.length !== channels || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && (key === 'mean' || x > 0))) {
-      fail(`metadata "preprocess".${key} must be ${channels} finite numbers${key === 'std' ? ' above 0' : ''} (one per input channel), got ${JSON.stringify(a)}`);
+      fail(
+        `metadata "preprocess".${key} must be ${channels} finite numbers${key === 'std' ? ' above 0' : ''} (one per input channel), got ${JSON.stringify(a)}`,
+      );
     }
     return a as number[];
   };
@@ -228,10 +262,13 @@ export function readModel(path: string): QuantModel {
 
 /** An input image file: one I8 tensor "image" [channels × H × W] and its scale in the metadata. */
 export function writeImage(path: string, image: Int8Array, config: VitConfig, scale: number): void {
-  writeFileSync(path, encodeSafetensors(
-    { image: tensor(image, [config.inChannels, config.imageSize, config.imageSize]) },
-    { format: 'ivit-image', version: '1', scale: String(scale) },
-  ));
+  writeFileSync(
+    path,
+    encodeSafetensors(
+      { image: tensor(image, [config.inChannels, config.imageSize, config.imageSize]) },
+      { format: 'ivit-image', version: '1', scale: String(scale) },
+    ),
+  );
 }
 
 export function readImage(path: string, config: VitConfig): Int8Array {

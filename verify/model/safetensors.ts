@@ -84,7 +84,9 @@ export interface Safetensors {
 /** Parse and validate a safetensors buffer; `source` names it in errors. */
 export function decodeSafetensors(buf: Buffer, source: string): Safetensors {
   assertLittleEndian();
-  const fail = (msg: string): never => { throw new SafetensorsError(`${source}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${source}: ${msg}`);
+  };
   if (buf.length < 8) fail(`truncated: ${buf.length} bytes, a safetensors file starts with an 8-byte header length`);
   const headerLen = buf.readBigUInt64LE(0);
   if (headerLen > BigInt(Math.min(MAX_HEADER, buf.length - 8))) fail(`header length ${headerLen} passes the end of the file (${buf.length} bytes)`);
@@ -118,12 +120,14 @@ export function decodeSafetensors(buf: Buffer, source: string): Safetensors {
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}": bad shape ${JSON.stringify(shape)}`);
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}": bad data_offsets ${JSON.stringify(offs)}`);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor "${name}": bad data_offsets ${JSON.stringify(offs)}`);
     const [begin, end] = offs as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     const size = DTYPES[dtype].bytes;
     if (end < begin || end > dataLen) fail(`tensor "${name}": data_offsets [${begin}, ${end}] pass the end of the data (${dataLen} bytes): file truncated?`);
-    if (end - begin !== count * size) fail(`tensor "${name}": ${end - begin} bytes for shape [${(shape as number[]).join(', ')}] of ${dtype} (expected ${count * size})`);
+    if (end - begin !== count * size)
+      fail(`tensor "${name}": ${end - begin} bytes for shape [${(shape as number[]).join(', ')}] of ${dtype} (expected ${count * size})`);
     ranges.push([begin, end, name]);
     // Other writers need not align tensors; an unaligned one is copied into its own buffer.
     const aligned = begin % size === 0 ? data : data.slice(begin, end);

@@ -65,9 +65,12 @@ export function syntheticImage(config: VitConfig, seed: number, label = 'input')
         const gx = (x / size) * grid;
         const x0 = Math.floor(gx);
         const fx = gx - x0;
-        const v = g[y0 * (grid + 1) + x0]! * (1 - fy) * (1 - fx) + g[y0 * (grid + 1) + x0 + 1]! * (1 - fy) * fx
-          + g[(y0 + 1) * (grid + 1) + x0]! * fy * (1 - fx) + g[(y0 + 1) * (grid + 1) + x0 + 1]! * fy * fx
-          + 0.15 * rng.gauss();
+        const v =
+          g[y0 * (grid + 1) + x0]! * (1 - fy) * (1 - fx) +
+          g[y0 * (grid + 1) + x0 + 1]! * (1 - fy) * fx +
+          g[(y0 + 1) * (grid + 1) + x0]! * fy * (1 - fx) +
+          g[(y0 + 1) * (grid + 1) + x0 + 1]! * fy * fx +
+          0.15 * rng.gauss();
         img[c * size * size + y * size + x] = clamp(Math.round((v / INPUT_RANGE) * 127), -127, 127);
       }
     }

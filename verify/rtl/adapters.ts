@@ -46,8 +46,11 @@ function rowOutputBeats(values: readonly number[], lanes: number): bigint[][][] 
 /** Parameters both exp units are generated with, read from the unit. */
 function expUnitParams(u: GeneratedUnit): { lanes: number; n: number; k: number; inputBits: number; flavour: Flavour } {
   return {
-    lanes: numberParam(u, 'lanes'), n: numberParam(u, 'n'), k: numberParam(u, 'k'),
-    inputBits: numberParam(u, 'inputBits'), flavour: u.params.flavour as Flavour,
+    lanes: numberParam(u, 'lanes'),
+    n: numberParam(u, 'n'),
+    k: numberParam(u, 'k'),
+    inputBits: numberParam(u, 'inputBits'),
+    flavour: u.params.flavour as Flavour,
   };
 }
 
@@ -124,10 +127,8 @@ export function requantAdapter(u: GeneratedUnit): UnitAdapter<RequantBeat[]> {
   const pad: RequantBeat = { z: 0, m: 1 << 30, c: 0 };
   return {
     unit: u,
-    beats: (row) =>
-      chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(e.z)), b.values.map((e) => big(e.m)), b.values.map((e) => big(e.c))]),
-    expected: (row) =>
-      chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(requantOne(e.z, { m: e.m, c: e.c }, outBits, tie)))]),
+    beats: (row) => chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(e.z)), b.values.map((e) => big(e.m)), b.values.map((e) => big(e.c))]),
+    expected: (row) => chunk(row, lanes, pad).map((b) => [b.values.map((e) => big(requantOne(e.z, { m: e.m, c: e.c }, outBits, tie)))]),
     describe: (row) => row.map((e) => `(z ${e.z}, m ${e.m}, c ${e.c})`).join(' '),
   };
 }

@@ -56,7 +56,22 @@ export function buildSimulation(u: GeneratedUnit, simulator: Simulator, maxRowLe
     if (simulator === 'verilator') {
       execFileSync(
         'verilator',
-        ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', tbName, '-Mdir', join(staging, 'obj'), '-o', 'sim', '-j', '2', ...paths],
+        [
+          '--binary',
+          '--timing',
+          '-Wno-fatal',
+          '-Wno-lint',
+          '-Wno-style',
+          '--top-module',
+          tbName,
+          '-Mdir',
+          join(staging, 'obj'),
+          '-o',
+          'sim',
+          '-j',
+          '2',
+          ...paths,
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
       );
     } else {

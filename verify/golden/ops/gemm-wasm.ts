@@ -71,10 +71,11 @@ export function gemmInt8Wasm(a: Int8Array, b: Int8Array, rows: number, cols: num
 /** Copy a [n × depth] matrix into [nPad × dp] with zero padding. */
 function stage(mem: Int8Array, off: number, src: Int8Array, n: number, nPad: number, depth: number, dp: number): void {
   if (dp === depth) mem.set(src.subarray(0, n * depth), off);
-  else for (let r = 0; r < n; r++) {
-    mem.set(src.subarray(r * depth, (r + 1) * depth), off + r * dp);
-    mem.fill(0, off + r * dp + depth, off + (r + 1) * dp);
-  }
+  else
+    for (let r = 0; r < n; r++) {
+      mem.set(src.subarray(r * depth, (r + 1) * depth), off + r * dp);
+      mem.fill(0, off + r * dp + depth, off + (r + 1) * dp);
+    }
   mem.fill(0, off + n * dp, off + nPad * dp);
 }
 

@@ -1,12 +1,5 @@
 /** I-LayerNorm (numerics.md §5): integer mean, variance sum, 10-step Newton square root, reciprocal, bias. */
-import {
-  INT31_MAX,
-  checkSigned,
-  checkUnsigned,
-  floorDiv,
-  roundHalfEvenDiv,
-  truncDiv,
-} from '../intmath.js';
+import { INT31_MAX, checkSigned, checkUnsigned, floorDiv, roundHalfEvenDiv, truncDiv } from '../intmath.js';
 import type { SqrtRule } from '../numerics-config.js';
 import { floorSqrt, newtonSqrt10 } from './isqrt.js';
 
@@ -28,12 +21,7 @@ export interface LayerNormResult {
 }
 
 /** One token's C channels. `bias` is the integer bias B (zeros when omitted). */
-export function layerNormRow(
-  x: ArrayLike<number>,
-  bias: ArrayLike<number> | undefined,
-  p: LayerNormParams,
-  site: string,
-): LayerNormResult {
+export function layerNormRow(x: ArrayLike<number>, bias: ArrayLike<number> | undefined, p: LayerNormParams, site: string): LayerNormResult {
   const c = x.length;
   if (c === 0) throw new RangeError(`layernorm at ${site}: empty row`);
   if (bias && bias.length !== c) throw new RangeError(`layernorm at ${site}: ${bias.length} biases for ${c} channels`);

@@ -63,8 +63,15 @@ function addBiasChecked(out: Int32Array, rows: number, cols: number, bias: IntVe
 
 /** The int8 × int8 JavaScript kernel (used where WebAssembly SIMD is not): monomorphic, four output columns per pass so each A element is loaded once. */
 export function matmulInt8(
-  a: Int8Array, b: Int8Array, rows: number, cols: number, depth: number,
-  bias: IntVector | undefined, accBits: number, site: string, out: Int32Array,
+  a: Int8Array,
+  b: Int8Array,
+  rows: number,
+  cols: number,
+  depth: number,
+  bias: IntVector | undefined,
+  accBits: number,
+  site: string,
+  out: Int32Array,
 ): Int32Array {
   const lim = 2 ** (accBits - 1);
   const cols4 = cols - (cols % 4);
@@ -83,21 +90,47 @@ export function matmulInt8(
       const b1 = b0 + depth;
       const b2 = b1 + depth;
       const b3 = b2 + depth;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        t0 = 0,
+        t1 = 0,
+        t2 = 0,
+        t3 = 0;
       for (let k = 0; k < depth; k++) {
         const x = a[a0 + k]!;
         const y = a[a1 + k]!;
-        const w0 = b[b0 + k]!, w1 = b[b1 + k]!, w2 = b[b2 + k]!, w3 = b[b3 + k]!;
-        s0 += x * w0; s1 += x * w1; s2 += x * w2; s3 += x * w3;
-        t0 += y * w0; t1 += y * w1; t2 += y * w2; t3 += y * w3;
+        const w0 = b[b0 + k]!,
+          w1 = b[b1 + k]!,
+          w2 = b[b2 + k]!,
+          w3 = b[b3 + k]!;
+        s0 += x * w0;
+        s1 += x * w1;
+        s2 += x * w2;
+        s3 += x * w3;
+        t0 += y * w0;
+        t1 += y * w1;
+        t2 += y * w2;
+        t3 += y * w3;
       }
-      store(i, j, s0); store(i, j + 1, s1); store(i, j + 2, s2); store(i, j + 3, s3);
-      store(i + 1, j, t0); store(i + 1, j + 1, t1); store(i + 1, j + 2, t2); store(i + 1, j + 3, t3);
+      store(i, j, s0);
+      store(i, j + 1, s1);
+      store(i, j + 2, s2);
+      store(i, j + 3, s3);
+      store(i + 1, j, t0);
+      store(i + 1, j + 1, t1);
+      store(i + 1, j + 2, t2);
+      store(i + 1, j + 3, t3);
     }
     for (let j = cols4; j < cols; j++) {
       const bOff = j * depth;
-      let s = 0, t = 0;
-      for (let k = 0; k < depth; k++) { s += a[a0 + k]! * b[bOff + k]!; t += a[a1 + k]! * b[bOff + k]!; }
+      let s = 0,
+        t = 0;
+      for (let k = 0; k < depth; k++) {
+        s += a[a0 + k]! * b[bOff + k]!;
+        t += a[a1 + k]! * b[bOff + k]!;
+      }
       store(i, j, s);
       store(i + 1, j, t);
     }
@@ -109,7 +142,10 @@ export function matmulInt8(
       const b1 = b0 + depth;
       const b2 = b1 + depth;
       const b3 = b2 + depth;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < depth; k++) {
         const x = a[aOff + k]!;
         s0 += x * b[b0 + k]!;
