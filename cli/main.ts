@@ -16,6 +16,10 @@ import { registerConfig } from './commands/config.js';
 import { registerEval } from './commands/eval.js';
 import { registerImport } from './commands/import.js';
 
+// Warnings (e.g. a model file without tensor digests) as one plain line, not Node's two-line default.
+process.removeAllListeners('warning');
+process.on('warning', (w) => process.stderr.write(`${chalk.yellow('ivit: warning:')} ${w.message}\n`));
+
 const program = new Command();
 program
   .name('ivit')

@@ -28,6 +28,7 @@ console.log([
   `layer hash with the golden model, as \`ivit eval --sim-sample\`). ${o.cores} cores (${o.cpu}), node ${o.node}.`,
   `Load (\`cat /proc/loadavg\`): before \`${before}\`, after \`${after}\`.`,
   "",
+  ...(o.loadBefore >= o.cores ? [`The load average (${o.loadBefore}) was at or above the ${o.cores} cores, so a second worker had no idle core to run on: the`, "2-worker figure shows the overhead of the pool, not its speed-up; rerun on a quiet machine for that.", ""] : []),
   "| golden workers | images | seconds | images/s | ms per image |",
   "|---|---|---|---|---|",
   ...g,
@@ -35,7 +36,7 @@ console.log([
   `Simulator: ${s.bitExact} / ${s.images} sampled images bit-exact; ${s.cycles.toLocaleString("en-US")} cycles = ${(s.cycles / 500e3).toFixed(3)} ms per image at 500 MHz on the default`,
   `accelerator; wall per image (median): compile ${(s.medianMs.compile / 1000).toFixed(2)} s, simulate with values ${(s.medianMs.simulate / 1000).toFixed(2)} s, golden pass with layer hashes ${(s.medianMs.golden / 1000).toFixed(2)} s.`,
 ].join("\n"));
-' "$json" "bash scripts/bench-eval.sh $*" "$loadavg_before" "$loadavg_after")
+' "$json" "$(echo "bash scripts/bench-eval.sh $*" | sed 's/ *$//')" "$loadavg_before" "$loadavg_after")
 node -e '
 const fs = require("fs");
 const [file, section] = process.argv.slice(1);

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { SafetensorsError, decodeSafetensors, encodeSafetensors, tensor } from '
 import { runGolden } from '../../verify/golden/run-golden.js';
 import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { smallConfig } from './forward.test.js';
+import { REPO_ROOT } from '../sim/helpers.js';
 
 describe('quantised model files (safetensors)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ivit-model-'));
@@ -27,6 +29,58 @@ describe('quantised model files (safetensors)', () => {
       assert.deepEqual(Array.from(back.tensors.get(name)!.data as Int32Array), Array.from(v.data as Int32Array));
       assert.deepEqual(back.tensors.get(name)!.shape, v.shape);
     }
+  });
+
+  it('a flipped bit anywhere in the tensor data is an error naming the tensor that holds it', () => {
+    const model = generateSyntheticModel(smallConfig(), 5);
+    const buf = encodeModel(model);
+    const headerLen = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { data_offsets?: [number, number] }>;
+    const owner = (at: number): string => Object.entries(header).find(([, e]) => e.data_offsets && at >= e.data_offsets[0] && at < e.data_offsets[1])![0];
+    const dataStart = 8 + headerLen;
+    fc.assert(
+      fc.property(fc.integer({ min: dataStart, max: buf.length - 1 }), fc.integer({ min: 0, max: 7 }), (at, bit) => {
+        const bad = Buffer.from(buf);
+        bad[at]! ^= 1 << bit;
+        const name = owner(at - dataStart);
+        assert.throws(() => decodeModel(bad, 'mutated.safetensors'), (e: Error) => e instanceof SafetensorsError && e.message.includes(`tensor "${name}": its bytes do not match`));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a model file without digests (another writer) loads, with one warning', () => {
+    const model = generateSyntheticModel(smallConfig(), 5);
+    const st = decodeSafetensors(encodeModel(model), 'mem');
+    assert.equal(st.digests, 'verified');
+    // rewrite the same tensors and metadata without the digest key, as another tool would
+    const json = JSON.stringify({
+      __metadata__: st.metadata,
+      ...Object.fromEntries(
+        (() => {
+          let off = 0;
+          return [...st.tensors].map(([name, t]) => {
+            const e = [name, { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] }] as const;
+            off += t.data.byteLength;
+            return e;
+          });
+        })(),
+      ),
+    });
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    const plain = Buffer.concat([head, Buffer.from(json), ...[...st.tensors.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+    const warnings: string[] = [];
+    const back = decodeModel(plain, 'other-tool.safetensors', (w) => warnings.push(w));
+    assert.deepEqual(warnings, ['other-tool.safetensors: the model file records no tensor digests (written by another tool?): a corrupted tensor cannot be detected']);
+    assert.deepEqual(encodeModel(back), encodeModel(model), 'the same model');
+    // through the CLI: one plain warning line on stderr, and the run goes on
+    const file = join(dir, 'other-tool.safetensors');
+    writeFileSync(file, plain);
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/ivit.js'), 'golden', '--model', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^ivit: warning: .*other-tool\.safetensors: the model file records no tensor digests/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   });
 
   it('a model written and read back gives bit-identical golden results', () => {

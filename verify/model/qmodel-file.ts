@@ -114,9 +114,18 @@ export function writeModel(path: string, model: QuantModel): void {
   writeFileSync(path, encodeModel(model));
 }
 
-/** Decode and validate a model file: shapes, dtypes, scales, and the stored constants against re-derived ones. */
-export function decodeModel(buf: Buffer, source: string): QuantModel {
+/** Where a reader's warnings go: Node's process warnings (stderr, once per message) unless the caller says otherwise. */
+export type Warn = (message: string) => void;
+const processWarning: Warn = (message) => process.emitWarning(message, 'IvitModelFileWarning');
+
+/**
+ * Decode and validate a model file: the tensor digests, shapes, dtypes, scales, and the stored constants against
+ * re-derived ones. A file without digests (another tool wrote it) loads, with a warning that corruption of its
+ * tensor data cannot be detected.
+ */
+export function decodeModel(buf: Buffer, source: string, warn: Warn = processWarning): QuantModel {
   const st = decodeSafetensors(buf, source);
+  if (st.digests === 'absent') warn(`${source}: the model file records no tensor digests (written by another tool?): a corrupted tensor cannot be detected`);
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${source}: ${msg}`);
   };
@@ -256,8 +265,8 @@ function checkProvenance(v: unknown, fail: (msg: string) => never): Provenance {
   return p as Provenance;
 }
 
-export function readModel(path: string): QuantModel {
-  return decodeModel(readFileBytes(path), path);
+export function readModel(path: string, warn: Warn = processWarning): QuantModel {
+  return decodeModel(readFileBytes(path), path, warn);
 }
 
 /** An input image file: one I8 tensor "image" [channels × H × W] and its scale in the metadata. */

@@ -3,7 +3,16 @@
  * tensor's dtype, shape and byte range, then the raw little-endian data. Metadata is a map of strings.
  * The reader checks every offset, size and overlap, and names the file and tensor in each error.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
+/**
+ * The metadata key holding the SHA-256 of every tensor's bytes (a JSON object, tensor name → hex), written by
+ * this project's writer and checked by its reader, so a flipped bit in the data names its tensor.
+ */
+export const DIGEST_KEY = 'ivit_tensor_sha256';
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export type Dtype = 'I8' | 'I16' | 'I32' | 'F32' | 'I64' | 'U8' | 'F64' | 'F16' | 'BF16';
 /** F16 and BF16 data are their raw 16-bit patterns (Uint16Array); float checkpoints decode them. */
@@ -58,7 +67,9 @@ export function tensor(data: TypedTensorData, shape: number[], dtype?: 'F16' | '
 /** Serialise tensors (in the given order) and string metadata. The host is little-endian (checked). */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string>): Buffer {
   assertLittleEndian();
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  const digests: Record<string, string> = {};
+  for (const [name, t] of Object.entries(tensors)) digests[name] = sha256(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const header: Record<string, unknown> = { __metadata__: { ...metadata, [DIGEST_KEY]: JSON.stringify(digests) } };
   let offset = 0;
   const parts: Buffer[] = [];
   // Widest elements first, so every tensor starts aligned to its element size (the data starts 8-aligned).
@@ -78,7 +89,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
 
 export interface Safetensors {
   tensors: Map<string, Tensor>;
+  /** the file's metadata, without the digest key */
   metadata: Record<string, string>;
+  /** whether the file carried tensor digests (and they all matched: a mismatch is an error) */
+  digests: 'verified' | 'absent';
 }
 
 /** Parse and validate a safetensors buffer; `source` names it in errors. */
@@ -141,7 +155,24 @@ export function decodeSafetensors(buf: Buffer, source: string): Safetensors {
     cursor = e;
   }
   if (cursor !== dataLen) fail(`${dataLen - cursor} bytes after the last tensor`);
-  return { tensors, metadata };
+  const recorded = metadata[DIGEST_KEY];
+  if (recorded === undefined) return { tensors, metadata, digests: 'absent' };
+  let want: unknown;
+  try {
+    want = JSON.parse(recorded);
+  } catch {
+    fail(`metadata "${DIGEST_KEY}" is not valid JSON: the file is corrupt`);
+  }
+  if (typeof want !== 'object' || want === null || Array.isArray(want)) fail(`metadata "${DIGEST_KEY}" is not an object: the file is corrupt`);
+  const digests = want as Record<string, unknown>;
+  for (const [b, e, name] of ranges) {
+    if (digests[name] !== sha256(new Uint8Array(data, b, e - b)))
+      fail(`tensor "${name}": its bytes do not match the SHA-256 recorded when the file was written (the file is corrupt)`);
+  }
+  for (const name of Object.keys(digests)) if (!tensors.has(name)) fail(`tensor "${name}" has a recorded digest but is not in the file (the file is corrupt)`);
+  const rest = { ...metadata };
+  delete rest[DIGEST_KEY];
+  return { tensors, metadata: rest, digests: 'verified' };
 }
 
 /** A file's bytes, or a SafetensorsError naming the path and the reason. */
