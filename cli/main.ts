@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { isUserError } from './errors.js';
+import { isFileSystemError } from './output-paths.js';
 import { registerOp } from './commands/op.js';
 import { registerAsm } from './commands/asm.js';
 import { registerDisasm } from './commands/disasm.js';
@@ -56,6 +57,8 @@ try {
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
   if (isUserError(e)) fail(e.message, 2);
+  // a path that cannot be read or written (missing directory, not a directory, no permission): node:fs names it
+  if (isFileSystemError(e)) fail(e.message, 2);
   if (process.env.IVIT_DEBUG) throw e;
   fail(`internal error: ${e instanceof Error ? e.message : String(e)} (set IVIT_DEBUG=1 for the stack)`, 1);
 }

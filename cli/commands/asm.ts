@@ -7,6 +7,7 @@ import { ContainerError, instructionCount, writeContainer } from '../../isa/cont
 import { MalformedInstructionError } from '../../isa/encoding.js';
 import { ConfigError } from '../../sim/config.js';
 import { SimFault } from '../../sim/fault.js';
+import { checkOutputFile } from '../output-paths.js';
 
 registerUserErrorClass(AssemblyError);
 registerUserErrorClass(ContainerError);
@@ -29,6 +30,7 @@ export function registerAsm(program: Command): void {
       }
       const p = assemble(text, source);
       const out = opts.output ?? source.replace(/\.[^./]*$/, '') + '.ivp';
+      checkOutputFile(out);
       const bytes = writeContainer(p);
       writeFileSync(out, bytes);
       process.stdout.write(

@@ -13,6 +13,7 @@ import { compileGraph } from '../../programs/compiler/compile.js';
 import { UserError } from '../errors.js';
 import { parseSeed } from './golden.js';
 import { type MachineFlags, machineFromFlags, machineOptions } from './run.js';
+import { checkOutputFile } from '../output-paths.js';
 
 interface CompileFlags extends MachineFlags {
   model: string;
@@ -36,6 +37,7 @@ export function registerCompile(program: Command): void {
       .option('--shape-only', "a zoo model's shapes only: the same instruction stream with zeroed data (for timing-only simulation)"),
   ).action((flags: CompileFlags) => {
     if (!flags.out && !flags.asm) throw new UserError('nothing to write: give -o <program.ivp> and/or --asm <program.s>');
+    for (const f of [flags.out, flags.asm]) if (f) checkOutputFile(f);
     const config = machineFromFlags(flags);
     const numerics = numericsOf(config);
     let compiled;

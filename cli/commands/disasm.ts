@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { disassemble } from '../../isa/disasm.js';
 import { readProgramFile } from '../../isa/load.js';
+import { checkOutputFile } from '../output-paths.js';
 
 export function registerDisasm(program: Command): void {
   program
@@ -11,6 +12,7 @@ export function registerDisasm(program: Command): void {
     .argument('<program>', 'program container (.ivp)')
     .option('-o, --output <file>', 'write the text here instead of stdout')
     .action((file: string, opts: { output?: string }) => {
+      if (opts.output) checkOutputFile(opts.output);
       const text = disassemble(readProgramFile(file));
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);

@@ -12,6 +12,7 @@ import { EvalInputError, evalVerified, evaluate } from '../../verify/eval/evalua
 import { defaultWorkers } from '../../verify/eval/golden-pool.js';
 import { evalReportText } from '../../verify/eval/report-text.js';
 import { TorchEvalError } from '../../verify/eval/torch-columns.js';
+import { checkOutputFile } from '../output-paths.js';
 
 registerUserErrorClass(EvalInputError);
 registerUserErrorClass(TorchEvalError);
@@ -47,6 +48,7 @@ export function registerEval(program: Command): void {
       .option('--json', 'print one JSON object')
       .option('--json-out <file>', 'also write the JSON object to a file (the text report still prints)'),
   ).action(async (flags: EvalFlags) => {
+    if (flags.jsonOut) checkOutputFile(flags.jsonOut);
     if (isZooName(flags.model)) throw new UserError(`--model ${flags.model}: ivit eval needs a quantised model file (a zoo model has no trained weights)`);
     const limit = positive(flags.limit, '--limit', 1);
     const workers = positive(flags.workers, '--workers', 1) ?? defaultWorkers();

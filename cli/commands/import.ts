@@ -16,6 +16,7 @@ import { calibrate } from '../../verify/import/import-model.js';
 import { decodeModel, encodeModel } from '../../verify/model/qmodel-file.js';
 import type { Preprocess } from '../../verify/golden/qmodel.js';
 import { vitShape } from '../../verify/golden/zoo.js';
+import { checkOutputFile } from '../output-paths.js';
 
 registerUserErrorClass(CheckpointError);
 registerUserErrorClass(IdxError);
@@ -50,6 +51,7 @@ interface ImportOptions {
 }
 
 function runImport(opts: ImportOptions): void {
+  checkOutputFile(opts.out);
   if (!CHECKPOINT_FORMATS.includes(opts.format as CheckpointFormat))
     throw new UserError(`--format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got "${opts.format}"`);
   const heads = opts.heads === undefined ? undefined : positiveInt('--heads', opts.heads);

@@ -4,6 +4,7 @@ import { writeUnit } from '../../rtl-gen/emit.js';
 import { describeUnit } from '../../rtl-gen/descriptor.js';
 import { UNITS } from '../../rtl-gen/units/index.js';
 import { type RawUnitFlags, addUnitOptions, parseUnit, parseUnitOptions } from './rtl-options.js';
+import { ensureOutputDir } from '../output-paths.js';
 
 export function registerRtl(program: Command): void {
   const cmd = program
@@ -13,6 +14,7 @@ export function registerRtl(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output directory');
   addUnitOptions(cmd);
   cmd.action((unit: string, opts: RawUnitFlags & { out: string }) => {
+    ensureOutputDir(opts.out);
     const entry = parseUnit(unit);
     const u = entry.build(parseUnitOptions(opts, entry));
     const files = writeUnit(u, opts.out, entry.maxRowLength);

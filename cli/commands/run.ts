@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import chalk from 'chalk';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AcceleratorConfig, DEFAULT_CONFIG, applyOverrides, loadConfigFile } from '../../sim/config.js';
 import { writeReportDir, writeTrace } from '../../sim/run.js';
@@ -16,6 +16,7 @@ import { compilerReport, compilerReportCsv, compilerReportText } from '../../pro
 import { registerUserErrorClass } from '../errors.js';
 import { parseSeed } from './golden.js';
 import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';
+import { checkOutputFile, ensureOutputDir } from '../output-paths.js';
 
 registerUserErrorClass(CompileError);
 
@@ -122,6 +123,8 @@ export function registerRun(program: Command): void {
       .option('--layers', 'print the per-layer table and every layer hash')
       .option('--json', 'print one JSON object'),
   ).action((flags: RunFlags) => {
+    if (flags.report) ensureOutputDir(flags.report);
+    if (flags.trace) checkOutputFile(flags.trace);
     const config = machineFromFlags(flags);
     const seed = parseSeed(flags.seed);
     const progress = new RunProgress(flags.timingOnly ? 3 : 4);
@@ -138,7 +141,6 @@ export function registerRun(program: Command): void {
     const opts = { config: e.compiled.config, timingOnly: flags.timingOnly ?? false };
     if (flags.report) {
       writeReportDir(flags.report, e.result, opts);
-      mkdirSync(flags.report, { recursive: true });
       const csv = compilerReportCsv(cr);
       writeFileSync(join(flags.report, 'OPERATOR_REPORT.csv'), csv.operators);
       writeFileSync(join(flags.report, 'LAYER_REPORT.csv'), csv.layers);

@@ -6,6 +6,7 @@ import { runProgram, writeReportDir, writeTrace } from '../../sim/run.js';
 import { terminalSummary } from '../../sim/report/terminal.js';
 import { UserError } from '../errors.js';
 import { readProgramFile } from '../../isa/load.js';
+import { checkOutputFile, ensureOutputDir } from '../output-paths.js';
 
 interface SimFlags {
   config?: string;
@@ -44,6 +45,8 @@ export function registerSim(program: Command): void {
     .option('--detailed-array', 'GEMM timing and values from the PE-by-PE array model (small shapes only)')
     .option('--dump <addr:bytes:file>', 'after the run, write DRAM bytes [addr, addr+bytes) to file (repeatable)', collect, [])
     .action((file: string, flags: SimFlags) => {
+      if (flags.report) ensureOutputDir(flags.report);
+      if (flags.trace) checkOutputFile(flags.trace);
       const named: [string | undefined, string][] = [
         [flags.rows, 'array.rows'],
         [flags.cols, 'array.cols'],

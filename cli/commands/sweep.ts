@@ -13,6 +13,7 @@ import { graphFromConfig } from '../../programs/graph/build.js';
 import { type SweepRow, sweepCsv, sweepPoint } from '../../programs/flows/sweep-point.js';
 import { UserError } from '../errors.js';
 import { type MachineFlags, machineFromFlags, machineOptions } from './run.js';
+import { checkOutputFile } from '../output-paths.js';
 
 interface WorkerJob {
   kind: 'ivit-sweep';
@@ -92,6 +93,7 @@ export function registerSweep(program: Command): void {
       .option('--json', 'JSON rows instead of CSV')
       .option('--jobs <n>', 'worker threads (default: one per core)'),
   ).action(async (flags: SweepFlags) => {
+    if (flags.out) checkOutputFile(flags.out);
     // the machine flags take lists here: --rows 8,16,32 sweeps them; a single value just sets it
     const axes: Array<[string, string[] | undefined]> = [
       ['array.rows', list(flags.rows, 'rows')],

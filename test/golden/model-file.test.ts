@@ -43,7 +43,10 @@ describe('quantised model files (safetensors)', () => {
         const bad = Buffer.from(buf);
         bad[at]! ^= 1 << bit;
         const name = owner(at - dataStart);
-        assert.throws(() => decodeModel(bad, 'mutated.safetensors'), (e: Error) => e instanceof SafetensorsError && e.message.includes(`tensor "${name}": its bytes do not match`));
+        assert.throws(
+          () => decodeModel(bad, 'mutated.safetensors'),
+          (e: Error) => e instanceof SafetensorsError && e.message.includes(`tensor "${name}": its bytes do not match`),
+        );
       }),
       { numRuns: 60 },
     );
@@ -69,10 +72,16 @@ describe('quantised model files (safetensors)', () => {
     });
     const head = Buffer.alloc(8);
     head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-    const plain = Buffer.concat([head, Buffer.from(json), ...[...st.tensors.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+    const plain = Buffer.concat([
+      head,
+      Buffer.from(json),
+      ...[...st.tensors.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+    ]);
     const warnings: string[] = [];
     const back = decodeModel(plain, 'other-tool.safetensors', (w) => warnings.push(w));
-    assert.deepEqual(warnings, ['other-tool.safetensors: the model file records no tensor digests (written by another tool?): a corrupted tensor cannot be detected']);
+    assert.deepEqual(warnings, [
+      'other-tool.safetensors: the model file records no tensor digests (written by another tool?): a corrupted tensor cannot be detected',
+    ]);
     assert.deepEqual(encodeModel(back), encodeModel(model), 'the same model');
     // through the CLI: one plain warning line on stderr, and the run goes on
     const file = join(dir, 'other-tool.safetensors');
