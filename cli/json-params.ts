@@ -62,9 +62,11 @@ export function optionalInt(o: JsonObject, key: string, dflt: number, what: stri
 }
 
 /** A scale: a positive finite JSON number, taken as the nearest float32. */
-export function requireScale(o: JsonObject, key: string, what: string): number {
+/** A float32 scale: positive, or (`signed`) any non-zero value, as a requant input scale S_n·γ with γ < 0 is on the model path. */
+export function requireScale(o: JsonObject, key: string, what: string, sign: 'positive' | 'signed' = 'positive'): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UserError(`${what}: "${key}" must be a positive finite number, got ${short(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (sign === 'positive' ? v <= 0 : v === 0))
+    throw new UserError(`${what}: "${key}" must be a ${sign === 'positive' ? 'positive' : 'non-zero'} finite number, got ${short(v)}`);
   const f = fl32(v);
   if (f === 0 || !Number.isFinite(f)) throw new UserError(`${what}: "${key}" = ${v} is not representable as a float32 scale`);
   return f;

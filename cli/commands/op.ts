@@ -85,7 +85,7 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
     keys: ['z', 'sIn', 'sOut', 'bits'],
     run: (p, cfg) => {
       const z = requireIntArray(p, 'z', 'requant');
-      const sIn = requireScale(p, 'sIn', 'requant');
+      const sIn = requireScale(p, 'sIn', 'requant', 'signed'); // negative for a channel with γ < 0, as on the model path
       const sOut = requireScale(p, 'sOut', 'requant');
       const bits = optionalInt(p, 'bits', 8, 'requant', 2, 32);
       const d = dyadicFromScales(sIn, sOut);

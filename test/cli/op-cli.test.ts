@@ -39,6 +39,8 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
     assert.deepEqual(op('requant', { z: [100, -100, 1000], sIn: 0.01, sOut: 0.1 }), { out: [10, -10, 100], m: 1717986854, c: 34 });
     assert.deepEqual(op('requant', { z: [1, 3, 5], sIn: 0.5, sOut: 1, bits: 8 }), { out: [0, 2, 2], m: 1073741824, c: 31 });
     assert.deepEqual(op('requant', { z: [1, 3, 5], sIn: 0.5, sOut: 1, bits: 8 }, ['--numerics', 'tvm']), { out: [1, 2, 3], m: 1073741824, c: 31 });
+    // a negative input scale, as a channel with γ < 0 has on the model path: the multiplier is negated, RNE(−0.7) = −1
+    assert.deepEqual(op('requant', { z: [100, -100, 7], sIn: -0.01, sOut: 0.1 }), { out: [-10, 10, -1], m: -1717986854, c: 34 });
   });
 });
 
@@ -56,6 +58,8 @@ describe('ivit: bad input gives one line on stderr and exit code 2', () => {
     ['non-integer element', ['op', 'layernorm', '--json', '{"x":[1.5]}'], /x\[0\]: 1.5 is not an integer/],
     ['negative isqrt input', ['op', 'isqrt', '--json', '{"v":-4}'], /isqrt input at ivit op: value -4 overflows/],
     ['bad scale', ['op', 'shiftmax', '--json', '{"x":[1],"scale":0}'], /"scale" must be a positive finite number/],
+    ['zero input scale', ['op', 'requant', '--json', '{"z":[1],"sIn":0,"sOut":1}'], /"sIn" must be a non-zero finite number/],
+    ['negative output scale', ['op', 'requant', '--json', '{"z":[1],"sIn":1,"sOut":-1}'], /"sOut" must be a positive finite number/],
     ['unknown model', ['golden', '--model', 'resnet-50'], /unknown model "resnet-50"/],
     ['bad seed', ['golden', '--model', 'deit-t', '--seed', 'x'], /--seed must be an integer/],
     ['unknown numerics', ['op', 'isqrt', '--json', '{"v":1}', '--numerics', 'onnx'], /unknown numerics variant "onnx"/],
