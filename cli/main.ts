@@ -17,6 +17,9 @@ import { registerConfig } from './commands/config.js';
 import { registerEval } from './commands/eval.js';
 import { registerImport } from './commands/import.js';
 
+// NO_COLOR (no-color.org): present and not empty turns colour off, whatever FORCE_COLOR says (chalk reads only FORCE_COLOR).
+if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0;
+
 // Warnings (e.g. a model file without tensor digests) as one plain line, not Node's two-line default.
 process.removeAllListeners('warning');
 process.on('warning', (w) => process.stderr.write(`${chalk.yellow('ivit: warning:')} ${w.message}\n`));

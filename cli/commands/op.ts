@@ -78,7 +78,10 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       if (p.v === undefined) throw new UserError('isqrt: "v" is required (a non-negative integer, as a number or a decimal string)');
       const v = toBigInt(p.v, 'isqrt: v');
       checkUnsignedBig(v, 64, 'isqrt input', SITE);
-      return { root: jsonInt(cfg.sqrt === 'floor' ? floorSqrtBig(v) : newtonSqrt10Big(v)) };
+      // I-LayerNorm's square root: the reference's 10 Newton steps from 2^16 (not always ⌊√v⌋), or --sqrt floor
+      return cfg.sqrt === 'floor'
+        ? { root: jsonInt(floorSqrtBig(v)), rule: 'floor: the true ⌊√v⌋' }
+        : { root: jsonInt(newtonSqrt10Big(v)), rule: 'newton10: 10 Newton steps from 2^16, as the I-ViT reference (numerics.md §5; --sqrt floor for ⌊√v⌋)' };
     },
   },
   requant: {

@@ -113,7 +113,15 @@ export function registerSweep(program: Command): void {
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     const text = flags.json ? `${JSON.stringify(rows, null, 2)}\n` : sweepCsv(rows);
-    if (flags.out) writeFileSync(flags.out, text);
-    else process.stdout.write(text);
+    if (flags.out) {
+      writeFileSync(flags.out, text);
+      process.stderr.write(`ivit sweep: wrote ${rows.length} ${flags.json ? 'JSON' : 'CSV'} rows to ${flags.out}\n`);
+    } else process.stdout.write(text);
+    const failed = rows.filter((r) => r.error !== undefined);
+    if (failed.length > 0) {
+      for (const r of failed)
+        process.stderr.write(`ivit sweep: ${r.rows}×${r.cols} ${r.dataflow}, ${r.sduLanes} lanes, ${r.dmaBytesPerCycle} B/cycle failed: ${r.error}\n`);
+      process.exitCode = 1; // the rows are written, with the error in each failed row and no figures
+    }
   });
 }

@@ -8,6 +8,7 @@ import type { SimRun, StallCause } from '../../sim/engine.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
 import type { CompiledProgram } from '../compiler/compile.js';
 import type { ReportClass } from '../../sim/instructions/index.js';
+import { csvText } from '../../sim/report/csv.js';
 
 export type OperatorClass = 'gemm' | 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant' | 'residual' | 'dma' | 'sync';
 export const OPERATOR_CLASSES: readonly OperatorClass[] = ['gemm', 'shiftmax', 'shiftgelu', 'layernorm', 'requant', 'residual', 'dma', 'sync'];
@@ -211,13 +212,13 @@ export function compilerReportText(r: CompilerReport, opts: { layers?: boolean }
 /** OPERATOR_REPORT.csv and LAYER_REPORT.csv. */
 export function compilerReportCsv(r: CompilerReport): { operators: string; layers: string } {
   const causes = [...new Set(OPERATOR_CLASSES.flatMap((c) => Object.keys(r.operators[c].stalls)))].sort();
-  const ops = [['Operator', 'Count', 'Busy Cycles', 'Util %', ...causes.map((c) => `Stall ${c}`)].join(', ')];
+  const ops: Array<Array<string | number>> = [['Operator', 'Count', 'Busy Cycles', 'Util %', ...causes.map((c) => `Stall ${c}`)]];
   for (const c of OPERATOR_CLASSES) {
     const o = r.operators[c];
-    ops.push([c, o.count, o.busyCycles, (100 * o.utilisation).toFixed(2), ...causes.map((k) => o.stalls[k as StallCause] ?? 0)].join(', '));
+    ops.push([c, o.count, o.busyCycles, (100 * o.utilisation).toFixed(2), ...causes.map((k) => o.stalls[k as StallCause] ?? 0)]);
   }
   const layerCauses = [...new Set(r.layers.flatMap((l) => Object.keys(l.stalls)))].sort();
-  const layers = [
+  const layers: Array<Array<string | number>> = [
     [
       'Layer',
       'Op',
@@ -230,24 +231,22 @@ export function compilerReportCsv(r: CompilerReport): { operators: string; layer
       ...layerCauses.map((c) => `Stall ${c}`),
       'First Cycle',
       'Last Cycle',
-    ].join(', '),
+    ],
   ];
   for (const l of r.layers) {
-    layers.push(
-      [
-        l.name,
-        l.op,
-        l.macs,
-        l.arrayCycles,
-        (100 * l.arrayUtilisation).toFixed(2),
-        l.sduCycles,
-        l.dmaCycles,
-        l.stallCycles,
-        ...layerCauses.map((c) => l.stalls[c as StallCause] ?? 0),
-        l.firstCycle,
-        l.lastCycle,
-      ].join(', '),
-    );
+    layers.push([
+      l.name,
+      l.op,
+      l.macs,
+      l.arrayCycles,
+      (100 * l.arrayUtilisation).toFixed(2),
+      l.sduCycles,
+      l.dmaCycles,
+      l.stallCycles,
+      ...layerCauses.map((c) => l.stalls[c as StallCause] ?? 0),
+      l.firstCycle,
+      l.lastCycle,
+    ]);
   }
-  return { operators: `${ops.join('\n')}\n`, layers: `${layers.join('\n')}\n` };
+  return { operators: csvText(ops), layers: csvText(layers) };
 }

@@ -7,6 +7,7 @@ import { simulate } from '../../sim/engine.js';
 import type { VitGraph } from '../graph/graph.js';
 import { compileGraph } from '../compiler/compile.js';
 import { compilerReport } from './op-report.js';
+import { csvText } from '../../sim/report/csv.js';
 
 export interface SweepRow {
   model: string;
@@ -15,12 +16,13 @@ export interface SweepRow {
   dataflow: string;
   sduLanes: number;
   dmaBytesPerCycle: number;
-  cycles: number;
-  ms: number;
-  macUtilisation: number;
-  peUtilisation: number;
-  sduExposedFraction: number;
-  instructions: number;
+  /** the figures: absent when the point failed (so a failure never sorts as the best point) */
+  cycles?: number;
+  ms?: number;
+  macUtilisation?: number;
+  peUtilisation?: number;
+  sduExposedFraction?: number;
+  instructions?: number;
   /** set when the point cannot be compiled or simulated */
   error?: string;
 }
@@ -48,7 +50,7 @@ export function sweepPoint(graph: VitGraph, cfg: AcceleratorConfig): SweepRow {
       instructions: run.executed.length,
     };
   } catch (e) {
-    return { ...base, cycles: 0, ms: 0, macUtilisation: 0, peUtilisation: 0, sduExposedFraction: 0, instructions: 0, error: (e as Error).message };
+    return { ...base, error: (e as Error).message };
   }
 }
 
@@ -69,9 +71,6 @@ export const SWEEP_COLUMNS: ReadonlyArray<keyof SweepRow> = [
 ];
 
 export function sweepCsv(rows: readonly SweepRow[]): string {
-  const cell = (v: unknown): string => {
-    const s = v === undefined ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(6) : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `${[SWEEP_COLUMNS.join(','), ...rows.map((r) => SWEEP_COLUMNS.map((k) => cell(r[k])).join(','))].join('\n')}\n`;
+  const cell = (v: string | number | undefined): string => (v === undefined ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(6) : String(v));
+  return csvText([[...SWEEP_COLUMNS], ...rows.map((r) => SWEEP_COLUMNS.map((k) => cell(r[k])))], ',');
 }

@@ -25,7 +25,18 @@ const NONLINEAR: readonly InstructionClass[] = ['requant', 'resadd', 'shiftmax',
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(4));
 const pct = (a: number, b: number): string => num(b > 0 ? (100 * a) / b : 0);
 const per = (a: number, b: number): string => num(b > 0 ? a / b : 0);
-const csvField = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+/**
+ * The one CSV writer of the project (the SCALE-Sim reports, the compiler's reports, the sweep): RFC 4180 quoting
+ * (a cell with a comma, a quote or a line break is quoted, quotes doubled), one line per row, a final newline.
+ * `separator` is ', ' for the SCALE-Sim-style reports (their published format) and ',' for the sweep.
+ */
+export function csvText(rows: ReadonlyArray<ReadonlyArray<string | number>>, separator: ', ' | ',' = ', '): string {
+  const field = (v: string | number): string => {
+    const s = String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return rows.map((r) => r.map(field).join(separator)).join('\n') + '\n';
+}
 
 export function computeReportCsv(r: SimReport, cfg: AcceleratorConfig): string {
   const pes = cfg.array.rows * cfg.array.cols;
@@ -56,7 +67,7 @@ export function computeReportCsv(r: SimReport, cfg: AcceleratorConfig): string {
       ]);
     }
   }
-  return rows.map((x) => x.map(csvField).join(', ')).join('\n') + '\n';
+  return csvText(rows);
 }
 
 export function bandwidthReportCsv(r: SimReport): string {
@@ -77,5 +88,5 @@ export function bandwidthReportCsv(r: SimReport): string {
     }
     if (first) rows.push([`${g.name}/dma`, '0', '0', '0', ...dram()]);
   }
-  return rows.map((x) => x.map(csvField).join(', ')).join('\n') + '\n';
+  return csvText(rows);
 }

@@ -30,10 +30,20 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
     });
     assert.deepEqual((op('layernorm', { x: [7, 7, 7], bias: [5, -6, 0] }) as { out: number[] }).out, [5, -6, 0]);
   });
+  it('NO_COLOR turns colour off even where FORCE_COLOR asks for it', () => {
+    const coloured = ivit(['op', 'nosuch', '--json', '{}'], { FORCE_COLOR: '1' });
+    const ESC = String.fromCharCode(0x1b); // an ANSI colour sequence starts with ESC [
+    assert.ok(coloured.stderr.includes(`${ESC}[`), 'FORCE_COLOR alone colours the error');
+    const plain = ivit(['op', 'nosuch', '--json', '{}'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    assert.equal(plain.code, 2);
+    assert.ok(!plain.stderr.includes(`${ESC}[`), plain.stderr);
+  });
+
   it('isqrt takes and returns big integers as decimal strings where needed', () => {
-    assert.deepEqual(op('isqrt', { v: '281474976710656' }), { root: 16788475 }); // 2^48 → 2^24 + 11259
-    assert.deepEqual(op('isqrt', { v: 10000 }), { root: 108 });
-    assert.deepEqual(op('isqrt', { v: 10000 }, ['--sqrt', 'floor']), { root: 100 });
+    const newton = 'newton10: 10 Newton steps from 2^16, as the I-ViT reference (numerics.md §5; --sqrt floor for ⌊√v⌋)';
+    assert.deepEqual(op('isqrt', { v: '281474976710656' }), { root: 16788475, rule: newton }); // 2^48 → 2^24 + 11259
+    assert.deepEqual(op('isqrt', { v: 10000 }), { root: 108, rule: newton }, 'the output says the root is the 10-step loop, not ⌊√v⌋');
+    assert.deepEqual(op('isqrt', { v: 10000 }, ['--sqrt', 'floor']), { root: 100, rule: 'floor: the true ⌊√v⌋' });
   });
   it('requant', () => {
     assert.deepEqual(op('requant', { z: [100, -100, 1000], sIn: 0.01, sOut: 0.1 }), { out: [10, -10, 100], m: 1717986854, c: 34 });
