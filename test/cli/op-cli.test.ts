@@ -137,6 +137,17 @@ describe('ivit golden and ivit model', () => {
     assert.equal(again.checksum, out.checksum);
   });
 
+  it('--numerics tvm on a whole model stops at the first LayerNorm with the reason, exit 2; its help says so too', () => {
+    const r = ivit(['golden', '--model', 'deit-t', '--numerics', 'tvm']);
+    assert.ok(isCleanUserError(r), r.stderr);
+    assert.match(
+      r.stderr,
+      /layernorm variance at block0\.ln1 .* overflows its declared unsigned 32-bit width: the preset's known limit \(tvm keeps TVM's 32-bit/,
+    );
+    const help = ivit(['golden', '--help']).stdout.replace(/\s+/g, ' ');
+    assert.match(help, /tvm keeps TVM's 32-bit LayerNorm variance, which a 16-bit residual stream overflows on every model this project ships/);
+  });
+
   it('a corrupt model file is a clean user error', () => {
     const r = ivit(['golden', '--model', join(dir, 'missing.safetensors')]);
     assert.ok(isCleanUserError(r), r.stderr);
