@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Train the small ViT (model_def.py) on all 60k Fashion-MNIST training images, on the CPU, from a seed.
 
-    /usr/bin/python3 verify/train/train_vit.py --seed 1 --epochs 14 --out verify/checkpoints/fashion-vit.safetensors
+    /usr/bin/python3 verify/train/train_vit.py --seed 1 --epochs 12 --out verify/checkpoints/fashion-vit.safetensors
 
 Deterministic for a given seed and thread count (torch.use_deterministic_algorithms, one generator for the
 shuffle and the augmentation). AdamW with a linear warm-up and cosine decay, label smoothing 0.1, random
-shifts of up to 2 pixels and horizontal flips. Prints the test top-1 after every epoch; the checkpoint is
+shifts of up to 2 pixels and horizontal flips. Prints the training loss and the top-1 on the first 1,000 test
+images after every epoch (a cheap progress probe) and the top-1 on all 10,000 at the end; the checkpoint is
 the float32 state dict in torchvision's naming, saved as safetensors with the architecture, seed, epochs,
 training time and test top-1 in its metadata.
 """
@@ -26,6 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fashion_data import MEAN, STD, normalise, read_images, read_labels  # noqa: E402
 from model_def import ARCH, build_model, count_parameters  # noqa: E402
 from safetensors_io import write_safetensors  # noqa: E402
+
+
+PROBE_IMAGES = 1000  # the per-epoch progress figure; the full test set is evaluated once, at the end
 
 
 def augment(x: torch.Tensor, gen: torch.Generator, shift: int = 2) -> torch.Tensor:
@@ -55,7 +59,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: in
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
@@ -106,10 +110,11 @@ def main() -> None:
             opt.step()
             loss_sum += float(loss) * len(idx)
             step += 1
-        acc = evaluate(model, xte, yte)
-        history.append(acc)
-        print(f"epoch {epoch + 1}/{args.epochs}: train loss {loss_sum / len(xtr):.4f}, test top-1 {100 * acc:.2f}%, {time.time() - start:.0f} s", flush=True)
+        probe = evaluate(model, xte[:PROBE_IMAGES], yte[:PROBE_IMAGES])
+        print(f"epoch {epoch + 1}/{args.epochs}: train loss {loss_sum / len(xtr):.4f}, top-1 on the first {PROBE_IMAGES} test images {100 * probe:.1f}%, {time.time() - start:.0f} s", flush=True)
 
+    final = evaluate(model, xte, yte)
+    history.append(final)
     seconds = time.time() - start
     tensors = {k: v.detach().numpy() for k, v in model.state_dict().items()}
     meta = {
