@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NUMERICS_PRESETS, type NumericsConfig, type NumericsPresetName, numericsConfig } from '../verify/golden/numerics-config.js';
-import type { SqrtRule } from '../verify/golden/numerics-config.js';
+import type { GeluSigmaRule, SqrtRule } from '../verify/golden/numerics-config.js';
 
 export type Dataflow = 'ws' | 'os';
 
@@ -29,7 +29,7 @@ export interface AcceleratorConfig {
   queueDepth: number;
   /** a run past this many cycles stops with a fault */
   cycleLimit: number;
-  numerics: { preset: NumericsPresetName; sqrt: SqrtRule };
+  numerics: { preset: NumericsPresetName; sqrt: SqrtRule; geluSigma: GeluSigmaRule };
 }
 
 function deepFreeze<T>(o: T): T {
@@ -48,7 +48,7 @@ export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = deepFreeze({
   sdu: { lanes: 16 },
   queueDepth: 32,
   cycleLimit: 2_000_000_000,
-  numerics: { preset: 'pytorch', sqrt: 'newton10' },
+  numerics: { preset: 'pytorch', sqrt: 'newton10', geluSigma: 'reference' },
 } as AcceleratorConfig);
 
 /** Bad configuration: names the key and the offending value. */
@@ -164,9 +164,11 @@ export function validateConfig(c: AcceleratorConfig): void {
   if (!(c.numerics.preset in NUMERICS_PRESETS))
     throw new ConfigError(`numerics.preset must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${c.numerics.preset}"`);
   if (c.numerics.sqrt !== 'newton10' && c.numerics.sqrt !== 'floor') throw new ConfigError(`numerics.sqrt must be newton10 or floor, got "${c.numerics.sqrt}"`);
+  if (c.numerics.geluSigma !== 'reference' && c.numerics.geluSigma !== 'saturate')
+    throw new ConfigError(`numerics.geluSigma must be reference or saturate, got "${c.numerics.geluSigma}"`);
 }
 
 /** The numerics variant the SDU computes with. */
 export function numericsOf(c: AcceleratorConfig): NumericsConfig {
-  return numericsConfig(c.numerics.preset, { sqrt: c.numerics.sqrt });
+  return numericsConfig(c.numerics.preset, { sqrt: c.numerics.sqrt, geluSigma: c.numerics.geluSigma });
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import chalk from 'chalk';
 import { UserError } from '../errors.js';
 import { WidthOverflowError } from '../../verify/golden/intmath.js';
-import { numericsFromFlags } from './op.js';
+import { GELU_SIGMA_HELP, numericsFromFlags } from './op.js';
 import { runGolden } from '../../verify/golden/run-golden.js';
 import { loadModel } from '../../verify/model/model-source.js';
 import { syntheticImage } from '../../verify/model/synthetic.js';
@@ -41,11 +41,12 @@ export function registerGolden(program: Command): void {
     .option('--image <input>', IMAGE_OPTION_HELP)
     .option('--numerics <preset>', `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT})`, 'pytorch')
     .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
+    .option('--gelu-sigma <rule>', GELU_SIGMA_HELP)
     .option('--layers', 'also print the hash of every layer output')
     .option('--json', 'print one JSON object')
-    .action((opts: { model: string; seed: string; image?: string; numerics: string; sqrt?: string; layers?: boolean; json?: boolean }) => {
+    .action((opts: { model: string; seed: string; image?: string; numerics: string; sqrt?: string; geluSigma?: string; layers?: boolean; json?: boolean }) => {
       const seed = parseSeed(opts.seed);
-      const cfg = numericsFromFlags(opts.numerics, opts.sqrt);
+      const cfg = numericsFromFlags(opts.numerics, opts.sqrt, opts.geluSigma);
       const t0 = performance.now();
       const { model, source } = loadModel(opts.model, seed);
       const loadMs = performance.now() - t0;
@@ -59,6 +60,7 @@ export function registerGolden(program: Command): void {
             seed,
             numerics: cfg.flavour,
             sqrt: cfg.sqrt,
+            geluSigma: cfg.geluSigma,
             checksum: r.checksum,
             argmax: r.argmax,
             logit: r.logits[r.argmax],
@@ -71,7 +73,7 @@ export function registerGolden(program: Command): void {
       }
       const c = model.config;
       process.stdout.write(
-        `${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${cfg.flavour}/${cfg.sqrt}]\n`,
+        `${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${cfg.flavour}/${cfg.sqrt}/gelu-sigma-${cfg.geluSigma}]\n`,
       );
       if (opts.layers) for (const l of r.layerHashes) process.stdout.write(`  ${l.name.padEnd(22)} [${l.shape.join('×')}] ${l.hash}\n`);
       process.stdout.write(`  logits checksum ${chalk.cyan(r.checksum)}  argmax ${chalk.green(String(r.argmax))} (logit ${r.logits[r.argmax]})\n`);

@@ -15,7 +15,7 @@ import {
 import { type NumericsConfig, NUMERICS_PRESETS, numericsConfig } from '../../verify/golden/numerics-config.js';
 import { dyadicFromScales, expX0, geluSigmaScale } from '../../verify/golden/constants.js';
 import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
-import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
+import { shiftGeluParams, shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
 import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { floorSqrtBig, newtonSqrt10Big } from '../../verify/golden/ops/isqrt.js';
 import { requantOne } from '../../verify/golden/ops/requant.js';
@@ -46,8 +46,8 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       const n = optionalInt(p, 'n', cfg.gelu.n, 'shiftgelu', 1, 30);
       const k = optionalInt(p, 'k', cfg.gelu.k, 'shiftgelu', 2, 32);
       const x0 = expX0(geluSigmaScale(scale), cfg.flavour);
-      const r = shiftGeluRow(x, { x0, n, k, flavour: cfg.flavour, inputBits: cfg.activationBits }, SITE);
-      return { out: r.out, sigma: r.sigma, x0 };
+      const r = shiftGeluRow(x, { ...shiftGeluParams(cfg, x0), n, k }, SITE);
+      return { out: r.out, sigma: r.sigma, x0, sigmaRule: cfg.geluSigma };
     },
   },
   layernorm: {
@@ -105,18 +105,24 @@ export function registerOp(program: Command): void {
     .requiredOption('--json <params>', 'the op parameters as a JSON object')
     .option('--numerics <preset>', `numerics variant: ${Object.keys(NUMERICS_PRESETS).join(' | ')}`, 'pytorch')
     .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
-    .action((name: string, opts: { json: string; numerics: string; sqrt?: string }) => {
+    .option('--gelu-sigma <rule>', GELU_SIGMA_HELP)
+    .action((name: string, opts: { json: string; numerics: string; sqrt?: string; geluSigma?: string }) => {
       const op = OPS[name];
       if (!op) throw new UserError(`unknown op "${name}" (expected ${Object.keys(OPS).join(', ')})`);
-      const cfg = numericsFromFlags(opts.numerics, opts.sqrt);
+      const cfg = numericsFromFlags(opts.numerics, opts.sqrt, opts.geluSigma);
       const params = parseJsonObject(opts.json, `--json for ${name}`);
       rejectUnknownKeys(params, op.keys, name);
       process.stdout.write(`${JSON.stringify(op.run(params, cfg))}\n`);
     });
 }
 
-export function numericsFromFlags(preset: string, sqrt: string | undefined): NumericsConfig {
+export const GELU_SIGMA_HELP =
+  'ShiftGELU σ where E_j passes 2^31 − 1 (|x0| ≥ 256): reference (exact E_j as the published IntGELU, σ ≤ 255) | saturate (σ ≤ 127)';
+
+export function numericsFromFlags(preset: string, sqrt: string | undefined, geluSigma?: string): NumericsConfig {
   if (!(preset in NUMERICS_PRESETS)) throw new UserError(`unknown numerics variant "${preset}" (expected ${Object.keys(NUMERICS_PRESETS).join(', ')})`);
   if (sqrt !== undefined && sqrt !== 'newton10' && sqrt !== 'floor') throw new UserError(`unknown --sqrt rule "${sqrt}" (expected newton10, floor)`);
-  return numericsConfig(preset as keyof typeof NUMERICS_PRESETS, sqrt ? { sqrt } : {});
+  if (geluSigma !== undefined && geluSigma !== 'reference' && geluSigma !== 'saturate')
+    throw new UserError(`unknown --gelu-sigma rule "${geluSigma}" (expected reference, saturate)`);
+  return numericsConfig(preset as keyof typeof NUMERICS_PRESETS, { ...(sqrt ? { sqrt } : {}), ...(geluSigma ? { geluSigma } : {}) });
 }

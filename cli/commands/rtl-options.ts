@@ -17,6 +17,7 @@ export interface RawUnitFlags {
   divBitsPerStage?: string;
   maxChannels?: string;
   outBits?: string;
+  geluSigma?: string;
 }
 
 /** The --variant help, read from the unit catalogue so that it lists every unit's variants (the first is the default). */
@@ -35,7 +36,8 @@ export function addUnitOptions(cmd: Command): Command {
     .option('--exp-stages <s>', 'pipeline registers per shift-exp lane')
     .option('--div-bits-per-stage <b>', 'ShiftGELU divider: quotient bits between registers')
     .option('--max-channels <C>', 'LayerNorm: largest row (sets the widths)')
-    .option('--out-bits <b>', 'requant output width');
+    .option('--out-bits <b>', 'requant output width')
+    .option('--gelu-sigma <rule>', 'ShiftGELU σ: reference (exact E_j, σ ≤ 255, |x0| ≤ 511) | saturate (σ ≤ 127)');
 }
 
 function int(v: string | undefined, flag: string, lo: number, hi: number): number | undefined {
@@ -71,5 +73,8 @@ export function parseUnitOptions(f: RawUnitFlags, entry: UnitEntry): UnitOptions
   set('divBitsPerStage', int(f.divBitsPerStage, 'div-bits-per-stage', 1, 31));
   set('maxChannels', int(f.maxChannels, 'max-channels', 1, 65536));
   set('outBits', int(f.outBits, 'out-bits', 2, 32));
+  if (f.geluSigma !== undefined && f.geluSigma !== 'reference' && f.geluSigma !== 'saturate')
+    throw new UserError(`--gelu-sigma must be reference or saturate, got '${f.geluSigma}'`);
+  set('geluSigma', f.geluSigma);
   return o;
 }

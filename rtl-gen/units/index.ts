@@ -22,6 +22,8 @@ export interface UnitOptions {
   divBitsPerStage?: number;
   maxChannels?: number;
   outBits?: number;
+  /** ShiftGELU's σ rule: reference | saturate */
+  geluSigma?: string;
 }
 
 export interface UnitEntry {
@@ -74,12 +76,13 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'ShiftGELU row unit: row max, E_M, per-element exp and exact pipelined reciprocal, σ, x·σ',
     variants: ['pytorch', 'tvm'],
     maxRowLength: 4096,
-    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.flavour, n: m.numerics.gelu.n, k: m.numerics.gelu.k }),
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.flavour, n: m.numerics.gelu.n, k: m.numerics.gelu.k, geluSigma: m.numerics.geluSigma }),
     build: (o) =>
       buildShiftGeluUnit({
         ...SHIFTGELU_DEFAULTS,
         lanes: o.lanes ?? 1,
         flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftgelu'),
+        sigmaRule: pick(o.geluSigma ?? presetOf(o.variant).geluSigma, ['reference', 'saturate'] as const, 'shiftgelu σ rule'),
         n: o.n ?? presetOf(o.variant).gelu.n,
         k: o.k ?? presetOf(o.variant).gelu.k,
         expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,

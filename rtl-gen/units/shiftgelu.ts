@@ -18,7 +18,7 @@ import { type GeneratedUnit, rowFramingPorts } from '../design.js';
 import { DEFAULT_PIPELINE, shiftGeluTiming } from '../timing.js';
 import { constMultiply, delayControl, lane, maskedBeatMax } from './row-control.js';
 import type { Flavour } from '../../verify/golden/constants.js';
-import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { type GeluSigmaRule, PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 
 export interface ShiftGeluUnitParams {
   lanes: number;
@@ -26,6 +26,8 @@ export interface ShiftGeluUnitParams {
   k: number;
   flavour: Flavour;
   inputBits: number;
+  /** reference: σ from the exact E_j (uint(k), |x0| < 2^x0Bits with x0Bits + n ≤ 32); saturate: σ ≤ 2^(k−1) − 1 */
+  sigmaRule: GeluSigmaRule;
   x0Bits: number;
   expStages: number;
   /** quotient bits per register in the per-element divider */
@@ -39,7 +41,9 @@ export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = {
   k: PYTORCH_NUMERICS.gelu.k,
   flavour: PYTORCH_NUMERICS.flavour,
   inputBits: PYTORCH_NUMERICS.activationBits,
-  x0Bits: 8,
+  sigmaRule: PYTORCH_NUMERICS.geluSigma,
+  // |x0| ≤ 511: the whole range where the reference's E_j fits uint32 (S ≳ 0.00115)
+  x0Bits: 9,
   expStages: DEFAULT_PIPELINE.expStages,
   divBitsPerStage: DEFAULT_PIPELINE.geluDividerBitsPerStage,
 };
@@ -47,13 +51,20 @@ export const SHIFTGELU_DEFAULTS: ShiftGeluUnitParams = {
 const INT31_MAX = (1n << 31n) - 1n;
 
 export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
-  if (p.x0Bits + p.n > 31) throw new RangeError(`shiftgelu: |x0| < 2^${p.x0Bits} with n = ${p.n} gives E past 31 bits`);
+  const eBits = p.x0Bits + p.n; // E ≤ |x0|·2^n
+  if (p.sigmaRule === 'reference' && eBits > PYTORCH_NUMERICS.expBits)
+    throw new RangeError(
+      `shiftgelu: |x0| < 2^${p.x0Bits} with n = ${p.n} gives E_j past ${PYTORCH_NUMERICS.expBits} bits (the reference rule keeps E_j exact)`,
+    );
+  if (eBits > 40) throw new RangeError(`shiftgelu: |x0| < 2^${p.x0Bits} with n = ${p.n} gives E past 40 bits`);
   if (p.n - 1 >= 32 - p.k) throw new RangeError(`shiftgelu: n − 1 = ${p.n - 1} must be below 32 − k = ${32 - p.k}`);
   const L = p.lanes;
-  const top = `ivit_shiftgelu_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}_d${p.divBitsPerStage}`;
+  const top = `ivit_shiftgelu_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_${p.sigmaRule === 'saturate' ? 'ss' : 'sr'}_e${p.expStages}_d${p.divBitsPerStage}`;
   const qBits = bitsFor(p.n);
-  const sigmaBits = p.k - 1;
-  const outBits = p.inputBits + sigmaBits; // int8 × uint7 → int15
+  // E·F ≤ 2^31 − 1 while D is not saturated; when it is, F = 1 and E·F = E < 2^eBits
+  const prodBits = Math.max(31, eBits);
+  const sigmaBits = p.sigmaRule === 'saturate' ? p.k - 1 : prodBits - (32 - p.k); // uint7, or uint8 for eBits = 32
+  const outBits = p.inputBits + sigmaBits; // int8 × uint8 → int16 (int8 × uint7 → int15 when saturating)
   const expLane = buildShiftExpLane({
     deltaBits: p.inputBits + 1,
     x0Bits: p.x0Bits,
@@ -73,7 +84,8 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
   const le = expLane.latency;
 
   const m = new ModuleBuilder(top, [
-    `ShiftGELU row unit, ${L} lane(s), n = ${p.n}, k = ${p.k}, ${p.flavour} flavour, int${p.inputBits} input, 1 ≤ |x0| < 2^${p.x0Bits} (x0 from S·1.702).`,
+    `ShiftGELU row unit, ${L} lane(s), n = ${p.n}, k = ${p.k}, ${p.flavour} flavour, int${p.inputBits} input, 1 ≤ |x0| < 2^${p.x0Bits} (x0 from S·1.702),`,
+    `σ ${p.sigmaRule === 'saturate' ? `saturated at ${2 ** (p.k - 1) - 1}` : 'from the exact E_j (the reference rule)'}.`,
     'Stream each row twice (max pass, element pass); in_ready drops between them. Output x·σ, scale S·2^−(k−1).',
   ]);
   const inValid = m.input('in_valid', 1, false, 'a beat is offered');
@@ -140,26 +152,30 @@ export function buildShiftGeluUnit(p: ShiftGeluUnitParams): GeneratedUnit {
       tag_in: m.concat([m.bit(inKeep, j), m.asUnsigned(xs[j]!)]),
     });
     // D = min(E + E_M, 2^31 − 1), registered
-    const dSum = m.add(o.e!, expMax, 32);
+    const dSum = m.add(o.e!, expMax, Math.max(eBits, 31) + 1);
     const d = m.delay(`den${j}`, m.saturateUnsigned(dSum, INT31_MAX, 31));
     const side = m.delay(`side${j}`, m.concat([o.mant!, o.mshift!, o.tag_out!]));
     const r = m.instance(recip, `recip${j}`, { den: d, tag_in: side });
     const tagOut = m.named(r.tag_out!, `recip${j}_side`);
     const mant = m.slice(tagOut, tagBits - 1, tagBits - mantBits);
-    // σ = ((mant·F) << mshift) >> (32 − k); mant·F ≤ E·F ≤ 2^31 − 1 fits 31 bits
-    // mant·F in two registered halves (a 9 × 31 LUT multiplier in one cycle would set the clock)
+    // σ = ((mant·F) << mshift) >> (32 − k); mant·F ≤ E·F < 2^prodBits
+    // mant·F in two registered halves (a 10 × 31 LUT multiplier in one cycle would set the clock)
     const lowBits = Math.ceil(mantBits / 2);
-    const ppLo = m.delay(`pp_lo${j}`, m.mul(m.slice(mant, lowBits - 1, 0), r.quot!, 31));
-    const ppHi = m.delay(`pp_hi${j}`, m.mul(m.slice(mant, mantBits - 1, lowBits), r.quot!, 31 - lowBits));
+    const ppLo = m.delay(`pp_lo${j}`, m.mul(m.slice(mant, lowBits - 1, 0), r.quot!, prodBits));
+    const ppHi = m.delay(`pp_hi${j}`, m.mul(m.slice(mant, mantBits - 1, lowBits), r.quot!, prodBits - lowBits));
     const side1 = m.delay(`side_pp${j}`, m.slice(tagOut, tagBits - mantBits - 1, 0));
-    const prod = m.delay(`prod${j}`, m.add(ppLo, m.shlConst(ppHi, lowBits), 31));
+    const prod = m.delay(`prod${j}`, m.add(ppLo, m.shlConst(ppHi, lowBits), prodBits));
     const side2 = m.delay(`side_prod${j}`, side1);
     const mshiftQ = m.slice(side2, side2.width - 1, p.inputBits + 1);
     const sr = m.sub(lit(32 - p.k, qBits + 1), mshiftQ, qBits + 2);
     const sigmaWide = m.wire(`sigma_wide${j}`, m.shrVar(prod, m.truncate(sr, qBits + 1, false)), {
-      discards: `σ is the low ${sigmaBits} bits: E·F ≤ 2^31 − 1`,
+      discards: `σ < 2^${prodBits - (32 - p.k)}: E·F < 2^${prodBits}`,
     });
-    const sigma = m.delay(`sigma${j}`, m.slice(sigmaWide, sigmaBits - 1, 0));
+    const sigmaExact = m.slice(sigmaWide, prodBits - (32 - p.k) - 1, 0);
+    // saturating E_j at 2^31 − 1 first gives exactly min(σ, 2^(k−1) − 1): D is the same, and F = 1 wherever E_j > 2^31 − 1
+    const sigmaMax = 2 ** (p.k - 1) - 1;
+    const sigmaValue = p.sigmaRule === 'saturate' ? m.truncate(m.min(sigmaExact, lit(sigmaMax, sigmaExact.width)), sigmaBits, false) : sigmaExact;
+    const sigma = m.delay(`sigma${j}`, sigmaValue);
     const keepXQ = m.delay(`keep_x${j}`, m.slice(side2, p.inputBits, 0));
     const xq = m.slice(keepXQ, p.inputBits - 1, 0, true);
     const keepQ = m.bit(keepXQ, p.inputBits);

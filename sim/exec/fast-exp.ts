@@ -9,7 +9,7 @@ import type { Flavour } from '../../verify/golden/constants.js';
 import { INT31_MAX } from '../../verify/golden/intmath.js';
 import { EXP_SATURATION, shiftExp } from '../../verify/golden/ops/shift-exp.js';
 import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
-import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
+import { type ShiftGeluParams, geluExpCap, shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
 
 interface ExpTableKey {
   x0: number;
@@ -75,8 +75,8 @@ function slowShiftmax(src: Int32Array, rows: number, cols: number, p: ExpRowsPar
   for (let r = 0; r < rows; r++) out.set(shiftmaxRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols);
 }
 
-/** ShiftGELU of each row: x·σ with σ = (E·⌊(2^31−1)/min(E + E_M, 2^31−1)⌋) >> (32 − k). */
-export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: ExpRowsParams, site: string, out: Float64Array): void {
+/** ShiftGELU of each row: x·σ with σ = (E·⌊(2^31−1)/min(E + E_M, 2^31−1)⌋) >> (32 − k), E per the σ rule. */
+export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: ShiftGeluParams, site: string, out: Float64Array): void {
   const slow = (r: number): void => {
     out.set(shiftGeluRow(src.subarray(r * cols, (r + 1) * cols), p, `${site} row ${r}`).out, r * cols);
   };
@@ -84,18 +84,23 @@ export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: Ex
     for (let r = 0; r < rows; r++) slow(r);
     return;
   }
-  const table = expTable({ x0: p.x0, n: p.n, flavour: p.flavour, inputBits: p.inputBits, cap: EXP_SATURATION });
+  const table = expTable({ x0: p.x0, n: p.n, flavour: p.flavour, inputBits: p.inputBits, cap: geluExpCap(p.sigmaRule) });
   const span = 2 ** p.inputBits - 1;
   const div = 2 ** (32 - p.k);
+  // under the reference rule E_j must fit its declared width; a row holding a wider one takes the golden path
+  const expLimit = p.sigmaRule === 'reference' ? 2 ** p.expBits - 1 : Infinity;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     let max = -Infinity;
     for (let j = 0; j < cols; j++) if (src[base + j]! > max) max = src[base + j]!;
     const eM = shiftExp(-max, p.x0, p.n, p.flavour, EXP_SATURATION).e;
-    let zero = false;
-    for (let j = 0; j < cols; j++) if (table[src[base + j]! - max + span]! + eM === 0) zero = true;
-    if (zero) {
-      slow(r); // a zero divisor: the golden op raises its own error
+    let special = false;
+    for (let j = 0; j < cols; j++) {
+      const e = table[src[base + j]! - max + span]!;
+      if (e + eM === 0 || e > expLimit) special = true;
+    }
+    if (special) {
+      slow(r); // a zero divisor or an overflow: the golden op raises its own error
       continue;
     }
     for (let j = 0; j < cols; j++) {

@@ -5,6 +5,7 @@ import { operandAccess, sduFootprint, tableAccess } from '../footprint.js';
 import { operandRef, readRows, writeRows } from '../exec/operands.js';
 import { fusedRequant, tableEntries } from '../exec/sdu.js';
 import { shiftGeluRows } from '../exec/fast-exp.js';
+import { shiftGeluParams } from '../../verify/golden/ops/shiftgelu.js';
 import { sduCost } from '../timing/units.js';
 
 export const shiftgelu: InstructionBehaviour<'shiftgelu'> = {
@@ -21,7 +22,7 @@ export const shiftgelu: InstructionBehaviour<'shiftgelu'> = {
     const dst = operandRef(f, 'd');
     const src = readRows(st, srcRef, f.rows, f.cols);
     const out = new Float64Array(f.rows * f.cols);
-    const p = { x0: f.x0, n: f.n, k: f.k, flavour: ctx.numerics.flavour, inputBits: ELEM_BITS[srcRef.type] };
+    const p = { ...shiftGeluParams(ctx.numerics, f.x0, ELEM_BITS[srcRef.type]), n: f.n, k: f.k };
     shiftGeluRows(src, f.rows, f.cols, p, ctx.site, out);
     writeRows(st, dst, f.rows, f.cols, fusedRequant(st, out, f.rows, f.cols, f.qmode, f.qtab, ELEM_BITS[dst.type], ctx.numerics), 'shiftgelu');
   },

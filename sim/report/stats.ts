@@ -225,7 +225,7 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       dmaLatency: cfg.dma.latency,
       scratchpad: `${cfg.scratchpad.bytes} B in ${cfg.scratchpad.banks} banks`,
       accumulator: `${cfg.accumulator.words} words in ${cfg.accumulator.banks} banks`,
-      numerics: `${cfg.numerics.preset}/${cfg.numerics.sqrt}`,
+      numerics: `${cfg.numerics.preset}/${cfg.numerics.sqrt}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}`,
     },
     mode,
     totalCycles: total,

@@ -18,7 +18,11 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
     assert.deepEqual(op('shiftmax', { x: [1, 2, 3, -128], scale: 0.1 }), { out: [10345, 10920, 11495, 0], x0: -10, sum: 933898, factor: 2299 });
   });
   it('shiftgelu', () => {
-    assert.deepEqual(op('shiftgelu', { x: [4, 0, -4], scale: 0.05 }), { out: [264, 0, -192], sigma: [66, 61, 48], x0: -12 });
+    assert.deepEqual(op('shiftgelu', { x: [4, 0, -4], scale: 0.05 }), { out: [264, 0, -192], sigma: [66, 61, 48], x0: -12, sigmaRule: 'reference' });
+    // the issue-17 example: the reference's 16764 by default, 16129 with the saturating variant
+    const small = { x: [127, 90, 99, 47], scale: 0.0022190602030605078 };
+    assert.deepEqual((op('shiftgelu', small) as { out: number[] }).out, [16764, 10710, 12078, 4841]);
+    assert.deepEqual((op('shiftgelu', small, ['--gelu-sigma', 'saturate']) as { out: number[] }).out, [16129, 10710, 12078, 4841]);
   });
   it('layernorm, with and without a bias', () => {
     assert.deepEqual(op('layernorm', { x: [100, -100, 1000, 5] }), {

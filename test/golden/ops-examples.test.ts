@@ -63,7 +63,7 @@ describe('worked examples (numerics.md, by hand)', () => {
     // x=−4: Δ=−8, P = −11, E = 13·2^22 = 54525952, D = 2^27, F = 15, σ = 48, out = −192.
     const x0 = expX0(geluSigmaScale(Math.fround(0.05)), 'pytorch');
     assert.equal(x0, -12);
-    const r = shiftGeluRow([4, 0, -4], { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 't');
+    const r = shiftGeluRow([4, 0, -4], { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 }, 't');
     assert.equal(r.expMax, 79691776);
     assert.deepEqual(r.sigma, [66, 61, 48]);
     assert.deepEqual(r.out, [264, 0, -192]);
@@ -73,7 +73,7 @@ describe('worked examples (numerics.md, by hand)', () => {
     // M = −11, x0 = −30: P(11) = 11 + 5 − 0 = 16, q = ⌊16/−30⌋ = −1, r = 16 − 30 = −14,
     // E_M = (−14 + 60)·2^(23−1+1) = 46·2^23 = 385875968.
     assert.equal(shiftExp(11, -30, 23, 'pytorch', 2147483647).e, 385875968);
-    const r = shiftGeluRow([-11, -20], { x0: -30, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 't');
+    const r = shiftGeluRow([-11, -20], { x0: -30, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 }, 't');
     assert.equal(r.expMax, 385875968);
     // x = −11: E = 60·2^22 = 251658240, D = 637534208, F = 3, σ = ⌊251658240·3/2^24⌋ = 45, out = −495
     assert.equal(r.sigma[0], 45);
@@ -82,7 +82,7 @@ describe('worked examples (numerics.md, by hand)', () => {
 
   it('ShiftGELU with a very negative row max saturates E_M (and D) at 2^31 − 1', () => {
     // M = −128, x0 = −12: P = 128 + 64 − 8 = 184, q = ⌊184/−12⌋ = −16, E_M = (r − 2x0)·2^(23+16−1) ≫ 2^31
-    const r = shiftGeluRow([-128], { x0: -12, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 't');
+    const r = shiftGeluRow([-128], { x0: -12, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 }, 't');
     assert.equal(r.expMax, 2147483647);
     // x = M: E = 24·2^22, D saturates, F = 1, σ = ⌊100663296/2^24⌋ = 6, out = −768
     assert.deepEqual(r.sigma, [6]);
@@ -94,9 +94,37 @@ describe('worked examples (numerics.md, by hand)', () => {
     // E_M = e^(+1): P = 1, q = −1, r = −11, E_M = 13·2^23. F = ⌊(2^31−1)/(2688 + 13·2^23)⌋ = 19,
     // σ = ⌊2688·19/2^24⌋ = 0, so out = −128·0, which must be 0.
     const x0 = expX0(geluSigmaScale(Math.fround(0.05)), 'pytorch');
-    const r = shiftGeluRow([-128, -1], { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 't');
+    const r = shiftGeluRow([-128, -1], { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 }, 't');
     assert.equal(r.sigma[0], 0);
     assert.ok(Object.is(r.out[0], 0));
+  });
+
+  it('ShiftGELU at a small scale follows the published IntGELU: E_j unsaturated, σ past 127 (issue 17 example)', () => {
+    // S = 0.0022190602030605078: x0 = −265. x = 127 = M: Δ = 0, E = 2·265·2^22 = 2222981120 > 2^31 − 1, so D
+    // saturates, F = 1 and σ = ⌊2222981120/2^24⌋ = 132 (the reference), out = 127·132 = 16764. Saturating E first
+    // (the named variant) gives σ = ⌊(2^31 − 1)/2^24⌋ = 127, out = 16129. The other elements agree.
+    const x0 = expX0(geluSigmaScale(0.0022190602030605078), 'pytorch');
+    assert.equal(x0, -265);
+    const base = { x0, n: 23, k: 8, flavour: 'pytorch' as const, inputBits: 8, expBits: 32 };
+    const ref = shiftGeluRow([127, 90, 99, 47], { ...base, sigmaRule: 'reference' }, 't');
+    assert.deepEqual(ref.sigma, [132, 119, 122, 103]);
+    assert.deepEqual(ref.out, [16764, 10710, 12078, 4841]);
+    const sat = shiftGeluRow([127, 90, 99, 47], { ...base, sigmaRule: 'saturate' }, 't');
+    assert.deepEqual(sat.sigma, [127, 119, 122, 103]);
+    assert.deepEqual(sat.out, [16129, 10710, 12078, 4841]);
+    // x = [1] at S = 0.002: |x0| = 294, σ = ⌊294/2⌋ = 147 (σ = 1.15 where the sigmoid is about 0.5)
+    assert.deepEqual(shiftGeluRow([1], { ...base, x0: expX0(geluSigmaScale(0.002), 'pytorch'), sigmaRule: 'reference' }, 't').sigma, [147]);
+  });
+
+  it('ShiftGELU under the reference rule names the overflow past |x0| = 511; the saturating variant has no limit', () => {
+    const base = { n: 23, k: 8, flavour: 'pytorch' as const, inputBits: 8, expBits: 32 };
+    // |x0| = 511: E = 511·2^23 = 4286578688 ≤ 2^32 − 1, σ = 255, out = 127·255
+    assert.deepEqual(shiftGeluRow([127], { ...base, x0: -511, sigmaRule: 'reference' }, 't').out, [32385]);
+    assert.throws(
+      () => shiftGeluRow([127], { ...base, x0: -512, sigmaRule: 'reference' }, 'site'),
+      /shiftgelu exp E_j at site: value 4294967296 overflows its declared unsigned 32-bit width/,
+    );
+    assert.deepEqual(shiftGeluRow([127], { ...base, x0: -5000, sigmaRule: 'saturate' }, 't').sigma, [127]);
   });
 
   it('I-LayerNorm of [100, −100, 1000, 5]', () => {

@@ -83,7 +83,7 @@ describe('ShiftGELU vs GELU', () => {
     fc.assert(
       fc.property(fc.float({ min: Math.fround(0.01), max: Math.fround(0.036), noNaN: true }), fc.array(int8, { minLength: 1, maxLength: 64 }), (s, x) => {
         const x0 = expX0(geluSigmaScale(s), 'pytorch');
-        const r = shiftGeluRow(x, { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 'p');
+        const r = shiftGeluRow(x, { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 }, 'p');
         const fMin = Math.floor(2147483647 / (2 * -x0 * 2 ** 23));
         x.forEach((v, j) => {
           const xr = v * s;
@@ -101,7 +101,11 @@ describe('ShiftGELU vs GELU', () => {
   it('σ is in [0, 127], out = x·σ, and the exp values are monotone in x within a row', () => {
     fc.assert(
       fc.property(fc.float({ min: Math.fround(0.005), max: Math.fround(1), noNaN: true }), fc.array(int8, { minLength: 1, maxLength: 64 }), (s, x) => {
-        const r = shiftGeluRow(x, { x0: expX0(geluSigmaScale(s), 'pytorch'), n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 'p');
+        const r = shiftGeluRow(
+          x,
+          { x0: expX0(geluSigmaScale(s), 'pytorch'), n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 },
+          'p',
+        );
         x.forEach((v, j) => {
           assert.ok(r.sigma[j]! >= 0 && r.sigma[j]! <= 127);
           assert.equal(r.out[j], v * r.sigma[j]! + 0); // the op returns 0, never −0
@@ -114,7 +118,11 @@ describe('ShiftGELU vs GELU', () => {
   it('σ is NOT monotone in x at small scales (the per-element F = ⌊(2^31−1)/D⌋ jumps): pinned example', () => {
     // S = 0.005: x0 = −118. Row [0, 76], M = 76: E_M = E(0) = 127·2^22, E(76) = 236·2^22.
     // x = 76: D = 363·2^22, F = 1, σ = ⌊236·2^22/2^24⌋ = 59.  x = 0: D = 254·2^22, F = 2, σ = ⌊254·2^22/2^24⌋ = 63.
-    const r = shiftGeluRow([0, 76], { x0: expX0(geluSigmaScale(Math.fround(0.005)), 'pytorch'), n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 'p');
+    const r = shiftGeluRow(
+      [0, 76],
+      { x0: expX0(geluSigmaScale(Math.fround(0.005)), 'pytorch'), n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule: 'reference', expBits: 32 },
+      'p',
+    );
     assert.deepEqual(r.sigma, [63, 59]);
   });
 });

@@ -73,7 +73,7 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
     const out = join(dir, 'gelu-tvm');
     const r = ivit(['rtl', 'shiftgelu', '--variant', 'tvm', '-o', out]);
     assert.equal(r.code, 0, r.stderr);
-    const top = 'ivit_shiftgelu_l1_n23_k8_i8_x8_tvm_e4_d1';
+    const top = 'ivit_shiftgelu_l1_n23_k8_i8_x9_tvm_sr_e4_d1';
     const desc = JSON.parse(readFileSync(join(out, `${top}.json`), 'utf8')) as {
       parameters: Record<string, unknown>;
       timing: { examples: Array<{ rowLength: number; latency: number; initiationInterval: number }> };
@@ -96,7 +96,7 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
       .filter((l) => l.startsWith('O '))
       .map((l) => BigInt.asIntN(15, BigInt(`0x${l.split(' ')[4]}`)))
       .map(Number);
-    const golden = { x0: -10, n: 23, k: 8, inputBits: 8 };
+    const golden = { x0: -10, n: 23, k: 8, inputBits: 8, sigmaRule: 'reference' as const, expBits: 32 };
     assert.deepEqual(got, shiftGeluRow(row, { ...golden, flavour: 'tvm' }, 'cli test').out);
     assert.deepEqual(got, [-165, -270, -360]);
     assert.notDeepEqual(got, shiftGeluRow(row, { ...golden, flavour: 'pytorch' }, 'cli test').out);

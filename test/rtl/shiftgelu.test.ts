@@ -21,7 +21,7 @@ describe('rtl: ShiftGELU row unit, PyTorch flavour', function () {
   const u2 = buildShiftGeluUnit({ ...SHIFTGELU_DEFAULTS, lanes: 2 });
 
   it('the scale spread reaches E_M saturation and the small-|M| negative-max case (so the sweep covers both)', () => {
-    const p = { n: 23, k: 8, flavour: 'pytorch' as const, inputBits: 8 };
+    const p = { n: 23, k: 8, flavour: 'pytorch' as const, inputBits: 8, sigmaRule: 'reference' as const, expBits: 32 };
     const sat = shiftGeluRow([-128], { ...p, x0: -geluX0MagOf(GELU_SCALE_SPREAD[0]!) }, 't').expMax;
     const small = shiftGeluRow([-3], { ...p, x0: -30 }, 't').expMax;
     assert.equal(sat, 2 ** 31 - 1);
@@ -48,6 +48,27 @@ describe('rtl: ShiftGELU row unit, PyTorch flavour', function () {
     }
   });
 
+  it('small scales (256 ≤ |x0| ≤ 511): σ past 127 under the reference rule, clamped at 127 when saturating, Verilator', () => {
+    const smallScaleRows: fc.Arbitrary<ExpRow> = fc
+      .tuple(fc.integer({ min: -128, max: 127 }), fc.integer({ min: 256, max: 511 }), fc.integer({ min: 1, max: 40 }))
+      .chain(([hi, x0Mag, len]) =>
+        fc.record({ x: fc.array(fc.integer({ min: -128, max: hi }), { minLength: len, maxLength: len }), x0Mag: fc.constant(x0Mag) }),
+      );
+    for (const sigmaRule of ['reference', 'saturate'] as const) {
+      const u = buildShiftGeluUnit({ ...SHIFTGELU_DEFAULTS, lanes: 2, sigmaRule });
+      const build = buildSimulation(u, 'verilator', 64);
+      assertRowsMatchGolden(shiftGeluAdapter(u), build, smallScaleRows, { numRuns: 60, seed: sigmaRule === 'reference' ? 51 : 52 });
+      // the example row at |x0| = 265, and the top of the range
+      const r = cosimulate(shiftGeluAdapter(u), build, [
+        { x: [127, 90, 99, 47], x0Mag: 265 },
+        { x: [127, -128], x0Mag: 511 },
+      ]);
+      assert.deepEqual(r.mismatches, []);
+    }
+    const golden = { n: 23, k: 8, flavour: 'pytorch' as const, inputBits: 8, expBits: 32 };
+    assert.equal(shiftGeluRow([127, 90, 99, 47], { ...golden, x0: -265, sigmaRule: 'reference' }, 't').out[0], 16764);
+  });
+
   it('Icarus agrees (second simulator), 2 lanes', () => {
     assertRowsMatchGolden(shiftGeluAdapter(u2), buildSimulation(u2, 'icarus', 128), rowArb, { numRuns: 40, seed: 8 });
   });
@@ -69,7 +90,7 @@ describe('rtl: ShiftGELU row unit, TVM flavour', function () {
   after(printComparedValues);
   const tvm = { ...SHIFTGELU_DEFAULTS, flavour: 'tvm' as const };
   const u2 = buildShiftGeluUnit({ ...tvm, lanes: 2 });
-  const golden = { n: 23, k: 8, inputBits: 8 };
+  const golden = { n: 23, k: 8, inputBits: 8, sigmaRule: 'reference' as const, expBits: 32 };
   const scales = [...GELU_SCALE_SPREAD, ...GELU_INTEGRAL_INVERSE_SCALES];
   const INT31_MAX = 2 ** 31 - 1;
 

@@ -87,7 +87,11 @@ describe('example programs are bit-exact against the golden model', () => {
     const h8 = Array.from(matmulABt(x, w1, T, H, C, b1, 32, 'test'), (z) => requantOne(z, qh!, 8, tie));
     const g8: number[] = [];
     for (let r = 0; r < T; r++) {
-      const g = shiftGeluRow(h8.slice(r * H, (r + 1) * H), { x0: X0, n: 23, k: 8, flavour: numerics.flavour, inputBits: 8 }, 'test').out;
+      const g = shiftGeluRow(
+        h8.slice(r * H, (r + 1) * H),
+        { x0: X0, n: 23, k: 8, flavour: numerics.flavour, inputBits: 8, sigmaRule: 'reference', expBits: 32 },
+        'test',
+      ).out;
       g8.push(...g.map((z) => requantOne(z, qg!, 8, tie)));
     }
     const expected = Array.from(matmulABt(g8, w2, T, C, H, b2, 32, 'test'), (z) => requantOne(z, qo!, 16, tie));

@@ -176,8 +176,8 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
         add({ op: 'shiftmax', rows, x0, n: 15, k: 16 }, smGolden(rows, x0));
       }
       // ShiftGELU: drawn rows, and whole-negative rows (E_M from a positive argument, exact and saturated)
-      const geluGolden = (rows: number[][], x0: number): number[][] =>
-        rows.map((r) => shiftGeluRow(r, { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8 }, 'test').out);
+      const geluGolden = (rows: number[][], x0: number, sigmaRule: 'reference' | 'saturate' = 'reference'): number[][] =>
+        rows.map((r) => shiftGeluRow(r, { x0, n: 23, k: 8, flavour: 'pytorch', inputBits: 8, sigmaRule, expBits: 32 }, 'test').out);
       for (let i = 0; i < 30; i++) {
         const x0 = -rng.int(1, 200);
         const rows = Array.from({ length: 4 }, () => Array.from({ length: 96 }, () => rng.int(-128, 127)));
@@ -186,6 +186,19 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
       for (const x0 of [-1, -2, -7, -30, -64, -150, -255]) {
         const rows = [-1, -2, -5, -11, -40, -128].map((mx) => Array.from({ length: 24 }, (_, j) => Math.max(-128, mx - (j % 9) * 3)));
         add({ op: 'shiftgelu', rows, x0, n: 23, k: 8 }, geluGolden(rows, x0));
+      }
+      // ShiftGELU at small scales (256 ≤ |x0| ≤ 511): E_j passes 2^31 − 1, σ reaches ⌊|x0|/2⌋ under the reference
+      // rule and stops at 127 when saturating (numerics.md §4)
+      for (const x0 of [-256, -300, -422, -511]) {
+        const rowSets = [
+          [[127, 90, 99, 47], Array.from({ length: 4 }, () => rng.int(-128, 127))],
+          [Array.from({ length: 40 }, () => rng.int(-128, 127))],
+          [[1], [-128]],
+          [[-3, -3, -9]],
+        ];
+        for (const rows of rowSets)
+          for (const sigmaRule of ['reference', 'saturate'] as const)
+            add({ op: 'shiftgelu', rows, x0, n: 23, k: 8, sigmaRule }, geluGolden(rows, x0, sigmaRule));
       }
       // I-LayerNorm: drawn 16-bit rows, constant rows (V = 0), tiny variance (the loop has not converged)
       const lnParams = { sqrt: 'newton10', mean: 'half-even', halve: 'floor', inputBits: 16, varianceBits: 48, outputBits: 33 } as const;

@@ -7,6 +7,14 @@ import type { TieRule } from './intmath.js';
 
 export type SqrtRule = 'newton10' | 'floor';
 
+/**
+ * ShiftGELU's σ at small scales (|x0| ≥ 256, S ≲ 0.0023; numerics.md §4): `reference` evaluates E_j exactly as
+ * the published IntGELU does (only D saturates), so σ reaches ⌊|x0|/2⌋ (uint8, x·σ int16, |x0| ≤ 511);
+ * `saturate` saturates each E_j at 2^31 − 1 first, so σ ≤ 127 (uint7, x·σ int15), as hardware would ship it.
+ * Both are identical while |x0| < 256.
+ */
+export type GeluSigmaRule = 'reference' | 'saturate';
+
 export interface ExpUnitParams {
   /** fraction bits kept by the shift-exp (n) */
   n: number;
@@ -32,6 +40,8 @@ export interface NumericsConfig {
   biasBits: number;
   softmax: ExpUnitParams;
   gelu: ExpUnitParams;
+  /** ShiftGELU's σ when E_j passes 2^31 − 1: the reference's exact E_j, or saturated (σ ≤ 127) */
+  geluSigma: GeluSigmaRule;
   /** width of the LN variance sum V = Σ y² (≥ 48 bits for ViT-B; TVM's uint32 overflows) */
   lnVarianceBits: number;
   /** width of the LN output z + B */
@@ -55,6 +65,7 @@ export const PYTORCH_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
   biasBits: 32,
   softmax: Object.freeze({ n: 15, k: 16 }),
   gelu: Object.freeze({ n: 23, k: 8 }),
+  geluSigma: 'reference',
   lnVarianceBits: 48,
   lnOutputBits: 33,
   expBits: 32,

@@ -15,7 +15,7 @@ import { type DyadicTable, requantTensor, residualOne } from './ops/requant.js';
 import { matmulABt } from './ops/matmul.js';
 import { layerNormRow, type LayerNormParams } from './ops/layernorm.js';
 import { shiftmaxRow } from './ops/shiftmax.js';
-import { shiftGeluRow } from './ops/shiftgelu.js';
+import { shiftGeluParams, shiftGeluRow } from './ops/shiftgelu.js';
 import type { BlockRequantSite } from './scale-algebra.js';
 import type { ModelConstants, ResidualDyadics } from './model-constants.js';
 import { vitShape } from './zoo.js';
@@ -257,7 +257,7 @@ class Forward {
   /** ShiftGELU of every token row [n, hidden]. */
   private shiftGelu(g: Int32Array, x0: number, hidden: number, b: number): Int32Array {
     const { cfg, tokens: n } = this;
-    const geluParams = { x0, n: cfg.gelu.n, k: cfg.gelu.k, flavour: cfg.flavour, inputBits: cfg.activationBits };
+    const geluParams = shiftGeluParams(cfg, x0);
     const gOut = new Int32Array(n * hidden);
     for (let t = 0; t < n; t++) {
       gOut.set(shiftGeluRow(g.subarray(t * hidden, (t + 1) * hidden), geluParams, `block${b}.shiftgelu [token ${t}]`).out, t * hidden);

@@ -79,7 +79,8 @@ export function shiftGeluAdapter(u: GeneratedUnit): UnitAdapter<ExpRow> {
     unit: u,
     beats: (row) => expRowBeats(row, lanes, 2),
     expected: (row) => {
-      const g = shiftGeluRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits }, 'rtl cosim');
+      const sigmaRule = u.params.sigmaRule === 'saturate' ? 'saturate' : 'reference';
+      const g = shiftGeluRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits, sigmaRule, expBits: 32 }, 'rtl cosim');
       return rowOutputBeats(g.out, lanes);
     },
     describe: (row) => `x0 = -${row.x0Mag}, x = [${row.x.join(', ')}]`,

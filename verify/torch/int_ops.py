@@ -176,16 +176,22 @@ def shiftmax(x: torch.Tensor, x0: int, n: int = 15, k: int = 16) -> torch.Tensor
     return (e * f) >> (32 - k)  # E*F <= 2^31 - 1 since E <= sum
 
 
-def shiftgelu(x: torch.Tensor, x0: int, n: int = 23, k: int = 8) -> torch.Tensor:
-    """ShiftGELU over the last axis (the hidden features of one token); output x * sigma, scale S*2^-(k-1)."""
+def shiftgelu(x: torch.Tensor, x0: int, n: int = 23, k: int = 8, sigma_rule: str = "reference") -> torch.Tensor:
+    """ShiftGELU over the last axis (the hidden features of one token); output x * sigma, scale S*2^-(k-1).
+
+    sigma_rule "reference": E_j exact (uint32), as the published IntGELU, so sigma < 2^k (uint8) once |x0| >= 256;
+    "saturate": E_j capped at 2^31 - 1 first, so sigma <= 2^(k-1) - 1 (uint7). Both agree while |x0| < 256.
+    """
+    if sigma_rule not in ("reference", "saturate"):
+        raise ValueError(f"unknown ShiftGELU sigma rule {sigma_rule!r}")
     m = x.max(dim=-1, keepdim=True).values  # the row max: the unit needs two passes
-    e = shift_exp(x - m, x0, n)
+    e = shift_exp(x - m, x0, n, saturate=sigma_rule == "saturate")
     # E_M = ShiftExp(-M): for M < 0 the argument is positive and the shift exceeds n (section 4 edge case);
     # saturating it at 2^31 - 1 leaves D = min(E_j + E_M, 2^31 - 1) unchanged.
     e_m = shift_exp(-m, x0, n, saturate=True)
     dd = torch.clamp(e + e_m, max=INT31_MAX)
     f = torch.div(torch.full_like(dd, INT31_MAX), dd, rounding_mode="floor")  # a divide per element
-    sigma = (e * f) >> (32 - k)  # uint7 for k = 8
+    sigma = (e * f) >> (32 - k)  # E*F < 2^32: uint8 for k = 8 (uint7 when E_j is saturated)
     return x * sigma
 
 

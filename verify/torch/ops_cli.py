@@ -4,7 +4,7 @@
 Each case is one of
   {"op": "requant",   "z": [..], "m": int, "c": int, "bits": b}           -> clamp(RNE(z*m/2^c)) per value
   {"op": "shiftmax",  "rows": [[..], ..], "x0": int, "n": int, "k": int}    -> output rows
-  {"op": "shiftgelu", "rows": [[..], ..], "x0": int, "n": int, "k": int}    -> output rows (x * sigma)
+  {"op": "shiftgelu", "rows": [[..], ..], "x0": int, "n": int, "k": int, "sigmaRule"?: "reference"|"saturate"} -> x * sigma rows
   {"op": "layernorm", "rows": [[..], ..], "bias": [..]}                     -> output rows (z + B)
   {"op": "isqrt",     "v": [..]}                                            -> the 10-step Newton root
 The test suite feeds the same cases to the TypeScript golden operators and compares (op-level check).
@@ -30,7 +30,7 @@ def run(case: dict, dev: torch.device) -> list:
     if op == "shiftmax":
         return ops.shiftmax(t(case["rows"]), case["x0"], case["n"], case["k"]).tolist()
     if op == "shiftgelu":
-        return ops.shiftgelu(t(case["rows"]), case["x0"], case["n"], case["k"]).tolist()
+        return ops.shiftgelu(t(case["rows"]), case["x0"], case["n"], case["k"], case.get("sigmaRule", "reference")).tolist()
     if op == "layernorm":
         return ops.layernorm(t(case["rows"]), t(case["bias"])).tolist()
     if op == "isqrt":
