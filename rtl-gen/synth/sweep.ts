@@ -33,6 +33,7 @@ function sweepConfigs(quick: boolean): SweepEntry[] {
   all.push({ unit: 'gelu-divider', options: { divBitsPerStage: 2 }, family: 'ice40' });
   everyFamily('shiftgelu', { lanes: 1 });
   all.push({ unit: 'shiftgelu', options: { lanes: 1, variant: 'tvm' }, family: 'ice40' });
+  all.push({ unit: 'shiftgelu', options: { lanes: 1, geluSigma: 'saturate' }, family: 'ice40' });
   everyFamily('layernorm', { lanes: 1 });
   everyFamily('layernorm', { lanes: 1, variant: 'floor' });
   all.push({ unit: 'layernorm', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
@@ -53,6 +54,7 @@ function markdown(rows: SynthRow[]): string {
       p.flavour ? String(p.flavour) : '',
       p.sqrt ? String(p.sqrt) : '',
       p.tie ? String(p.tie) : '',
+      p.sigmaRule ? `σ ${String(p.sigmaRule)}` : '',
       p.expStages !== undefined ? `exp stages ${p.expStages}` : '',
       p.divBitsPerStage !== undefined ? `${p.divBitsPerStage} q-bit/stage` : '',
     ]
