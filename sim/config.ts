@@ -5,7 +5,14 @@
  * (`--set dma.bytesPerCycle=32`).
  */
 import { readFileSync } from 'node:fs';
-import { NUMERICS_PRESETS, type NumericsConfig, type NumericsPresetName, numericsConfig } from '../verify/golden/numerics-config.js';
+import {
+  GELU_SIGMA_RULES,
+  NUMERICS_PRESETS,
+  type NumericsConfig,
+  type NumericsPresetName,
+  isGeluSigmaRule,
+  numericsConfig,
+} from '../verify/golden/numerics-config.js';
 import type { GeluSigmaRule, SqrtRule } from '../verify/golden/numerics-config.js';
 
 export type Dataflow = 'ws' | 'os';
@@ -164,8 +171,8 @@ export function validateConfig(c: AcceleratorConfig): void {
   if (!(c.numerics.preset in NUMERICS_PRESETS))
     throw new ConfigError(`numerics.preset must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${c.numerics.preset}"`);
   if (c.numerics.sqrt !== 'newton10' && c.numerics.sqrt !== 'floor') throw new ConfigError(`numerics.sqrt must be newton10 or floor, got "${c.numerics.sqrt}"`);
-  if (c.numerics.geluSigma !== 'reference' && c.numerics.geluSigma !== 'saturate')
-    throw new ConfigError(`numerics.geluSigma must be reference or saturate, got "${c.numerics.geluSigma}"`);
+  if (!isGeluSigmaRule(c.numerics.geluSigma))
+    throw new ConfigError(`numerics.geluSigma must be one of ${GELU_SIGMA_RULES.join(', ')}, got "${c.numerics.geluSigma}"`);
 }
 
 /** The numerics variant the SDU computes with. */

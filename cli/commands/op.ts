@@ -12,7 +12,7 @@ import {
   requireScale,
   toBigInt,
 } from '../json-params.js';
-import { type NumericsConfig, NUMERICS_PRESETS, numericsConfig } from '../../verify/golden/numerics-config.js';
+import { GELU_SIGMA_RULES, type NumericsConfig, NUMERICS_PRESETS, isGeluSigmaRule, numericsConfig } from '../../verify/golden/numerics-config.js';
 import { dyadicFromScales, expX0, geluSigmaScale } from '../../verify/golden/constants.js';
 import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
 import { shiftGeluParams, shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
@@ -122,7 +122,7 @@ export const GELU_SIGMA_HELP =
 export function numericsFromFlags(preset: string, sqrt: string | undefined, geluSigma?: string): NumericsConfig {
   if (!(preset in NUMERICS_PRESETS)) throw new UserError(`unknown numerics variant "${preset}" (expected ${Object.keys(NUMERICS_PRESETS).join(', ')})`);
   if (sqrt !== undefined && sqrt !== 'newton10' && sqrt !== 'floor') throw new UserError(`unknown --sqrt rule "${sqrt}" (expected newton10, floor)`);
-  if (geluSigma !== undefined && geluSigma !== 'reference' && geluSigma !== 'saturate')
-    throw new UserError(`unknown --gelu-sigma rule "${geluSigma}" (expected reference, saturate)`);
+  if (geluSigma !== undefined && !isGeluSigmaRule(geluSigma))
+    throw new UserError(`unknown --gelu-sigma rule "${geluSigma}" (expected ${GELU_SIGMA_RULES.join(', ')})`);
   return numericsConfig(preset as keyof typeof NUMERICS_PRESETS, { ...(sqrt ? { sqrt } : {}), ...(geluSigma ? { geluSigma } : {}) });
 }

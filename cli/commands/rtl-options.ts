@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { UNITS, type UnitEntry, type UnitOptions, findUnit } from '../../rtl-gen/units/index.js';
 import { DEFAULT_CONFIG, applyOverrides, loadConfigFile, numericsOf } from '../../sim/config.js';
+import { GELU_SIGMA_RULES, isGeluSigmaRule } from '../../verify/golden/numerics-config.js';
+import { GELU_SIGMA_HELP } from './op.js';
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -37,7 +39,7 @@ export function addUnitOptions(cmd: Command): Command {
     .option('--div-bits-per-stage <b>', 'ShiftGELU divider: quotient bits between registers')
     .option('--max-channels <C>', 'LayerNorm: largest row (sets the widths)')
     .option('--out-bits <b>', 'requant output width')
-    .option('--gelu-sigma <rule>', 'ShiftGELU σ: reference (exact E_j, σ ≤ 255, |x0| ≤ 511) | saturate (σ ≤ 127)');
+    .option('--gelu-sigma <rule>', GELU_SIGMA_HELP);
 }
 
 function int(v: string | undefined, flag: string, lo: number, hi: number): number | undefined {
@@ -73,8 +75,8 @@ export function parseUnitOptions(f: RawUnitFlags, entry: UnitEntry): UnitOptions
   set('divBitsPerStage', int(f.divBitsPerStage, 'div-bits-per-stage', 1, 31));
   set('maxChannels', int(f.maxChannels, 'max-channels', 1, 65536));
   set('outBits', int(f.outBits, 'out-bits', 2, 32));
-  if (f.geluSigma !== undefined && f.geluSigma !== 'reference' && f.geluSigma !== 'saturate')
-    throw new UserError(`--gelu-sigma must be reference or saturate, got '${f.geluSigma}'`);
+  if (f.geluSigma !== undefined && !isGeluSigmaRule(f.geluSigma))
+    throw new UserError(`--gelu-sigma must be one of ${GELU_SIGMA_RULES.join(', ')}, got '${f.geluSigma}'`);
   set('geluSigma', f.geluSigma);
   return o;
 }

@@ -10,7 +10,7 @@ import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
 import { buildRecipPipeUnit } from './recip-pipe-unit.js';
 import { DEFAULT_PIPELINE } from '../timing.js';
-import { type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { GELU_SIGMA_RULES, type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
 
 /** Options shared by the command line and the sweep; each unit reads the ones that apply to it. */
 export interface UnitOptions {
@@ -82,7 +82,7 @@ export const UNITS: readonly UnitEntry[] = [
         ...SHIFTGELU_DEFAULTS,
         lanes: o.lanes ?? 1,
         flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftgelu'),
-        sigmaRule: pick(o.geluSigma ?? presetOf(o.variant).geluSigma, ['reference', 'saturate'] as const, 'shiftgelu σ rule'),
+        sigmaRule: pick(o.geluSigma ?? presetOf(o.variant).geluSigma, GELU_SIGMA_RULES, 'shiftgelu σ rule'),
         n: o.n ?? presetOf(o.variant).gelu.n,
         k: o.k ?? presetOf(o.variant).gelu.k,
         expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,

@@ -13,7 +13,12 @@ export type SqrtRule = 'newton10' | 'floor';
  * `saturate` saturates each E_j at 2^31 − 1 first, so σ ≤ 127 (uint7, x·σ int15), as hardware would ship it.
  * Both are identical while |x0| < 256.
  */
-export type GeluSigmaRule = 'reference' | 'saturate';
+export const GELU_SIGMA_RULES = ['reference', 'saturate'] as const;
+export type GeluSigmaRule = (typeof GELU_SIGMA_RULES)[number];
+
+export function isGeluSigmaRule(v: unknown): v is GeluSigmaRule {
+  return (GELU_SIGMA_RULES as readonly unknown[]).includes(v);
+}
 
 export interface ExpUnitParams {
   /** fraction bits kept by the shift-exp (n) */
