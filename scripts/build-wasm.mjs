@@ -1,4 +1,4 @@
-// Assemble the WebAssembly kernels (verify/**/*.wat) into dist/ next to the compiled TypeScript.
+// Assemble the WebAssembly kernels (verify/**/*.wat, sim/**/*.wat) into dist/ next to the compiled TypeScript.
 import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,8 @@ function* watFiles(dir) {
     else if (name.endsWith('.wat')) yield p;
   }
 }
-for (const src of watFiles(join(root, 'verify'))) {
-  const mod = wabt.parseWat(src, readFileSync(src, 'utf8'), { simd: true });
+for (const src of [...watFiles(join(root, 'verify')), ...watFiles(join(root, 'sim'))]) {
+  const mod = wabt.parseWat(src, readFileSync(src, 'utf8'), { simd: true, bulk_memory: true });
   mod.validate();
   const { buffer } = mod.toBinary({});
   const out = join(root, 'dist', relative(root, src)).replace(/\.wat$/, '.wasm');

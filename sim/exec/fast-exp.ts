@@ -49,7 +49,7 @@ export function shiftmaxRows(src: Int32Array, rows: number, cols: number, p: Exp
   const table = expTable({ x0: p.x0, n: p.n, flavour: p.flavour, inputBits: p.inputBits, cap: Infinity });
   const span = 2 ** p.inputBits - 1;
   const expMax = 2 ** p.expBits - 1;
-  const div = 2 ** (32 - p.k);
+  const invDiv = 2 ** -(32 - p.k); // exact: dividing by 2^(32−k) is multiplying by this
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     let max = -Infinity;
@@ -67,7 +67,7 @@ export function shiftmaxRows(src: Int32Array, rows: number, cols: number, p: Exp
     }
     if (sum > INT31_MAX) sum = INT31_MAX;
     const factor = Math.floor(INT31_MAX / sum); // both positive and below 2^31: the float quotient floors exactly
-    for (let j = 0; j < cols; j++) out[base + j] = Math.floor((table[src[base + j]! - max + span]! * factor) / div);
+    for (let j = 0; j < cols; j++) out[base + j] = Math.floor(table[src[base + j]! - max + span]! * factor * invDiv);
   }
 }
 
@@ -86,13 +86,21 @@ export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: Sh
   }
   const table = expTable({ x0: p.x0, n: p.n, flavour: p.flavour, inputBits: p.inputBits, cap: geluExpCap(p.sigmaRule) });
   const span = 2 ** p.inputBits - 1;
-  const div = 2 ** (32 - p.k);
+  const invDiv = 2 ** -(32 - p.k);
   // under the reference rule E_j must fit its declared width; a row holding a wider one takes the golden path
   const expLimit = p.sigmaRule === 'reference' ? 2 ** p.expBits - 1 : Infinity;
+  // σ(Δ) = ⌊E·⌊(2^31−1)/min(E + E_M, 2^31−1)⌋ · 2^−(32−k)⌋: E·⌊…⌋ < 2^53 and the power of two is exact
+  const sigmaOf = (e: number, eM: number): number => Math.floor(e * Math.floor(INT31_MAX / (e + eM > INT31_MAX ? INT31_MAX : e + eM)) * invDiv);
+  const sigma = new Float64Array(span + 1); // σ of each Δ = x − max the current row spans
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     let max = -Infinity;
-    for (let j = 0; j < cols; j++) if (src[base + j]! > max) max = src[base + j]!;
+    let min = Infinity;
+    for (let j = 0; j < cols; j++) {
+      const x = src[base + j]!;
+      if (x > max) max = x;
+      if (x < min) min = x;
+    }
     const eM = shiftExp(-max, p.x0, p.n, p.flavour, EXP_SATURATION).e;
     let special = false;
     for (let j = 0; j < cols; j++) {
@@ -103,13 +111,18 @@ export function shiftGeluRows(src: Int32Array, rows: number, cols: number, p: Sh
       slow(r); // a zero divisor or an overflow: the golden op raises its own error
       continue;
     }
-    for (let j = 0; j < cols; j++) {
-      const x = src[base + j]!;
-      const e = table[x - max + span]!;
-      let d = e + eM;
-      if (d > INT31_MAX) d = INT31_MAX;
-      const f = Math.floor(INT31_MAX / d);
-      out[base + j] = x * Math.floor((e * f) / div) + 0; // + 0: 0, not −0, like shiftGeluRow
+    if (max - min < cols) {
+      // σ depends on Δ alone within a row: one division per Δ the row spans rather than one per element
+      for (let i = min - max + span; i <= span; i++) sigma[i] = sigmaOf(table[i]!, eM);
+      for (let j = 0; j < cols; j++) {
+        const x = src[base + j]!;
+        out[base + j] = x * sigma[x - max + span]! + 0; // + 0: 0, not −0, like shiftGeluRow
+      }
+    } else {
+      for (let j = 0; j < cols; j++) {
+        const x = src[base + j]!;
+        out[base + j] = x * sigmaOf(table[x - max + span]!, eM) + 0;
+      }
     }
   }
 }

@@ -6,7 +6,7 @@
 import type { Fields } from '../../isa/table.js';
 import type { MachineState } from '../state.js';
 import { ExecError } from '../fault.js';
-import { gemmInt16Int8Wasm, gemmInt8Wasm } from '../../verify/golden/ops/gemm-wasm.js';
+import { WASM_I16_MAX_DEPTH, WASM_MAX_DEPTH, gemmInt16Int8Wasm, gemmInt8Wasm } from '../../verify/golden/ops/gemm-wasm.js';
 import { detailedArray } from '../array/detailed.js';
 import type { ArrayGeometry } from '../array/shape.js';
 import type { DataflowName } from '../array/timing.js';
@@ -45,7 +45,60 @@ export function gatherA(st: MachineState, f: Fields<'gemm'>): Int8Array | Int16A
   return out;
 }
 
+const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
+const INIT_CODE = { zero: 0, acc: 1, bias: 2 } as const;
+
+/**
+ * The GEMM in place in the machine memory (exec/wasm/sim-kernels.wat): operands staged with the kernel's
+ * padding in the workspace, the sums added to their init and checked in int32 on the way into the accumulators.
+ * False when the kernels are absent or the depth is past their exact range.
+ */
+function executeGemmInPlace(st: MachineState, f: Fields<'gemm'>): boolean {
+  const kernels = st.kernels;
+  const wide = f.atype === 'i16' ? 1 : 0;
+  if (!kernels || f.k > (wide ? WASM_I16_MAX_DEPTH : WASM_MAX_DEPTH)) return false;
+  const { m, n, k } = f;
+  const dp = roundUp(Math.max(k, 1), wide ? 8 : 16);
+  const mp = roundUp(m, 2);
+  const np = roundUp(n, 4);
+  let ws: number;
+  try {
+    ws = st.workspace(roundUp(mp * dp * (wide + 1), 16) + roundUp(np * dp, 16) + 4 * mp * np);
+  } catch (e) {
+    if (e instanceof RangeError) return false; // the memory cannot grow that far: the typed-array path
+    throw e;
+  }
+  const bad = kernels.gemm(
+    f.a,
+    f.astride * (wide + 1),
+    wide,
+    f.b,
+    f.bstride,
+    f.bstep,
+    st.accBase + 4 * f.c,
+    4 * f.cstride,
+    INIT_CODE[f.init],
+    st.accBase + 4 * f.bias,
+    m,
+    n,
+    k,
+    mp,
+    np,
+    dp,
+    ws,
+  );
+  if (bad >= 0) {
+    const i = Math.floor(bad / n);
+    const j = bad - i * n;
+    const raw = new Int32Array(st.acc.buffer, ws + roundUp(mp * dp * (wide + 1), 16) + roundUp(np * dp, 16), mp * np)[i * np + j]!;
+    const init = f.init === 'acc' ? st.acc[f.c + i * f.cstride + j]! : st.acc[f.bias + j]!;
+    throw new ExecError('value', `accumulator C[${i}][${j}] = ${init + raw} overflows int32`);
+  }
+  return true;
+}
+
 export function executeGemm(st: MachineState, f: Fields<'gemm'>): void {
+  if (executeGemmInPlace(st, f)) return;
   const m = f.m;
   const n = f.n;
   const k = f.k;

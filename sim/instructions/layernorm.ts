@@ -1,10 +1,10 @@
-/** layernorm: I-LayerNorm of each row (numerics.md §5), the golden row op row by row, optionally requantised. */
+/** layernorm: I-LayerNorm of each row (numerics.md §5), optionally requantised. */
 import { ELEM_BITS } from '../../isa/table.js';
-import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import type { InstructionBehaviour } from './behaviour.js';
 import { type Access, operandAccess, sduFootprint, tableAccess } from '../footprint.js';
-import { operandRef, readRows, writeRows } from '../exec/operands.js';
-import { fusedRequant, tableEntries } from '../exec/sdu.js';
+import { operandRef, readRows } from '../exec/operands.js';
+import { tableEntries, writeResults } from '../exec/sdu.js';
+import { layerNormRows } from '../exec/fast-layernorm.js';
 import { sduCost } from '../timing/units.js';
 
 export const layernorm: InstructionBehaviour<'layernorm'> = {
@@ -27,9 +27,9 @@ export const layernorm: InstructionBehaviour<'layernorm'> = {
     const dst = operandRef(f, 'd');
     const src = readRows(st, srcRef, rows, cols);
     const bias = f.bmode === 'table' ? new Int32Array(st.spad.slice(f.btab, f.btab + 4 * cols).buffer) : undefined;
-    const out = new Float64Array(rows * cols);
     const p = { sqrt: n.sqrt, mean: n.lnMean, halve: n.lnHalve, inputBits: ELEM_BITS[srcRef.type], varianceBits: n.lnVarianceBits, outputBits: n.lnOutputBits };
-    for (let r = 0; r < rows; r++) out.set(layerNormRow(src.subarray(r * cols, (r + 1) * cols), bias, p, `${ctx.site} row ${r}`).out, r * cols);
-    writeRows(st, dst, rows, cols, fusedRequant(st, out, rows, cols, f.qmode, f.qtab, ELEM_BITS[dst.type], n), 'layernorm');
+    const out = new Float64Array(rows * cols);
+    layerNormRows(src, rows, cols, bias, p, ctx.site, out);
+    writeResults(st, out, dst, rows, cols, f.qmode, f.qtab, n, 'layernorm');
   },
 };

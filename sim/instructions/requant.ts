@@ -3,7 +3,7 @@ import { ELEM_BITS } from '../../isa/table.js';
 import type { InstructionBehaviour } from './behaviour.js';
 import { operandAccess, sduFootprint, tableAccess } from '../footprint.js';
 import { operandRef, readRows, writeRows } from '../exec/operands.js';
-import { readTable, requantOut, tableEntries } from '../exec/sdu.js';
+import { readTable, requantInPlace, requantOut, tableEntries } from '../exec/sdu.js';
 import { sduCost } from '../timing/units.js';
 
 export const requant: InstructionBehaviour<'requant'> = {
@@ -15,6 +15,7 @@ export const requant: InstructionBehaviour<'requant'> = {
   cost: (f, cfg) => sduCost('requant', f.rows, f.cols, cfg.sdu.lanes, false),
   execute(st, f, ctx) {
     const dst = operandRef(f, 'd');
+    if (requantInPlace(st, operandRef(f, 's'), dst, f.rows, f.cols, f.qtab, f.qmode, ctx.numerics)) return;
     const src = readRows(st, operandRef(f, 's'), f.rows, f.cols);
     const table = readTable(st, f.qtab, f.qmode, f.cols);
     writeRows(st, dst, f.rows, f.cols, requantOut(src, f.rows, f.cols, table, f.qmode === 'channel', ELEM_BITS[dst.type], ctx.numerics), 'requant');

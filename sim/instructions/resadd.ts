@@ -3,7 +3,7 @@ import { ELEM_BITS } from '../../isa/table.js';
 import type { InstructionBehaviour } from './behaviour.js';
 import { operandAccess, sduFootprint, tableAccess } from '../footprint.js';
 import { operandRef, readRows, writeRows } from '../exec/operands.js';
-import { readTable, tableEntries } from '../exec/sdu.js';
+import { readTable, resaddInPlace, tableEntries } from '../exec/sdu.js';
 import { residualBlock } from '../exec/fast-requant.js';
 import { sduCost } from '../timing/units.js';
 
@@ -21,6 +21,7 @@ export const resadd: InstructionBehaviour<'resadd'> = {
   execute(st, f, ctx) {
     const { rows, cols } = f;
     const dst = operandRef(f, 'd');
+    if (resaddInPlace(st, operandRef(f, 'x'), f.qx, f.qxmode, operandRef(f, 'y'), f.qy, f.qymode, dst, rows, cols, ctx.numerics)) return;
     const x = readRows(st, operandRef(f, 'x'), rows, cols);
     const y = readRows(st, operandRef(f, 'y'), rows, cols);
     const tx = readTable(st, f.qx, f.qxmode, cols);

@@ -2,8 +2,8 @@
 import { ELEM_BITS } from '../../isa/table.js';
 import type { InstructionBehaviour } from './behaviour.js';
 import { operandAccess, sduFootprint, tableAccess } from '../footprint.js';
-import { operandRef, readRows, writeRows } from '../exec/operands.js';
-import { fusedRequant, tableEntries } from '../exec/sdu.js';
+import { operandRef, readRows } from '../exec/operands.js';
+import { tableEntries, writeResults } from '../exec/sdu.js';
 import { shiftGeluRows } from '../exec/fast-exp.js';
 import { shiftGeluParams } from '../../verify/golden/ops/shiftgelu.js';
 import { sduCost } from '../timing/units.js';
@@ -21,9 +21,9 @@ export const shiftgelu: InstructionBehaviour<'shiftgelu'> = {
     const srcRef = operandRef(f, 's');
     const dst = operandRef(f, 'd');
     const src = readRows(st, srcRef, f.rows, f.cols);
-    const out = new Float64Array(f.rows * f.cols);
     const p = { ...shiftGeluParams(ctx.numerics, f.x0, ELEM_BITS[srcRef.type]), n: f.n, k: f.k };
+    const out = new Float64Array(f.rows * f.cols);
     shiftGeluRows(src, f.rows, f.cols, p, ctx.site, out);
-    writeRows(st, dst, f.rows, f.cols, fusedRequant(st, out, f.rows, f.cols, f.qmode, f.qtab, ELEM_BITS[dst.type], ctx.numerics), 'shiftgelu');
+    writeResults(st, out, dst, f.rows, f.cols, f.qmode, f.qtab, ctx.numerics, 'shiftgelu');
   },
 };

@@ -1,8 +1,10 @@
-/** The simulator's block kernels equal the golden row ops exactly (requant, residual add, Shiftmax, ShiftGELU). */
+/** The simulator's block kernels equal the golden row ops exactly (requant, residual add, Shiftmax, ShiftGELU, LayerNorm). */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { requantBlock, residualBlock } from '../../sim/exec/fast-requant.js';
 import { shiftGeluRows, shiftmaxRows } from '../../sim/exec/fast-exp.js';
+import { layerNormRows } from '../../sim/exec/fast-layernorm.js';
+import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { requantOne, residualOne } from '../../verify/golden/ops/requant.js';
 import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
 import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
@@ -145,8 +147,14 @@ describe('SDU block kernels = golden row ops', () => {
   const rowsOf = (bits: number): fc.Arbitrary<number[][]> =>
     fc.array(fc.array(fc.integer({ min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 }), { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 4 });
 
+  /** Rows of 24 values within a narrow band: the row spans fewer Δ than it has columns (ShiftGELU's σ table). */
+  const narrowRowsOf = (bits: number): fc.Arbitrary<number[][]> =>
+    fc
+      .tuple(fc.integer({ min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 24 }), fc.integer({ min: 0, max: 23 }))
+      .chain(([lo, width]) => fc.array(fc.array(fc.integer({ min: lo, max: lo + width }), { minLength: 24, maxLength: 24 }), { minLength: 1, maxLength: 3 }));
+
   /** Same result or the same error as the golden row op. */
-  function compare(kernel: () => Float64Array, golden: () => number[]): void {
+  function compare(kernel: () => ArrayLike<number>, golden: () => number[]): void {
     let want: number[] | Error;
     try {
       want = golden();
@@ -187,13 +195,13 @@ describe('SDU block kernels = golden row ops', () => {
       fc.property(
         fc
           .tuple(expParams, fc.constantFrom('reference' as const, 'saturate' as const), fc.constantFrom(32, 31, 40))
-          .chain(([e, sigmaRule, expBits]) => fc.tuple(fc.constant({ ...e, sigmaRule, expBits }), rowsOf(e.inputBits))),
+          .chain(([e, sigmaRule, expBits]) => fc.tuple(fc.constant({ ...e, sigmaRule, expBits }), fc.oneof(rowsOf(e.inputBits), narrowRowsOf(e.inputBits)))),
         ([p, rows]) => {
           const src = Int32Array.from(rows.flat());
           compare(
             () => {
               const out = new Float64Array(src.length);
-              shiftGeluRows(src, rows.length, 5, p, 't', out);
+              shiftGeluRows(src, rows.length, rows[0]!.length, p, 't', out);
               return out;
             },
             () => rows.flatMap((r, i) => shiftGeluRow(r, p, `t row ${i}`).out),
@@ -201,6 +209,43 @@ describe('SDU block kernels = golden row ops', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('LayerNorm rows = layerNormRow (both sqrt rules, both mean and halving rules, bias, widths that overflow)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          sqrt: fc.constantFrom('newton10' as const, 'floor' as const),
+          mean: fc.constantFrom('half-even' as const, 'trunc' as const),
+          halve: fc.constantFrom('floor' as const, 'trunc' as const),
+          inputBits: fc.constantFrom(8, 16, 20),
+          varianceBits: fc.constantFrom(32, 40, 20),
+          outputBits: fc.constantFrom(32, 24, 16),
+        }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.integer(),
+        (p, cols, withBias, seed) => {
+          const rows = 3;
+          let s = seed >>> 0 || 1;
+          const draw = (bits: number): number => {
+            s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+            return (s % 2 ** bits) - 2 ** (bits - 1);
+          };
+          const src = Int32Array.from({ length: rows * cols }, () => draw(Math.min(p.inputBits + 1, 21)));
+          const bias = withBias ? Array.from({ length: cols }, () => draw(20)) : undefined;
+          compare(
+            () => {
+              const out = new Float64Array(src.length);
+              layerNormRows(src, rows, cols, bias, p, 't', out);
+              return out;
+            },
+            () => Array.from({ length: rows }, (_, r) => layerNormRow(Array.from(src.subarray(r * cols, (r + 1) * cols)), bias, p, `t row ${r}`).out).flat(),
+          );
+        },
+      ),
+      { numRuns: 800 },
     );
   });
 });

@@ -6,10 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-interface GemmExports {
-  memory: WebAssembly.Memory;
+/** The kernel's functions; every address is a byte offset into the memory the instance was given. */
+export interface GemmFunctions {
   gemm: (a: number, b: number, rows: number, cols: number, dp: number, out: number) => void;
   gemm_i16_i8: (a: number, b: number, rows: number, cols: number, dp: number, out: number) => void;
+}
+
+interface GemmKernel extends GemmFunctions {
+  memory: WebAssembly.Memory;
 }
 
 const WASM_PATH = fileURLToPath(new URL('./wasm/gemm-i8.wasm', import.meta.url));
@@ -18,18 +22,35 @@ export const WASM_MAX_DEPTH = 131071;
 /** int16 × int8 products are < 2^22: up to 511 terms stay inside int32. */
 export const WASM_I16_MAX_DEPTH = 511;
 
-let kernel: GemmExports | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
+let kernel: GemmKernel | null | undefined;
 
-function load(): GemmExports | null {
-  if (kernel !== undefined) return kernel;
-  kernel = null;
-  if (process.env.IVIT_NO_WASM || !existsSync(WASM_PATH)) return kernel;
+/** The compiled kernel module, or null when it is missing, disabled (IVIT_NO_WASM) or the host lacks SIMD. */
+export function gemmModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  if (process.env.IVIT_NO_WASM || !existsSync(WASM_PATH)) return compiled;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM_PATH)));
-    kernel = instance.exports as unknown as GemmExports;
+    compiled = new WebAssembly.Module(readFileSync(WASM_PATH));
   } catch {
-    kernel = null; // no SIMD support: the JavaScript kernel is used
+    compiled = null; // no SIMD support: the JavaScript kernel is used
   }
+  return compiled;
+}
+
+/** An instance of the kernel working in `memory` (the simulator's machine memory, for one). */
+export function instantiateGemm(memory: WebAssembly.Memory): GemmFunctions | null {
+  const mod = gemmModule();
+  if (!mod) return null;
+  return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as GemmFunctions;
+}
+
+/** The golden model's own instance, with a memory of its own that grows to the largest operands seen. */
+function load(): GemmKernel | null {
+  if (kernel !== undefined) return kernel;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const fns = instantiateGemm(memory);
+  kernel = fns ? { gemm: fns.gemm, gemm_i16_i8: fns.gemm_i16_i8, memory } : null;
   return kernel;
 }
 

@@ -1,4 +1,4 @@
-// The few WebAssembly JS-API types the GEMM kernel loader uses (Node provides the runtime; the ES2022 lib
+// The few WebAssembly JS-API types the kernel loaders use (Node provides the runtime; the ES2022 lib
 // without DOM declares none).
 declare namespace WebAssembly {
   class Module {
@@ -9,6 +9,7 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }

@@ -2,10 +2,11 @@
 ;; gemm: int8 × int8 → int32 matrix product, C[i][j] = Σ_k A[i][k] · B[j][k], with WebAssembly SIMD.
 ;; A is [rows × dp] and B is [cols × dp] int8, row-major, dp a multiple of 16 (zero-padded by the caller);
 ;; rows is even and cols a multiple of 4 (also padded). C is [rows × cols] int32.
+;; The memory is imported: the golden model gives the kernel a memory of its own, the simulator its machine memory.
 ;; Two rows × four columns per pass: per 16 k, 6 loads and 12 sign-extensions feed 16 i32x4.dot_i16x8_s
 ;; (128 multiply-adds). No overflow is possible: |a·b| ≤ 2^14 and the caller keeps dp < 2^17.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "gemm") (param $a i32) (param $b i32) (param $rows i32) (param $cols i32) (param $dp i32) (param $out i32)
     (local $i i32) (local $j i32) (local $k i32)
     (local $ra0 i32) (local $ra1 i32) (local $rb0 i32) (local $rb1 i32) (local $rb2 i32) (local $rb3 i32) (local $o i32)
