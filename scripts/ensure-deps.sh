@@ -14,6 +14,8 @@ if [ "${1:-}" = "--debian" ]; then
   declare -A pkgs=(
     [verilator]=verilator [iverilog]=iverilog [yosys]=yosys
     [nextpnr-ice40]=nextpnr-ice40 [icepack]=fpga-icestorm
+    # the report's browser test (playwright-core drives the system Chromium) and the sharded-sweep test
+    [chromium]=chromium [parallel]=parallel
   )
   missing=()
   for tool in "${!pkgs[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${pkgs[$tool]}"); done
