@@ -36,7 +36,7 @@ fi
 
 # Build when any TypeScript source is newer than the last build.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || [ ! -f dist/verify/golden/ops/wasm/gemm-i8.wasm ] || [ -n "$(find isa sim rtl-gen programs verify cli test \( -name '*.ts' -o -name '*.wat' \) -newer "$stamp" -print -quit 2>/dev/null)" ] || [ tsconfig.json -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ ! -f dist/verify/golden/ops/wasm/gemm-i8.wasm ] || [ -n "$(find isa sim rtl-gen programs verify report api cli test \( -name '*.ts' -o -name '*.wat' \) -newer "$stamp" -print -quit 2>/dev/null)" ] || [ tsconfig.json -nt "$stamp" ]; then
   echo "building..." >&2
   npx tsc -p tsconfig.json >&2
   node scripts/build-wasm.mjs >&2
