@@ -35,10 +35,18 @@ export function buildSimulation(u: GeneratedUnit, simulator: Simulator, maxRowLe
   const files = unitSources(u);
   const tbName = testbenchName(u);
   files.set(`${tbName}.v`, buildTestbench(u, drainCyclesFor(u, maxRowLength)));
+  return buildSources(files, tbName, simulator, u.top);
+}
+
+/**
+ * Build Verilog sources (file name → text) with the test bench `tbName` as top, once per simulator and sources:
+ * the build is cached under the system's temporary directory by a hash of the sources.
+ */
+export function buildSources(files: ReadonlyMap<string, string>, tbName: string, simulator: Simulator, label: string): SimBuild {
   const hash = createHash('sha256');
-  hash.update(simulator);
-  for (const [name, text] of files) hash.update(name).update('\0').update(text);
-  const dir = join(CACHE, `${u.top}-${simulator}-${hash.digest('hex').slice(0, 16)}`);
+  hash.update(simulator).update('\0').update(tbName);
+  for (const [name, text] of files) hash.update('\0').update(name).update('\0').update(text);
+  const dir = join(CACHE, `${label}-${simulator}-${hash.digest('hex').slice(0, 16)}`);
   const binary = simulator === 'verilator' ? join(dir, 'obj', 'sim') : join(dir, 'sim.vvp');
   const build: SimBuild =
     simulator === 'verilator' ? { simulator, dir, run: { file: binary, args: [] } } : { simulator, dir, run: { file: 'vvp', args: ['-n', binary] } };
@@ -53,30 +61,7 @@ export function buildSimulation(u: GeneratedUnit, simulator: Simulator, maxRowLe
       writeFileSync(join(staging, name), text);
       paths.push(join(staging, name));
     }
-    if (simulator === 'verilator') {
-      execFileSync(
-        'verilator',
-        [
-          '--binary',
-          '--timing',
-          '-Wno-fatal',
-          '-Wno-lint',
-          '-Wno-style',
-          '--top-module',
-          tbName,
-          '-Mdir',
-          join(staging, 'obj'),
-          '-o',
-          'sim',
-          '-j',
-          '2',
-          ...paths,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
-      );
-    } else {
-      execFileSync('iverilog', ['-g2005', '-o', join(staging, 'sim.vvp'), '-s', tbName, ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
-    }
+    compileBench(simulator, paths, tbName, staging);
     try {
       renameSync(staging, dir);
     } catch {
@@ -90,6 +75,23 @@ export function buildSimulation(u: GeneratedUnit, simulator: Simulator, maxRowLe
     rmSync(staging, { recursive: true, force: true });
   }
   return build;
+}
+
+/**
+ * Compile a test bench and its modules (Verilog files on disk) into `outDir`; returns the command that runs it
+ * in a directory holding vectors.in. Verilator builds a native binary obj/sim, Icarus a vvp image sim.vvp.
+ */
+export function compileBench(simulator: Simulator, paths: readonly string[], tbName: string, outDir: string): SimBuild['run'] {
+  if (simulator === 'verilator') {
+    execFileSync(
+      'verilator',
+      ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', tbName, '-Mdir', join(outDir, 'obj'), '-o', 'sim', '-j', '2', ...paths],
+      { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
+    );
+    return { file: join(outDir, 'obj', 'sim'), args: [] };
+  }
+  execFileSync('iverilog', ['-g2005', '-o', join(outDir, 'sim.vvp'), '-s', tbName, ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { file: 'vvp', args: ['-n', join(outDir, 'sim.vvp')] };
 }
 
 /** Run the bench on the given beat lines; returns the parsed log. */
