@@ -3,7 +3,7 @@
  * iCE40, place and route with nextpnr-ice40 on the registered-I/O wrapper for Fmax over several seeds.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GeneratedUnit } from '../design.js';
@@ -19,8 +19,12 @@ export interface SynthOptions {
   device?: 'hx8k' | 'up5k';
   /** place-and-route seeds (iCE40 only); 0 skips place and route */
   seeds?: number;
-  /** the clock constraint given to nextpnr, MHz */
+  /** the clock constraint given to nextpnr, MHz (100 when absent); timingMet compares the median Fmax with it */
   targetMhz?: number;
+  /** keep the logs here (created if missing): yosys.log, yosys-wrapper.log, nextpnr-seed<N>.log */
+  logDir?: string;
+  /** called as each place-and-route seed starts (seed from 1), for a progress display */
+  onSeed?: (seed: number, seeds: number) => void;
 }
 
 export interface SynthRow {
@@ -39,6 +43,12 @@ export interface SynthRow {
   /** post-route Fmax per seed (iCE40), MHz, and their median */
   fmaxSeeds: number[];
   fmaxMedianMhz: number | null;
+  /** the clock constraint nextpnr was given, MHz */
+  targetMhz: number;
+  /** median Fmax ≥ targetMhz; null when there was no place and route (other families, or seeds 0) */
+  timingMet: boolean | null;
+  /** how many seeds reached targetMhz; null without place and route */
+  seedsMet: number | null;
   latencyExample: { rowLength: number; latency: number; initiationInterval: number };
   yosysSeconds: number;
   pnrSeconds: number;
@@ -73,6 +83,10 @@ function yosysScript(family: Family, files: string[], top: string, dsp: boolean,
 
 export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptions): SynthRow {
   const dir = mkdtempSync(join(tmpdir(), 'ivit-synth-'));
+  // the logs go to the caller's directory when it wants them kept, else next to the scratch files
+  const logDir = o.logDir ?? dir;
+  if (o.logDir) mkdirSync(o.logDir, { recursive: true });
+  const targetMhz = o.targetMhz ?? 100;
   try {
     const files: string[] = [];
     for (const [name, text] of unitSources(u)) {
@@ -84,7 +98,7 @@ export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptio
     const dsp = o.family === 'ice40' && o.device === 'up5k';
     const t0 = Date.now();
     const statFile = join(dir, 'stat.json');
-    execFileSync('yosys', ['-q', '-p', yosysScript(o.family, files, u.top, dsp, undefined, statFile)], {
+    execFileSync('yosys', ['-q', '-l', join(logDir, 'yosys.log'), '-p', yosysScript(o.family, files, u.top, dsp, undefined, statFile)], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 256 << 20,
@@ -100,12 +114,22 @@ export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptio
       const wrapFile = join(dir, `${wrap.name}.v`);
       writeFileSync(wrapFile, wrap.emit());
       const json = join(dir, 'wrap.json');
-      execFileSync('yosys', ['-q', '-p', yosysScript('ice40', [...files, wrapFile], synthWrapperName(u), dsp, json, join(dir, 'wrap-stat.json'))], {
-        cwd: dir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 256 << 20,
-      });
-      for (let seed = 1; seed <= (o.seeds ?? 3); seed++) fmaxSeeds.push(placeAndRoute(json, o.device ?? 'hx8k', seed, o.targetMhz ?? 100, dir));
+      execFileSync(
+        'yosys',
+        [
+          '-q',
+          '-l',
+          join(logDir, 'yosys-wrapper.log'),
+          '-p',
+          yosysScript('ice40', [...files, wrapFile], synthWrapperName(u), dsp, json, join(dir, 'wrap-stat.json')),
+        ],
+        { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 },
+      );
+      const seeds = o.seeds ?? 3;
+      for (let seed = 1; seed <= seeds; seed++) {
+        o.onSeed?.(seed, seeds);
+        fmaxSeeds.push(placeAndRoute(json, o.device ?? 'hx8k', seed, targetMhz, dir, logDir));
+      }
     }
     const pnrSeconds = (Date.now() - t1) / 1000;
     const exampleLength = Math.min(maxRowLength, u.unit === 'shiftgelu' ? 3072 : u.unit === 'layernorm' ? 768 : 197);
@@ -123,6 +147,9 @@ export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptio
       cells,
       fmaxSeeds,
       fmaxMedianMhz: median(fmaxSeeds),
+      targetMhz,
+      timingMet: fmaxSeeds.length === 0 ? null : median(fmaxSeeds)! >= targetMhz,
+      seedsMet: fmaxSeeds.length === 0 ? null : fmaxSeeds.filter((f) => f >= targetMhz).length,
       latencyExample: { rowLength: exampleLength, ...u.timing(exampleLength) },
       yosysSeconds,
       pnrSeconds,
@@ -132,8 +159,8 @@ export function synthesize(u: GeneratedUnit, maxRowLength: number, o: SynthOptio
   }
 }
 
-/** nextpnr-ice40 on the wrapper; returns the post-route Fmax of clk (the last figure nextpnr prints). */
-function placeAndRoute(json: string, device: 'hx8k' | 'up5k', seed: number, targetMhz: number, dir: string): number {
+/** nextpnr-ice40 on the wrapper; returns the post-route Fmax of clk (the last figure nextpnr prints). Its log goes to logDir. */
+function placeAndRoute(json: string, device: 'hx8k' | 'up5k', seed: number, targetMhz: number, dir: string, logDir: string): number {
   const pkg = device === 'hx8k' ? ['--hx8k', '--package', 'ct256'] : ['--up5k', '--package', 'sg48'];
   // nextpnr logs to stderr; --timing-allow-fail keeps a slow design's Fmax instead of an error
   const r = spawnSync(
@@ -158,6 +185,7 @@ function placeAndRoute(json: string, device: 'hx8k' | 'up5k', seed: number, targ
     },
   );
   const log = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  writeFileSync(join(logDir, `nextpnr-seed${seed}.log`), log);
   if (r.status !== 0)
     throw new Error(
       `nextpnr-ice40 failed (seed ${seed}): ${
@@ -172,7 +200,8 @@ function placeAndRoute(json: string, device: 'hx8k' | 'up5k', seed: number, targ
   return Number(matches[matches.length - 1]![1]);
 }
 
-export const CSV_HEADER = 'unit,top,family,device,lanes,variant,lut,ff,carry,dsp,bram,fmax_median_mhz,fmax_seeds,row_length,latency,ii';
+export const CSV_HEADER =
+  'unit,top,family,device,lanes,variant,lut,ff,carry,dsp,bram,fmax_median_mhz,fmax_seeds,target_mhz,timing_met,seeds_met,row_length,latency,ii';
 
 export function csvRow(r: SynthRow): string {
   const variant = String(r.params.flavour ?? r.params.sqrt ?? r.params.tie ?? '');
@@ -190,8 +219,28 @@ export function csvRow(r: SynthRow): string {
     r.bram,
     r.fmaxMedianMhz ?? '',
     `"${r.fmaxSeeds.join(' ')}"`,
+    r.targetMhz,
+    r.timingMet ?? '',
+    r.seedsMet ?? '',
     r.latencyExample.rowLength,
     r.latencyExample.latency,
     r.latencyExample.initiationInterval,
   ].join(',');
+}
+
+/** The row for a person: cells, Fmax against the target and whether timing was met, latency. */
+export function synthText(r: SynthRow): string {
+  const lines = [`${r.top}: ${r.family}, ${r.device}`];
+  lines.push(`  cells: ${r.lut} LUT, ${r.ff} FF, ${r.carry} carry, ${r.dsp} DSP, ${r.bram} BRAM (yosys ${r.yosysSeconds.toFixed(1)} s)`);
+  if (r.timingMet === null) {
+    lines.push(`  timing: not checked against ${r.targetMhz} MHz (no place and route${r.family === 'ice40' ? ': --seeds 0' : ` for ${r.family}`})`);
+  } else {
+    const verdict = r.timingMet ? 'met' : 'NOT met';
+    lines.push(
+      `  Fmax: median ${r.fmaxMedianMhz} MHz over seeds ${r.fmaxSeeds.join(', ')} (nextpnr ${r.pnrSeconds.toFixed(1)} s); target ${r.targetMhz} MHz: timing ${verdict} (${r.seedsMet} of ${r.fmaxSeeds.length} seeds reach it)`,
+    );
+  }
+  const e = r.latencyExample;
+  lines.push(`  latency/II at N=${e.rowLength}: ${e.latency}/${e.initiationInterval} cycles`);
+  return lines.join('\n') + '\n';
 }
