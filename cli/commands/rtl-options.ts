@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { UNITS, type UnitEntry, type UnitOptions, findUnit } from '../../rtl-gen/units/index.js';
-import { DEFAULT_CONFIG, applyOverrides, loadConfigFile, numericsOf } from '../../sim/config.js';
+import { DEFAULT_CONFIG, applyOverrides, loadConfigFile } from '../../sim/config.js';
+import { unitOptionsFromMachine } from '../../programs/flows/sdu-units.js';
 import { GELU_SIGMA_RULES, isGeluSigmaRule } from '../../verify/golden/numerics-config.js';
 import { GELU_SIGMA_HELP } from './op.js';
 
@@ -62,7 +63,7 @@ export function parseUnitOptions(f: RawUnitFlags, entry: UnitEntry): UnitOptions
   if ((f.config !== undefined || (f.set ?? []).length > 0) && entry.fromMachine) {
     const machine = applyOverrides(f.config !== undefined ? loadConfigFile(f.config) : DEFAULT_CONFIG, f.set ?? []);
     if (machine.sdu.lanes > 64) throw new UserError(`the configuration's sdu.lanes = ${machine.sdu.lanes}: the generator builds at most 64 lanes`);
-    Object.assign(o, entry.fromMachine({ lanes: machine.sdu.lanes, numerics: numericsOf(machine) }));
+    Object.assign(o, unitOptionsFromMachine(entry, machine));
   }
   const set = <K extends keyof UnitOptions>(k: K, v: UnitOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;

@@ -23,6 +23,15 @@ export interface SweepRow {
   peUtilisation?: number;
   sduExposedFraction?: number;
   instructions?: number;
+  /** iCE40 LUT4s, flip-flops and DSPs of the SDU plus the array (programs/flows/area.ts); absent with --area none */
+  areaLut?: number;
+  areaFf?: number;
+  areaDsp?: number;
+  /** the two parts of areaLut */
+  areaSduLut?: number;
+  areaArrayLut?: number;
+  /** what of the area is measured (synthesised) and what modelled */
+  areaBasis?: string;
   /** set when the point cannot be compiled or simulated */
   error?: string;
 }
@@ -67,6 +76,12 @@ export const SWEEP_COLUMNS: ReadonlyArray<keyof SweepRow> = [
   'peUtilisation',
   'sduExposedFraction',
   'instructions',
+  'areaLut',
+  'areaFf',
+  'areaDsp',
+  'areaSduLut',
+  'areaArrayLut',
+  'areaBasis',
   'error',
 ];
 

@@ -31,7 +31,7 @@ describe('ivit run / compile / sweep', () => {
   });
 
   it('ivit sweep gives one CSV row per configuration', () => {
-    const r = ivit(['sweep', '--model', 'deit-t', '--rows', '8,16', '--dataflow', 'ws,os', '--jobs', '2']);
+    const r = ivit(['sweep', '--model', 'deit-t', '--rows', '8,16', '--dataflow', 'ws,os', '--jobs', '2', '--area', 'none']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 5);
@@ -46,13 +46,20 @@ describe('ivit run / compile / sweep', () => {
 
   it('a sweep point that fails has its error in its row and no figures, and the sweep exits non-zero; -o says what it wrote', () => {
     const out = join(dir, 'failed.csv');
-    const r = ivit(['sweep', '--model', 'deit-t', '--set', 'scratchpad.bytes=65536', '--jobs', '1', '-o', out]);
+    const r = ivit(['sweep', '--model', 'deit-t', '--set', 'scratchpad.bytes=65536', '--jobs', '1', '--area', 'none', '-o', out]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /ivit sweep: wrote 1 CSV rows to .*failed\.csv/);
     assert.match(r.stderr, /16×16 ws, 16 lanes, 32 B\/cycle failed: scratchpad too small for the minimum tile/);
     const [header, row] = readFileSync(out, 'utf8').trim().split('\n');
-    assert.match(header!, /,cycles,ms,macUtilisation,peUtilisation,sduExposedFraction,instructions,error$/);
-    assert.match(row!, /^deit-t,16,16,ws,16,32,,,,,,,"scratchpad too small for the minimum tile: .*"$/, 'empty figures, the error quoted (it holds commas)');
+    assert.match(
+      header!,
+      /,cycles,ms,macUtilisation,peUtilisation,sduExposedFraction,instructions,areaLut,areaFf,areaDsp,areaSduLut,areaArrayLut,areaBasis,error$/,
+    );
+    assert.match(
+      row!,
+      /^deit-t,16,16,ws,16,32,,,,,,,,,,,,,"scratchpad too small for the minimum tile: .*"$/,
+      'empty figures (no area with --area none), the error quoted (it holds commas)',
+    );
   });
 
   it('an unknown model, a too-small scratchpad and an invalid sweep value are clean user errors (exit 2)', () => {

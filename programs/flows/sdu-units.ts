@@ -1,0 +1,25 @@
+/**
+ * Which generated units an accelerator configuration instantiates, with which options: the SDU's four row
+ * datapaths (the units of the catalogue with a `fromMachine` mapping), each at the configuration's lane count
+ * and numerics. `ivit rtl --config`, `ivit synth --config` and the sweep's area columns all read this.
+ */
+import { type AcceleratorConfig, numericsOf } from '../../sim/config.js';
+import { UNITS, type UnitEntry, type UnitOptions } from '../../rtl-gen/units/index.js';
+
+/** The options the configuration implies for one unit, or undefined when the unit is not an SDU datapath. */
+export function unitOptionsFromMachine(entry: UnitEntry, machine: AcceleratorConfig): UnitOptions | undefined {
+  return entry.fromMachine?.({ lanes: machine.sdu.lanes, numerics: numericsOf(machine) });
+}
+
+export interface MachineUnit {
+  entry: UnitEntry;
+  options: UnitOptions;
+}
+
+/** Every SDU unit the configuration instantiates (shiftmax, shiftgelu, layernorm, requant), in catalogue order. */
+export function machineUnits(machine: AcceleratorConfig): MachineUnit[] {
+  return UNITS.flatMap((entry) => {
+    const options = unitOptionsFromMachine(entry, machine);
+    return options ? [{ entry, options }] : [];
+  });
+}
