@@ -16,6 +16,7 @@ import { registerSynth } from './commands/synth.js';
 import { registerConfig } from './commands/config.js';
 import { registerEval } from './commands/eval.js';
 import { registerImport } from './commands/import.js';
+import { registerReport } from './commands/report.js';
 
 // NO_COLOR (no-color.org): present and not empty turns colour off, whatever FORCE_COLOR says (chalk reads only FORCE_COLOR).
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0;
@@ -46,6 +47,7 @@ registerSynth(program);
 registerConfig(program);
 registerEval(program);
 registerImport(program);
+registerReport(program);
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${chalk.red('ivit: error:')} ${message}\n`);

@@ -6,6 +6,8 @@ import { simulate, type SimOptions, type SimRun } from './engine.js';
 import { buildReport, type SimReport } from './report/stats.js';
 import { bandwidthReportCsv, computeReportCsv } from './report/csv.js';
 import { traceEvents } from './report/trace.js';
+import { type ActivityTimeline, activityTimeline } from './report/activity.js';
+import type { AcceleratorConfig } from './config.js';
 
 export interface RunResult {
   run: SimRun;
@@ -18,13 +20,20 @@ export function runProgram(image: ProgramImage, opts: SimOptions): RunResult {
   return { run, report };
 }
 
-/** COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and report.json into `dir`. */
-export function writeReportDir(dir: string, result: RunResult, opts: SimOptions): string[] {
+/** What report.json holds: the configuration, the report, and the units' activity over time (for the HTML report). */
+export type ReportJson = SimReport & { config: AcceleratorConfig; activity: ActivityTimeline };
+
+export function reportJson(result: RunResult, opts: SimOptions): ReportJson {
+  return { config: opts.config, ...result.report, activity: activityTimeline(result.run) };
+}
+
+/** COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and report.json (`data`: reportJson's, possibly with more fields) into `dir`. */
+export function writeReportDir(dir: string, result: RunResult, opts: SimOptions, data: ReportJson = reportJson(result, opts)): string[] {
   mkdirSync(dir, { recursive: true });
   const files: [string, string][] = [
     ['COMPUTE_REPORT.csv', computeReportCsv(result.report, opts.config)],
     ['BANDWIDTH_REPORT.csv', bandwidthReportCsv(result.report)],
-    ['report.json', `${JSON.stringify({ config: opts.config, ...result.report }, null, 2)}\n`],
+    ['report.json', `${JSON.stringify(data, null, 2)}\n`],
   ];
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return files.map(([name]) => join(dir, name));

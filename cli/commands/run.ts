@@ -7,7 +7,8 @@ import chalk from 'chalk';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AcceleratorConfig, DEFAULT_CONFIG, applyOverrides, loadConfigFile } from '../../sim/config.js';
-import { writeReportDir, writeTrace } from '../../sim/run.js';
+import { reportJson, writeReportDir, writeTrace } from '../../sim/run.js';
+import { runReportHtml } from '../../report/run-report.js';
 import { terminalSummary } from '../../sim/report/terminal.js';
 import { loadModel } from '../../verify/model/model-source.js';
 import { runEndToEnd } from '../../programs/flows/end-to-end.js';
@@ -117,7 +118,7 @@ export function registerRun(program: Command): void {
       .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
       .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
       .option('--image <input>', IMAGE_OPTION_HELP)
-      .option('--report <dir>', 'write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, OPERATOR_REPORT.csv, LAYER_REPORT.csv, report.json here')
+      .option('--report <dir>', 'write report.html (charts), COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, OPERATOR_REPORT.csv, LAYER_REPORT.csv, report.json here')
       .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON')
       .option('--timing-only', 'simulate timing only (no values, no bit-exact check)')
       .option('--layers', 'print the per-layer table and every layer hash')
@@ -140,7 +141,10 @@ export function registerRun(program: Command): void {
     const cr = compilerReport(e.compiled, e.result.run, e.compiled.config);
     const opts = { config: e.compiled.config, timingOnly: flags.timingOnly ?? false };
     if (flags.report) {
-      writeReportDir(flags.report, e.result, opts);
+      const { layers: _layers, ...compiler } = cr; // per-layer rows: LAYER_REPORT.csv
+      const data = { ...reportJson(e.result, opts), model: model.config.name, bitExact: e.check?.bitExact ?? null, compiler };
+      writeReportDir(flags.report, e.result, opts, data);
+      writeFileSync(join(flags.report, 'report.html'), runReportHtml(data));
       const csv = compilerReportCsv(cr);
       writeFileSync(join(flags.report, 'OPERATOR_REPORT.csv'), csv.operators);
       writeFileSync(join(flags.report, 'LAYER_REPORT.csv'), csv.layers);

@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_CONFIG, applyOverrides, loadConfigFile } from '../../sim/config.js';
-import { runProgram, writeReportDir, writeTrace } from '../../sim/run.js';
+import { reportJson, runProgram, writeReportDir, writeTrace } from '../../sim/run.js';
+import { runReportHtml } from '../../report/run-report.js';
+import { join } from 'node:path';
 import { terminalSummary } from '../../sim/report/terminal.js';
 import { UserError } from '../errors.js';
 import { readProgramFile } from '../../isa/load.js';
@@ -38,7 +40,7 @@ export function registerSim(program: Command): void {
     .option('--dataflow <ws|os>', 'array dataflow')
     .option('--lanes <n>', 'SDU lanes')
     .option('--clock-mhz <f>', 'clock in MHz')
-    .option('--report <dir>', 'write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and report.json here')
+    .option('--report <dir>', 'write report.html (charts), COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and report.json here')
     .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON')
     .option('--json', 'print the report as JSON instead of the summary')
     .option('--timing-only', 'skip the values (timing, address checks and faults still apply)')
@@ -59,7 +61,11 @@ export function registerSim(program: Command): void {
       const image = readProgramFile(file);
       const opts = { config, timingOnly: flags.timingOnly ?? false, detailedArray: flags.detailedArray ?? false };
       const result = runProgram(image, opts);
-      if (flags.report) writeReportDir(flags.report, result, opts);
+      if (flags.report) {
+        const data = reportJson(result, opts);
+        writeReportDir(flags.report, result, opts, data);
+        writeFileSync(join(flags.report, 'report.html'), runReportHtml(data));
+      }
       if (flags.trace) writeTrace(flags.trace, result, image, opts);
       for (const d of flags.dump ?? []) {
         const m = /^(0x[0-9a-fA-F]+|\d+):(0x[0-9a-fA-F]+|\d+):(.+)$/.exec(d);

@@ -9,6 +9,7 @@ import { UNITS } from '../../isa/table.js';
 import { formatInstruction } from '../../isa/disasm.js';
 import type { ProgramImage } from '../../isa/container.js';
 import { regionNames } from './stats.js';
+import { unitSlices } from './activity.js';
 
 interface TraceEvent {
   name: string;
@@ -28,34 +29,22 @@ export function traceEvents(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
     { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `ivit accelerator ${cfg.array.rows}x${cfg.array.cols} ${cfg.array.dataflow}` } },
   ];
   UNITS.forEach((u, i) => events.push({ name: 'thread_name', ph: 'M', pid: 1, tid: i + 1, args: { name: u } }));
-  const lastEnd: Record<string, number> = {};
-  for (const x of run.executed) {
+  for (const s of unitSlices(run)) {
+    const x = run.executed[s.index]!;
     const stalls = Object.entries(x.stalls)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
-    // The unit sat idle with this instruction at its head from when it was fetched (or the unit's previous
-    // instruction ended) until it started: show that as a stall slice, named by its main cause.
-    const since = Math.max(x.dispatch, lastEnd[x.unit] ?? 0);
-    lastEnd[x.unit] = x.end;
-    if (x.start > since && stalls) {
-      const main = Object.entries(x.stalls).sort((a, b) => b[1]! - a[1]!)[0]![0];
-      events.push({
-        name: `stall: ${main}`,
-        cat: 'stall',
-        ph: 'X',
-        pid: 1,
-        tid: UNITS.indexOf(x.unit) + 1,
-        ts: us(since),
-        dur: us(x.start - since),
-        args: { pc: x.pc, stalls },
-      });
+    const tid = UNITS.indexOf(s.unit) + 1;
+    if (s.kind === 'stall') {
+      events.push({ name: `stall: ${s.cause!}`, cat: 'stall', ph: 'X', pid: 1, tid, ts: us(s.start), dur: us(s.end - s.start), args: { pc: x.pc, stalls } });
+      continue;
     }
     events.push({
       name: x.ins.mnemonic,
       cat: x.reportClass,
       ph: 'X',
       pid: 1,
-      tid: UNITS.indexOf(x.unit) + 1,
+      tid,
       ts: us(x.start),
       dur: us(x.end - x.start),
       args: { pc: x.pc, region: regions[x.pc]!, instruction: formatInstruction(x.ins), startCycle: x.start, endCycle: x.end, ...(stalls ? { stalls } : {}) },
