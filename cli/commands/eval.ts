@@ -1,25 +1,30 @@
 /** `ivit eval`: accuracy of a quantised model on a data set in FP32, fake-quant float32 and integer arithmetic. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import chalk from 'chalk';
 import { UserError, registerUserErrorClass } from '../errors.js';
-import { RunProgress, machineFromFlags, machineOptions, type MachineFlags } from './run.js';
+import { machineFromFlags, machineOptions, type MachineFlags } from './run.js';
 import './image-option.js'; // registers the data-set and picture errors as user errors
 import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { isZooName } from '../../verify/model/model-source.js';
 import { readModel } from '../../verify/model/qmodel-file.js';
-import { EvalInputError, evalVerified, evaluate } from '../../verify/eval/evaluate.js';
+import { EvalInputError, type EvalReport, evalVerified, evaluate } from '../../verify/eval/evaluate.js';
+import { EvalMergeError, mergeEvalReports } from '../../verify/eval/merge.js';
 import { defaultWorkers } from '../../verify/eval/golden-pool.js';
 import { evalReportText } from '../../verify/eval/report-text.js';
 import { TorchEvalError } from '../../verify/eval/torch-columns.js';
 import { checkOutputFile } from '../output-paths.js';
+import { CommandProgress } from '../progress.js';
+import { SHARD_HELP, parseShard } from '../shard-option.js';
 
 registerUserErrorClass(EvalInputError);
+registerUserErrorClass(EvalMergeError);
 registerUserErrorClass(TorchEvalError);
 
 interface EvalFlags extends MachineFlags {
-  model: string;
-  data: string;
+  model?: string;
+  data?: string;
+  shard?: string;
   limit?: string;
   workers?: string;
   float?: string;
@@ -34,28 +39,46 @@ function positive(v: string | undefined, flag: string, min: number): number | un
   return Number(v);
 }
 
+/** The verdict every eval run and merge ends with: the text (or JSON) report, exit 1 when a verification failed. */
+function finish(report: EvalReport, flags: { json?: boolean; jsonOut?: string }): void {
+  if (flags.jsonOut) writeFileSync(flags.jsonOut, `${JSON.stringify(report, null, 1)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(evalReportText(report));
+  if (!evalVerified(report)) {
+    process.stderr.write(chalk.red('ivit eval: a verification failed (PyTorch int64 ≠ golden, or a simulated image not bit-exact)\n'));
+    process.exitCode = 1;
+  }
+}
+
 export function registerEval(program: Command): void {
-  machineOptions(
+  program.enablePositionalOptions(); // `ivit eval merge --json-out x` reaches merge's own options
+  const evalCmd = machineOptions(
     program
       .command('eval')
       .description('top-1 of a quantised model on a data set: FP32 (PyTorch), fake-quant float32, integer golden; int64 reference = golden on every image')
-      .requiredOption('--model <file>', 'a quantised model file with preprocess metadata (ivit import writes one)')
-      .requiredOption('--data <name>', 'data set: fashion-mnist (its 10k test images)')
+      .enablePositionalOptions()
+      .option('--model <file>', 'a quantised model file with preprocess metadata (ivit import writes one; required)')
+      .option('--data <name>', 'data set: fashion-mnist (its 10k test images; required)')
       .option('--limit <n>', 'only the first n test images')
       .option('--workers <n>', 'golden-model worker threads (default: the number of cores)')
       .option('--float <file>', "the float checkpoint for the FP32 column (default: the model's provenance.checkpoint)")
       .option('--sim-sample <k>', 'also run k images end to end on the simulator, checked bit-exact against the golden model')
       .option('--json', 'print one JSON object')
-      .option('--json-out <file>', 'also write the JSON object to a file (the text report still prints)'),
+      .option('--json-out <file>', 'also write the JSON object to a file (the text report still prints)')
+      .option('--shard <I/N>', `${SHARD_HELP} (the images: the first --limit, cut in N contiguous blocks)`),
   ).action(async (flags: EvalFlags) => {
+    if (flags.model === undefined) throw new UserError("required option '--model <file>' not specified");
+    if (flags.data === undefined) throw new UserError("required option '--data <name>' not specified");
     if (flags.jsonOut) checkOutputFile(flags.jsonOut);
+    const shard = parseShard(flags.shard);
     if (isZooName(flags.model)) throw new UserError(`--model ${flags.model}: ivit eval needs a quantised model file (a zoo model has no trained weights)`);
     const limit = positive(flags.limit, '--limit', 1);
     const workers = positive(flags.workers, '--workers', 1) ?? defaultWorkers();
     const simSample = positive(flags.simSample, '--sim-sample', 0);
     const accelerator = machineFromFlags(flags);
     const model = readModel(flags.model);
-    const bar = new RunProgress(5 + (simSample ? 1 : 0)); // inputs, golden, FP32, fake-quant, int64[, simulator]
+    const bar = new CommandProgress('ivit eval', 5 + (simSample ? 1 : 0)); // inputs, golden, FP32, fake-quant, int64[, simulator]
+    if (shard) bar.note(`shard ${shard.index}/${shard.of} of the images`);
     const report = await evaluate({
       modelPath: flags.model,
       model,
@@ -66,15 +89,35 @@ export function registerEval(program: Command): void {
       ...(limit !== undefined ? { limit } : {}),
       ...(flags.float !== undefined ? { floatCheckpoint: flags.float } : {}),
       ...(simSample ? { simSample } : {}),
+      ...(shard ? { shard } : {}),
       onPhase: (p) => bar.step(p),
       onProgress: (done, total) => bar.progress(done, total),
     }).finally(() => bar.finish());
-    if (flags.jsonOut) writeFileSync(flags.jsonOut, `${JSON.stringify(report, null, 1)}\n`);
-    if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-    else process.stdout.write(evalReportText(report));
-    if (!evalVerified(report)) {
-      process.stderr.write(chalk.red('ivit eval: a verification failed (PyTorch int64 ≠ golden, or a simulated image not bit-exact)\n'));
-      process.exitCode = 1;
-    }
+    finish(report, flags);
   });
+  evalCmd
+    .command('merge')
+    .description(
+      'join the --json-out reports of `ivit eval --shard I/N` runs into the report of the whole evaluation (refuses missing, overlapping or foreign shards)',
+    )
+    .requiredOption('-o, --out <file>', 'the merged JSON report (the format of --json-out)')
+    .option('--json', 'print the merged JSON object instead of the text report')
+    .argument('<shards...>', 'the shard reports, any order')
+    .action((files: string[], opts: { out: string; json?: boolean }) => {
+      checkOutputFile(opts.out);
+      const reports = files.map((name) => {
+        let text: string;
+        try {
+          text = readFileSync(name, 'utf8');
+        } catch (e) {
+          throw new UserError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+        try {
+          return { name, report: JSON.parse(text) as EvalReport };
+        } catch {
+          throw new UserError(`${name}: not JSON (give the files ivit eval --shard I/N --json-out wrote)`);
+        }
+      });
+      finish(mergeEvalReports(reports), { jsonOut: opts.out, ...(opts.json ? { json: true } : {}) });
+    });
 }

@@ -16,6 +16,7 @@ import { loadEvalSet } from './eval-data.js';
 import { goldenLogits } from './golden-pool.js';
 import { type SimImage, runSimSample, sampleIndices } from './sim-sample.js';
 import { type TorchColumn, type TorchResults, runTorchColumns, torchUnavailable } from './torch-columns.js';
+import type { Shard } from '../../programs/flows/shard.js';
 
 export class EvalInputError extends Error {
   constructor(message: string) {
@@ -50,6 +51,19 @@ export interface EvalReport {
   throughput: { goldenWorkers: number; goldenSeconds: number; goldenImagesPerSecond: number; torchSeconds: Partial<Record<TorchColumn, number>> };
   environment: { node: string; torch?: string; python?: string; device?: string };
   notes: string[];
+  /** only in a shard's report (--shard I/N): which images it holds, and what identifies the whole evaluation */
+  shard?: EvalShardInfo;
+}
+
+export interface EvalShardInfo {
+  /** 1-based */
+  index: number;
+  of: number;
+  first: number;
+  count: number;
+  total: number;
+  /** a hash of what decides the results: the model file's bytes, the data set, the image count, numerics, machine, sample, float checkpoint */
+  fingerprint: string;
 }
 
 export interface EvalOptions {
@@ -65,6 +79,8 @@ export interface EvalOptions {
   accelerator: AcceleratorConfig;
   onPhase?: (label: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** evaluate only this slice of the images (a contiguous block, programs/flows/shard.ts); the report says which */
+  shard?: Shard;
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -118,7 +134,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const progress = opts.onProgress ?? (() => {});
 
   phase('preparing inputs');
-  const set = loadEvalSet(opts.data, model, opts.limit, progress);
+  const set = loadEvalSet(opts.data, model, opts.limit, progress, opts.shard);
   const labels = set.labels;
   const classes = set.dataset.classes.map((name, c) => ({ name, images: labels.reduce((n, l) => n + (l === c ? 1 : 0), 0) }));
   const fc = floatCheckpoint(opts, notes);
@@ -162,7 +178,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
         else all = false;
       }
       if (all) imagesEqual++;
-      else if (firstDiffering.length < 10) firstDiffering.push(i);
+      else if (firstDiffering.length < 10) firstDiffering.push(set.first + i);
     }
     int64VsGolden = { imagesEqual, logitsEqual, logitsCompared: set.count * k, images: set.count, firstDiffering };
   }
@@ -170,7 +186,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   let simulator: EvalReport['simulator'] = null;
   if (opts.simSample && opts.simSample > 0) {
     phase('simulator sample (compile, simulate with values, compare)');
-    const images = runSimSample(model, set.inputs, golden.logits, sampleIndices(set.count, opts.simSample), opts.accelerator, progress);
+    // the sample of the whole evaluation; a shard runs the sampled images that fall in its slice
+    const inSlice = sampleIndices(set.total, opts.simSample).filter((i) => i >= set.first && i < set.first + set.count);
+    const images = runSimSample(model, set.inputs, golden.logits, inSlice, opts.accelerator, progress, set.first);
     simulator = {
       images,
       bitExact: images.filter((s) => s.bitExact && s.poolLogitsMatch).length,
@@ -210,7 +228,27 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     },
     environment: { node: process.version, ...(torch ? torch.environment : {}) },
     notes,
+    ...(opts.shard
+      ? { shard: { ...opts.shard, first: set.first, count: set.count, total: set.total, fingerprint: evalFingerprint(opts, set.total, fc) } }
+      : {}),
   };
+}
+
+function evalFingerprint(opts: EvalOptions, total: number, fc: { path: string } | { unavailable: string }): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        model: sha256(opts.modelPath),
+        data: opts.data,
+        total,
+        numerics: opts.numerics,
+        accelerator: opts.accelerator,
+        simSample: opts.simSample ?? 0,
+        float: 'path' in fc ? sha256(fc.path) : fc.unavailable,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Every check that must hold: int64 = golden on every image, the simulator sample bit-exact. */

@@ -35,14 +35,17 @@ export function runSimSample(
   indices: readonly number[],
   cfg: AcceleratorConfig,
   onImage?: (done: number, total: number) => void,
+  /** the global index of inputs' first image (a shard's slice): `indices` are global, inputs and poolLogits local */
+  offset = 0,
 ): SimImage[] {
   const c = model.config;
   const len = c.inChannels * c.imageSize * c.imageSize;
   const out: SimImage[] = [];
   for (const index of indices) {
-    const e = runEndToEnd(model, inputs.subarray(index * len, (index + 1) * len), cfg);
+    const local = index - offset;
+    const e = runEndToEnd(model, inputs.subarray(local * len, (local + 1) * len), cfg);
     const check = e.check!;
-    const pool = poolLogits.subarray(index * c.numClasses, (index + 1) * c.numClasses);
+    const pool = poolLogits.subarray(local * c.numClasses, (local + 1) * c.numClasses);
     out.push({
       index,
       bitExact: check.bitExact,
