@@ -11,7 +11,10 @@ import { parse } from 'csv-parse/sync';
 import { DEFAULT_CONFIG, applyOverrides } from '../../sim/config.js';
 import { machineUnits } from '../../programs/flows/sdu-units.js';
 import { type CachedSynthesis, scaleLanes } from '../../programs/flows/area.js';
-import { isCleanUserError, ivit } from './cli-run.js';
+import { spawnSync } from 'node:child_process';
+import { REPO, isCleanUserError, ivit } from './cli-run.js';
+
+const BIN = join(REPO, 'bin', 'ivit.js');
 
 type Row = Record<string, string>;
 
@@ -46,6 +49,9 @@ describe('ivit sweep: area columns (yosys synth_ice40, cached)', function () {
     const r = ivit([...args, '-o', join(dir, 'a.csv')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /area: 6 unit configurations, 0 from the cache, 6 synthesised/);
+    // off a terminal the progress is plain lines: one per synthesised unit, one per tenth of the timing points
+    assert.match(r.stderr, /^ivit sweep: area: synthesised requant 1 lane in [\d.]+ s \(\d\/6\)$/m);
+    assert.match(r.stderr, /^ivit sweep: timing: compile and simulate each configuration: 4\/4$/m);
     const csv = readFileSync(join(dir, 'a.csv'), 'utf8');
     const rows = parse(csv, { columns: true }) as Row[];
     first = { csv, rows };
@@ -82,6 +88,18 @@ describe('ivit sweep: area columns (yosys synth_ice40, cached)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /area: 6 unit configurations, 6 from the cache, 0 synthesised/);
     assert.equal(readFileSync(join(dir, 'b.csv'), 'utf8'), first.csv);
+  });
+
+  it("on a terminal the progress is ivit run's bar", () => {
+    // script(1) gives the command a pseudo-terminal, so stderr.isTTY holds as in an interactive shell
+    const cmd = [process.execPath, BIN, ...args, '-o', join(dir, 'c.csv')].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+    assert.equal(r.status, 0, r.stdout);
+    const redraw = '\r\u001b[K'; // RunProgress redraws its line in place: carriage return, erase line
+    assert.ok(r.stdout.includes(`${redraw}[###`), r.stdout);
+    assert.match(r.stdout, /\[#+-*\] timing: compile and simulate each configuration 4\/4 \([\d.]+ s\)/);
+    assert.doesNotMatch(r.stdout, /^ivit sweep: timing/m, 'no plain progress lines on a terminal');
+    assert.equal(readFileSync(join(dir, 'c.csv'), 'utf8'), first!.csv);
   });
 
   it('--area none leaves the area columns empty; a bad --area, or --area synth without yosys, is a clean user error', () => {

@@ -55,6 +55,7 @@ describe('ivit sweep --shard I/N and ivit sweep merge', function () {
     const args = [...SWEEP, ...CACHE].map((a) => `'${a}'`).join(' ');
     const p = spawnSync('parallel', [`${process.execPath} ${BIN} ${args} --shard {}/4 -o ${dir}/s{}.csv`, ':::', '1', '2', '3', '4'], { encoding: 'utf8' });
     assert.equal(p.status, 0, p.stderr);
+    assert.match(p.stderr, /^ivit sweep: shard 3\/4: configurations 4\.\.4 of 6$/m, 'each shard says which slice it runs');
     for (const i of [1, 2, 3, 4])
       assert.match(readFileSync(join(dir, `s${i}.csv`), 'utf8'), new RegExp(`^# ivit-sweep-shard \\{"format":1,"shard":${i},"of":4,`));
     const m = ivit(['sweep', 'merge', '-o', join(dir, 'merged.csv'), ...[4, 2, 3, 1].map((i) => join(dir, `s${i}.csv`))]);
