@@ -103,7 +103,7 @@ export function sweepReportHtml(t: SweepTable, source: string): string {
         'design points',
         `${t.points.length} plotted, ${onFront.length} on the Pareto front, ${dominated.length} dominated${t.skipped.length ? `, ${t.skipped.length} failed or incomplete` : ''}`,
       ],
-      ['area', bases.join(' | ') || '-'],
+      ['area', bases.length ? `${bases[0]}${bases.length > 1 ? ' (the first point; each row of the CSV states its own in areaBasis)' : ''}` : '-'],
     ],
     sections: [
       {
@@ -125,17 +125,17 @@ export function sweepReportHtml(t: SweepTable, source: string): string {
         },
       },
       {
-        title: 'The Pareto front',
-        header: ['configuration', 'cycles', 'ms', 'MAC utilisation', 'LUT4', 'FF', 'DSP'],
-        rows: onFront.map((p) => [
-          p.label,
-          int(p.cycles),
-          p.ms.toFixed(3),
-          `${(100 * p.macUtilisation).toFixed(1)}%`,
-          int(p.areaLut),
-          int(p.areaFf),
-          int(p.areaDsp),
-        ]),
+        title: 'Every design point',
+        caption: 'Sorted by area; "front" marks the Pareto-optimal points, "dominated by" names a front point that beats it in both figures.',
+        header: ['configuration', 'cycles', 'ms', 'MAC utilisation', 'LUT4', 'FF', 'DSP', 'Pareto'],
+        rows: [...t.points.keys()]
+          .sort((a, b) => t.points[a]!.areaLut - t.points[b]!.areaLut || t.points[a]!.cycles - t.points[b]!.cycles)
+          .map((i) => {
+            const p = t.points[i]!;
+            const by = onFront.find((q) => q.areaLut <= p.areaLut && q.cycles <= p.cycles && (q.areaLut < p.areaLut || q.cycles < p.cycles));
+            const mark = front.has(i) ? 'front' : `dominated by ${by ? by.label : '?'}`;
+            return [p.label, int(p.cycles), p.ms.toFixed(3), `${(100 * p.macUtilisation).toFixed(1)}%`, int(p.areaLut), int(p.areaFf), int(p.areaDsp), mark];
+          }),
         numeric: [1, 2, 3, 4, 5, 6],
       },
       ...(t.skipped.length ? [{ title: 'Not plotted', header: ['configuration', 'reason'], rows: t.skipped.map((s) => [s.label, s.reason]) }] : []),

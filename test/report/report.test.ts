@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, ivit, isCleanUserError } from '../cli/cli-run.js';
+import { parse } from 'csv-parse/sync';
 import { renderInChromium } from './browser.js';
 
 const ARTEFACTS = join(REPO, 'out', 'test-artefacts');
@@ -51,6 +52,34 @@ describe('ivit report (HTML, in headless Chromium)', () => {
     const r2 = ivit(['report', out, '-o', again]);
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(readFileSync(again, 'utf8'), text);
+  });
+
+  it('ivit report sweep.csv: the Pareto front of latency against area, every point in the table, rendered', async function () {
+    this.timeout(600_000);
+    const csv = join(dir, 'sweep.csv');
+    // one SDU lane keeps the cold synthesis to about half a minute (the cache is this test's own)
+    const sweep = ['sweep', '--model', 'deit-t', '--rows', '8,16', '--cols', '8,16', '--lanes', '1', '--area-cache', join(dir, 'area'), '-o', csv];
+    const r = ivit(sweep);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = parse(readFileSync(csv, 'utf8'), { columns: true }) as Record<string, string>[];
+    assert.equal(rows.length, 4);
+    // the front by its definition: no other point at most as large and as slow, and better in one
+    const pts = rows.map((x) => ({ area: Number(x.areaLut), cycles: Number(x.cycles) }));
+    const onFront = pts.filter((p) => !pts.some((q) => q.area <= p.area && q.cycles <= p.cycles && (q.area < p.area || q.cycles < p.cycles))).length;
+    const html = join(dir, 'sweep.html');
+    const rep = ivit(['report', csv]);
+    assert.equal(rep.code, 0, rep.stderr);
+    const page = await renderInChromium(html, join(ARTEFACTS, 'sweep-pareto.png'));
+    assert.deepEqual(page.consoleErrors, []);
+    assert.deepEqual(page.foreignRequests, []);
+    assert.deepEqual(
+      page.charts.map((c) => [c.id, c.rendered]),
+      [['pareto', true]],
+    );
+    assert.ok(page.charts[0]!.paths >= 10, `pareto: ${page.charts[0]!.paths} paths`);
+    assert.match(page.headerText, new RegExp(`4 plotted, ${onFront} on the Pareto front, ${4 - onFront} dominated`));
+    assert.deepEqual(page.tables, [4]);
+    assert.match(page.headerText, /synth_ice40/);
   });
 
   it('bad input exits 2 with one line naming the file', () => {
