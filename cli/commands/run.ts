@@ -149,6 +149,7 @@ export function registerRun(program: Command): void {
       writeFileSync(join(flags.report, 'OPERATOR_REPORT.csv'), csv.operators);
       writeFileSync(join(flags.report, 'LAYER_REPORT.csv'), csv.layers);
       writeFileSync(join(flags.report, 'run.json'), `${JSON.stringify(summaryJson(), null, 2)}\n`);
+      process.stderr.write(`ivit run: wrote the report to ${flags.report}/ (report.html: the charts; report.json, run.json and the CSVs)\n`);
     }
     if (flags.trace) writeTrace(flags.trace, e.result, e.compiled.image, opts);
     function summaryJson(): Record<string, unknown> {
