@@ -13,7 +13,7 @@ const layerOf = (path) => layers.findIndex((l) => new RegExp(l.path).test(path))
 
 const out = execFileSync(
   join(root, 'node_modules/.bin/depcruise'),
-  ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'isa', 'sim', 'rtl-gen', 'programs', 'verify', 'cli'],
+  ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'isa', 'sim', 'rtl-gen', 'programs', 'verify', 'report', 'api', 'cli'],
   {
     cwd: root,
     encoding: 'utf8',
