@@ -84,7 +84,8 @@ export class RunProgress {
   private draw(done: number, total: number, force: boolean): void {
     if (!this.enabled) return;
     const now = performance.now();
-    if (!force && now - this.lastDraw < 100) return;
+    // throttled, except the last step of a phase, which is always drawn (the bar ends at n/n)
+    if (!force && done < total && now - this.lastDraw < 100) return;
     this.lastDraw = now;
     const width = 30;
     const within = total > 0 ? done / total : 0;
