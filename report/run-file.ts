@@ -45,12 +45,15 @@ export function parseRunReport(text: string, file: string): RunReportFile {
   return v as RunReportFile;
 }
 
-export function readRunReport(file: string): RunReportFile {
-  let text: string;
+/** A report input's text, or the user's one-line error naming the file and why it cannot be read. */
+export function readReportInput(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     throw new ReportInputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return parseRunReport(text, file);
+}
+
+export function readRunReport(file: string): RunReportFile {
+  return parseRunReport(readReportInput(file), file);
 }

@@ -2,11 +2,11 @@
  * The HTML report of a sweep CSV (`ivit sweep -o sweep.csv`): latency against area for every design point,
  * the Pareto front marked and joined, the dominated points greyed, and the front's points as a table.
  */
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { paretoFront } from './pareto.js';
+import { SWEEP_COLUMNS } from '../programs/flows/sweep-point.js';
 import { type Page, pageHtml } from './page.js';
-import { ReportInputError } from './run-file.js';
+import { ReportInputError, readReportInput } from './run-file.js';
 
 export interface SweepPointRecord {
   label: string;
@@ -26,21 +26,8 @@ export interface SweepTable {
   skipped: Array<{ label: string; reason: string }>;
 }
 
-const REQUIRED = [
-  'model',
-  'rows',
-  'cols',
-  'dataflow',
-  'sduLanes',
-  'dmaBytesPerCycle',
-  'cycles',
-  'ms',
-  'macUtilisation',
-  'areaLut',
-  'areaFf',
-  'areaDsp',
-  'areaBasis',
-];
+// every column the sweep writes but the error column (empty when the point succeeded)
+const REQUIRED = SWEEP_COLUMNS.filter((c) => c !== 'error');
 
 export function parseSweepCsv(text: string, file: string): SweepTable {
   let records: Record<string, string>[];
@@ -77,13 +64,7 @@ export function parseSweepCsv(text: string, file: string): SweepTable {
 }
 
 export function readSweepCsv(file: string): SweepTable {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ReportInputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseSweepCsv(text, file);
+  return parseSweepCsv(readReportInput(file), file);
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');

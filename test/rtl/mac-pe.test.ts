@@ -11,17 +11,12 @@ import { join } from 'node:path';
 import { MAC_PE_DEFAULTS, type PeDataflow, buildMacPe } from '../../rtl-gen/units/mac-pe.js';
 import { unitSources } from '../../rtl-gen/emit.js';
 import { lintUnit } from '../../verify/rtl/lint.js';
+import { mulberry32 } from '../../isa/asm/prng.js';
 
-/** A small deterministic generator (mulberry32), so a failure repeats. */
+/** The assembler's mulberry32, scaled to [0, 1), so a failure repeats. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 const wrap32 = (v: number): number => v | 0;
