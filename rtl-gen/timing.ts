@@ -120,3 +120,16 @@ export function layerNormTiming(q: { rowLength: number; lanes: number; quotBits?
   const latency = 3 * beats + 2 * divide + sqrt + 2;
   return { latency, initiationInterval: latency + 1 };
 }
+
+/** Registers of the FQ-ViT LIS lane: inputs, divide (q, r), polynomial, shift, threshold comparisons, count. */
+export const LIS_LANE_REGISTERS = 6;
+
+/**
+ * FQ-ViT LIS lane (i-exp and log2 code of one element per cycle per lane): a pipeline of LIS_LANE_REGISTERS
+ * registers taking one beat per cycle. A row is streamed twice through it in the SDU (E for Σ, then the codes);
+ * this is one pass.
+ */
+export function lisLaneTiming(q: { rowLength: number; lanes: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  return { latency: beats - 1 + LIS_LANE_REGISTERS, initiationInterval: beats };
+}

@@ -9,6 +9,7 @@ import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from './layernorm.js';
 import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
 import { buildRecipPipeUnit } from './recip-pipe-unit.js';
+import { LIS_LANE_DEFAULTS, buildLisLaneUnit } from './lis-lane.js';
 import { DEFAULT_PIPELINE } from '../timing.js';
 import { GELU_SIGMA_RULES, type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
 
@@ -142,6 +143,17 @@ export const UNITS: readonly UnitEntry[] = [
     build: (o) => {
       if ((o.lanes ?? 1) !== 1) throw new RangeError('gelu-divider: one lane only');
       return buildRecipPipeUnit({ divBitsPerStage: o.divBitsPerStage ?? DEFAULT_PIPELINE.geluDividerBitsPerStage });
+    },
+  },
+  {
+    name: 'lis',
+    what: 'FQ-ViT Log-Int-Softmax lane: I-BERT i-exp, then the 4-bit log2 code of RNE(Σ/E) by threshold comparisons (no divider)',
+    variants: ['fqvit'],
+    maxRowLength: LIS_LANE_DEFAULTS.maxRowLength,
+    build: (o) => {
+      pick(o.variant, ['fqvit'] as const, 'lis');
+      if ((o.lanes ?? 1) !== 1) throw new RangeError('lis: one lane only');
+      return buildLisLaneUnit({ ...LIS_LANE_DEFAULTS, n: o.n ?? LIS_LANE_DEFAULTS.n });
     },
   },
 ];
