@@ -37,6 +37,10 @@ export const ENUMS = {
   qmode: ['none', 'tensor', 'channel'],
   bmode: ['none', 'table'],
   reduction: ['max', 'sum'],
+  /** a GEMM's product: A·B, or FQ-ViT's log-attention shift ⌊B·2^F / 2^A⌋ (A a LIS code, −1 = probability 0) */
+  amode: ['mul', 'shift'],
+  /** LayerNorm: I-LayerNorm, or FQ-ViT's power-of-two-scale LayerNorm */
+  lnmode: ['ilayernorm', 'pts'],
   unit: UNITS,
 } as const;
 export type EnumName = keyof typeof ENUMS;
@@ -237,8 +241,13 @@ export const INSTRUCTIONS = [
       uint('m', DIM, 'rows of A and C'),
       uint('n', DIM, 'rows of B = columns of C'),
       uint('k', DIM, 'reduction depth'),
+      enumField('amode', 'amode', 'mul: A·B; shift: Σ ⌊B·2^fbits / 2^A⌋ over A ≥ 0 (LIS codes; A = −1 contributes 0)', 'mul'),
+      uint('fbits', 5, 'shift mode: fraction bits F that B is shifted left by before the shift right by the code', 0),
     ],
-    check: (f) => (['m', 'n', 'k'] as const).filter((d) => f[d] === 0).map((d) => `${d} must be at least 1`),
+    check: (f) => [
+      ...(['m', 'n', 'k'] as const).filter((d) => f[d] === 0).map((d) => `${d} must be at least 1`),
+      ...(f.amode === 'mul' && f.fbits !== 0 ? [`fbits (${f.fbits}) is only used with amode=shift`] : []),
+    ],
   }),
   instruction({
     mnemonic: 'requant',
@@ -321,8 +330,38 @@ export const INSTRUCTIONS = [
       address('btab', ADDR, 'scratchpad address of the int32 biases', 0),
       enumField('qmode', 'qmode', 'fused requant of the output: none, one pair, one per column', 'none'),
       address('qtab', ADDR, 'scratchpad address of the fused requant table', 0),
+      enumField('lnmode', 'lnmode', 'ilayernorm, or pts: int8 input at scales s·2^α_c, per-channel (M_c, N_c, B_c) output (docs/numerics.md, FQ-ViT)', 'ilayernorm'),
+      address('atab', ADDR, 'pts: scratchpad address of the α_c (one byte per column)', 0),
+      address('ptab', ADDR, 'pts: scratchpad address of the (M_c, N_c, B_c) int32 triples, one per column', 0),
     ],
-    check: (f) => operandChecks(f, ['s', 'd']),
+    check: (f) => [
+      ...operandChecks(f, ['s', 'd']),
+      ...(f.lnmode === 'pts' && (f.bmode !== 'none' || f.qmode !== 'none') ? ['lnmode=pts folds bias and requant into its (M, N, B) table: bmode and qmode must be none'] : []),
+    ],
+  }),
+  instruction({
+    mnemonic: 'lis',
+    opcode: 10,
+    unit: 'sdu',
+    doc:
+      "FQ-ViT's Log-Int-Softmax of each row (docs/numerics.md, FQ-ViT): I-BERT's i-exp, the row sum, and the code " +
+      'round-log2(RNE(Σ/E_j)) clamped to 2^bits − 1; −1 where the probability is 0 (code past 2^bits − 1, or E_j = 0).',
+    fields: [
+      ...HEADER,
+      ...operand('s', 'source', 'spad', 'i8'),
+      ...operand('d', 'destination', 'spad', 'i8'),
+      ...ROWS_COLS,
+      int('x0', 24, 'the negative integer x0 = ⌊−0.6931/S⌋ of the logit scale'),
+      int('pb', 32, "the polynomial's ⌊(b/a)/S⌋"),
+      int('pc', 32, "the polynomial's ⌊(1/a)/S²⌋"),
+      uint('bits', 4, 'code width b (codes 0 … 2^b − 1)', 4),
+    ],
+    check: (f) => [
+      ...operandChecks(f, ['s', 'd']),
+      ...(f.x0 >= 0 ? [`x0 must be negative, got ${f.x0}`] : []),
+      ...(f.bits < 1 || f.bits > 8 ? [`bits must be in [1, 8], got ${f.bits}`] : []),
+      ...(f.bits === 8 && f.dtype === 'i8' ? ['bits=8: codes up to 255 need an i16 destination'] : []),
+    ],
   }),
   instruction({
     mnemonic: 'reduce',

@@ -43,6 +43,9 @@ export interface Gemm {
   m: number;
   n: number;
   k: number;
+  /** FQ-ViT's log-attention × V: A holds LIS codes, each PE shifts B by fbits − code */
+  amode?: 'mul' | 'shift';
+  fbits?: number;
 }
 
 /** How a requant table is indexed (isa ENUMS.qmode, without 'none'). */
@@ -104,6 +107,8 @@ export class Emitter {
       m: g.m,
       n: g.n,
       k: g.k,
+      amode: g.amode ?? 'mul',
+      fbits: g.fbits ?? 0,
     });
   }
 
@@ -134,6 +139,16 @@ export class Emitter {
   }
 
   layernorm(s: Operand, d: Operand, rows: number, cols: number, btab: number, qmode: QMode, qtab: number): void {
-    this.emit('layernorm', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, bmode: 'table', btab, qmode, qtab });
+    this.emit('layernorm', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, bmode: 'table', btab, qmode, qtab, lnmode: 'ilayernorm', atab: 0, ptab: 0 });
+  }
+
+  /** FQ-ViT's PTS LayerNorm: α_c bytes at atab, (M_c, N_c, B_c) int32 triples at ptab. */
+  ptsLayerNorm(s: Operand, d: Operand, rows: number, cols: number, atab: number, ptab: number): void {
+    this.emit('layernorm', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, bmode: 'none', btab: 0, qmode: 'none', qtab: 0, lnmode: 'pts', atab, ptab });
+  }
+
+  /** FQ-ViT's Log-Int-Softmax to b-bit codes. */
+  lis(s: Operand, d: Operand, rows: number, cols: number, c: { x0: number; b: number; c: number; bits: number }): void {
+    this.emit('lis', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, x0: c.x0, pb: c.b, pc: c.c, bits: c.bits });
   }
 }

@@ -10,8 +10,8 @@ import type { CompiledProgram } from '../compiler/compile.js';
 import type { ReportClass } from '../../sim/instructions/index.js';
 import { csvText } from '../../sim/report/csv.js';
 
-export type OperatorClass = 'gemm' | 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant' | 'residual' | 'dma' | 'sync';
-export const OPERATOR_CLASSES: readonly OperatorClass[] = ['gemm', 'shiftmax', 'shiftgelu', 'layernorm', 'requant', 'residual', 'dma', 'sync'];
+export type OperatorClass = 'gemm' | 'shiftmax' | 'lis' | 'shiftgelu' | 'layernorm' | 'requant' | 'residual' | 'dma' | 'sync';
+export const OPERATOR_CLASSES: readonly OperatorClass[] = ['gemm', 'shiftmax', 'lis', 'shiftgelu', 'layernorm', 'requant', 'residual', 'dma', 'sync'];
 
 /** The operator table's class of each report class (residual adds by their operator's name; reductions are requant-like). */
 const CLASS_OF: Readonly<Record<ReportClass, OperatorClass>> = {
@@ -21,6 +21,7 @@ const CLASS_OF: Readonly<Record<ReportClass, OperatorClass>> = {
   requant: 'requant',
   resadd: 'residual',
   shiftmax: 'shiftmax',
+  lis: 'lis',
   shiftgelu: 'shiftgelu',
   layernorm: 'layernorm',
   reduce: 'requant',

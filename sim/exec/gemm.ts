@@ -97,7 +97,35 @@ function executeGemmInPlace(st: MachineState, f: Fields<'gemm'>): boolean {
   return true;
 }
 
+/**
+ * FQ-ViT's log-attention × V (amode=shift): C[i][j] = init + Σ_q ⌊B[j][q]·2^F / 2^A[i][q]⌋ over A[i][q] ≥ 0, the
+ * golden lisAttnV. Each PE shifts instead of multiplying; A = −1 (probability 0) contributes nothing.
+ */
+function executeGemmShift(st: MachineState, f: Fields<'gemm'>): void {
+  const { m, n, k } = f;
+  const A = gatherA(st, f);
+  const B = gatherB(st, f);
+  const acc = st.acc;
+  const up = 2 ** f.fbits;
+  for (let i = 0; i < m; i++) {
+    const cOff = f.c + i * f.cstride;
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) {
+        const code = A[i * k + q]!;
+        if (code < 0) continue;
+        s += Math.floor((B[j * k + q]! * up) / 2 ** code); // |B·2^F| < 2^38: exact quotient of exact doubles
+      }
+      const init = f.init === 'zero' ? 0 : f.init === 'acc' ? acc[cOff + j]! : acc[f.bias + j]!;
+      const v = init + s;
+      if (v < INT32_MIN || v > INT32_MAX) throw new ExecError('value', `accumulator C[${i}][${j}] = ${v} overflows int32`);
+      acc[cOff + j] = v;
+    }
+  }
+}
+
 export function executeGemm(st: MachineState, f: Fields<'gemm'>): void {
+  if (f.amode === 'shift') return executeGemmShift(st, f);
   if (executeGemmInPlace(st, f)) return;
   const m = f.m;
   const n = f.n;
@@ -155,6 +183,8 @@ export function executeGemm(st: MachineState, f: Fields<'gemm'>): void {
  * registers, so a run with --detailed-array checks the register-level dataflow against the golden model too.
  */
 export function executeGemmDetailed(st: MachineState, f: Fields<'gemm'>, geometry: ArrayGeometry, dataflow: DataflowName): void {
+  // the PE model multiplies; a shift-mode PE has the same registers and timing, so its values come from the shift loop
+  if (f.amode === 'shift') return executeGemmShift(st, f);
   const m = f.m;
   const n = f.n;
   const k = f.k;

@@ -11,7 +11,7 @@ import type { MachineState } from '../state.js';
 import type { UnitCost } from '../timing/units.js';
 
 /** The classes reports group instructions by, in report order. */
-export const REPORT_CLASSES = ['sync', 'dma', 'gemm', 'requant', 'resadd', 'shiftmax', 'shiftgelu', 'layernorm', 'reduce'] as const;
+export const REPORT_CLASSES = ['sync', 'dma', 'gemm', 'requant', 'resadd', 'shiftmax', 'shiftgelu', 'layernorm', 'reduce', 'lis'] as const;
 export type ReportClass = (typeof REPORT_CLASSES)[number];
 
 export interface ExecContext {

@@ -19,8 +19,9 @@ import { shiftmax } from './shiftmax.js';
 import { shiftgelu } from './shiftgelu.js';
 import { layernorm } from './layernorm.js';
 import { reduce } from './reduce.js';
+import { lis } from './lis.js';
 
-export const BEHAVIOURS: BehaviourTable = { nop, load, store, gemm, requant, resadd, shiftmax, shiftgelu, layernorm, reduce };
+export const BEHAVIOURS: BehaviourTable = { nop, load, store, gemm, requant, resadd, shiftmax, shiftgelu, layernorm, reduce, lis };
 
 // Correlated dispatch: for one M, the record's methods take exactly Fields<M>.
 function footprintFor<M extends Mnemonic>(m: M, f: FieldsByMnemonic[M], cfg: AcceleratorConfig): Footprint {

@@ -4,7 +4,7 @@
  * from the PE-by-PE model; DMA from the configured latency and bandwidth.
  */
 import type { AcceleratorConfig } from '../config.js';
-import { type SduUnitKind, sduRowTiming } from '../../rtl-gen/timing.js';
+import { type SduUnitKind, DEFAULT_PIPELINE, LIS_LANE_REGISTERS, sduRowTiming, sequentialDividerCycles } from '../../rtl-gen/timing.js';
 import { arrayTiming } from '../array/timing.js';
 import { DETAILED_MAX_WORK, detailedArray } from '../array/detailed.js';
 import type { ArrayTiming, GemmShape } from '../array/shape.js';
@@ -24,9 +24,9 @@ export interface UnitCost {
   sduLaneSlots?: number;
 }
 
-/** The array's view of a GEMM (int16 A runs as two int8 passes). */
-export function gemmShape(f: { readonly m: number; readonly n: number; readonly k: number; readonly atype: 'i8' | 'i16' }): GemmShape {
-  return { m: f.m, n: f.n, k: f.k, passes: f.atype === 'i16' ? 2 : 1 };
+/** The array's view of a GEMM (int16 A runs as two int8 passes; a shift-mode code, at most 8 bits, takes one). */
+export function gemmShape(f: { readonly m: number; readonly n: number; readonly k: number; readonly atype: 'i8' | 'i16'; readonly amode?: 'mul' | 'shift' }): GemmShape {
+  return { m: f.m, n: f.n, k: f.k, passes: f.atype === 'i16' && f.amode !== 'shift' ? 2 : 1 };
 }
 
 /** Passes each SDU row operation makes over its row (for the lane-occupancy figures). */
@@ -72,4 +72,40 @@ export function gemmCost(shape: GemmShape, cfg: AcceleratorConfig, detailed: boo
   // timing from unit operands; with values, the gemm record runs the model again on the real operands
   const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
   return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };
+}
+
+/**
+ * FQ-ViT LIS rows on the SDU: a max pass (B beats), then the row twice through the LIS lanes (rtl-gen's lis lane,
+ * LIS_LANE_REGISTERS deep): E_j for the sum, then E_j again against the sum's thresholds for the codes. One row at
+ * a time, like Shiftmax. The lane is generated RTL; the row sequencing around it is this model's.
+ */
+export function lisCost(rows: number, cols: number, lanes: number): UnitCost {
+  const beats = ceilDiv(cols, lanes);
+  const latency = 3 * beats + 2 * LIS_LANE_REGISTERS + 1;
+  return {
+    cycles: (rows - 1) * (latency + 1) + latency,
+    channelCycles: 0,
+    sduElements: rows * cols,
+    sduLaneOps: rows * 3 * cols,
+    sduLaneSlots: rows * 3 * beats * lanes,
+  };
+}
+
+/**
+ * PTS LayerNorm rows: a pass for Σx̃ and Σx̃² (the α_c shifts are wiring), the square root of D and one reciprocal
+ * on I-LayerNorm's shared sequential divider, and the output pass (one 8-bit multiply per element). No mean divide:
+ * C·x̃ − Σx̃ needs none. Same divider figures as rtl-gen's I-LayerNorm.
+ */
+export function ptsLayerNormCost(rows: number, cols: number, lanes: number, sqrt: 'newton10' | 'floor', varianceBits: number): UnitCost {
+  const beats = ceilDiv(cols, lanes);
+  const divide = sequentialDividerCycles(DEFAULT_PIPELINE.layerNormQuotBits) + 1;
+  const root = sqrt === 'floor' ? Math.ceil(varianceBits / 2) + 2 : 10 * divide;
+  const latency = 2 * beats + divide + root + 2;
+  return {
+    cycles: (rows - 1) * (latency + 1) + latency,
+    channelCycles: 0,
+    sduElements: rows * cols,
+    sduLaneOps: rows * 2 * cols,
+    sduLaneSlots: rows * 2 * beats * lanes,
+  };
 }

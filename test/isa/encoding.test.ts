@@ -76,6 +76,8 @@ describe('instruction encoding', () => {
       m: 1,
       n: 1,
       k: 0,
+      amode: 'mul',
+      fbits: 0,
     } as const;
     assert.throws(() => makeInstruction('gemm', fields), /k must be at least 1/);
     const rq = {
