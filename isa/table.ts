@@ -330,13 +330,20 @@ export const INSTRUCTIONS = [
       address('btab', ADDR, 'scratchpad address of the int32 biases', 0),
       enumField('qmode', 'qmode', 'fused requant of the output: none, one pair, one per column', 'none'),
       address('qtab', ADDR, 'scratchpad address of the fused requant table', 0),
-      enumField('lnmode', 'lnmode', 'ilayernorm, or pts: int8 input at scales s·2^α_c, per-channel (M_c, N_c, B_c) output (docs/numerics.md, FQ-ViT)', 'ilayernorm'),
+      enumField(
+        'lnmode',
+        'lnmode',
+        'ilayernorm, or pts: int8 input at scales s·2^α_c, per-channel (M_c, N_c, B_c) output (docs/numerics.md, FQ-ViT)',
+        'ilayernorm',
+      ),
       address('atab', ADDR, 'pts: scratchpad address of the α_c (one byte per column)', 0),
       address('ptab', ADDR, 'pts: scratchpad address of the (M_c, N_c, B_c) int32 triples, one per column', 0),
     ],
     check: (f) => [
       ...operandChecks(f, ['s', 'd']),
-      ...(f.lnmode === 'pts' && (f.bmode !== 'none' || f.qmode !== 'none') ? ['lnmode=pts folds bias and requant into its (M, N, B) table: bmode and qmode must be none'] : []),
+      ...(f.lnmode === 'pts' && (f.bmode !== 'none' || f.qmode !== 'none')
+        ? ['lnmode=pts folds bias and requant into its (M, N, B) table: bmode and qmode must be none']
+        : []),
     ],
   }),
   instruction({

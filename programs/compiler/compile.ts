@@ -147,7 +147,7 @@ function lowerGroups(ctx: LowerCtx, nodes: readonly GraphNode[]): void {
       continue;
     }
     const [a, b, c] = [nodes[i], nodes[i + 1], nodes[i + 2]];
-    if (a?.op === 'attention_scores' && b?.op === 'shiftmax' && c?.op === 'attention_context') {
+    if (a?.op === 'attention_scores' && (b?.op === 'shiftmax' || b?.op === 'lis') && c?.op === 'attention_context') {
       lowerAttention(ctx, a, b, c, [i, i + 1, i + 2]);
       i += 3;
       continue;

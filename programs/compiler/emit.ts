@@ -139,12 +139,36 @@ export class Emitter {
   }
 
   layernorm(s: Operand, d: Operand, rows: number, cols: number, btab: number, qmode: QMode, qtab: number): void {
-    this.emit('layernorm', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, bmode: 'table', btab, qmode, qtab, lnmode: 'ilayernorm', atab: 0, ptab: 0 });
+    this.emit('layernorm', {
+      ...Emitter.operand('s', s),
+      ...Emitter.operand('d', d),
+      rows,
+      cols,
+      bmode: 'table',
+      btab,
+      qmode,
+      qtab,
+      lnmode: 'ilayernorm',
+      atab: 0,
+      ptab: 0,
+    });
   }
 
   /** FQ-ViT's PTS LayerNorm: α_c bytes at atab, (M_c, N_c, B_c) int32 triples at ptab. */
   ptsLayerNorm(s: Operand, d: Operand, rows: number, cols: number, atab: number, ptab: number): void {
-    this.emit('layernorm', { ...Emitter.operand('s', s), ...Emitter.operand('d', d), rows, cols, bmode: 'none', btab: 0, qmode: 'none', qtab: 0, lnmode: 'pts', atab, ptab });
+    this.emit('layernorm', {
+      ...Emitter.operand('s', s),
+      ...Emitter.operand('d', d),
+      rows,
+      cols,
+      bmode: 'none',
+      btab: 0,
+      qmode: 'none',
+      qtab: 0,
+      lnmode: 'pts',
+      atab,
+      ptab,
+    });
   }
 
   /** FQ-ViT's Log-Int-Softmax to b-bit codes. */

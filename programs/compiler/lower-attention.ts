@@ -3,10 +3,11 @@
  * qkv tensor in DRAM with strided DMAs (d bytes out of every 3C-byte row). Qₜ·Kᵀ reads K as the B operand
  * directly (B[j][q] = K[j][q]); P·V uses V in place as the transposed operand (bstride 1, bstep d), so no
  * transpose is ever materialised. Logits are requantised and Shiftmax'd by the SDU; the int16 probabilities
- * run through the array as two int8 passes. The tiles are skewed by two (the array runs Q·Kᵀ of tile i
+ * run through the array as two int8 passes. With FQ-ViT's LIS the SDU writes b-bit codes instead and P·V runs in
+ * the array's shift mode (Σ (V << F) >> code, one pass). The tiles are skewed by two (the array runs Q·Kᵀ of tile i
  * before P·V of tile i), so Shiftmax of one tile overlaps the array's work on its neighbours.
  */
-import { DTYPE_BYTES, type AttentionContextNode, type AttentionScoresNode, type ShiftmaxNode } from '../graph/graph.js';
+import { DTYPE_BYTES, type AttentionContextNode, type AttentionScoresNode, type LisNode, type ShiftmaxNode } from '../graph/graph.js';
 import type { LowerCtx } from './context.js';
 import { accOp, spadOp } from './emit.js';
 import { CompileError } from './errors.js';
@@ -26,7 +27,7 @@ interface Task {
 export function lowerAttention(
   ctx: LowerCtx,
   scores: AttentionScoresNode,
-  sm: ShiftmaxNode,
+  sm: ShiftmaxNode | LisNode,
   cx: AttentionContextNode,
   nodeIds: readonly [number, number, number],
 ): void {
@@ -91,7 +92,8 @@ export function lowerAttention(
     ctx.emit.store({ dram: logits + (t.h * n + t.r0) * n, dstride: n, local: l8, lstride: n, rows: t.rows, bytes: n });
     ctx.emit.node = nodeIds[1];
     const p = pool.alloc('probabilities');
-    ctx.emit.shiftmax(spadOp(l8, n, 'i8'), spadOp(p, n, probsType), t.rows, n, sm.x0 ?? -1, sm.n, sm.k);
+    if (sm.op === 'lis') ctx.emit.lis(spadOp(l8, n, 'i8'), spadOp(p, n, probsType), t.rows, n, { ...(sm.constants ?? { x0: -1, b: 0, c: 0 }), bits: sm.bits });
+    else ctx.emit.shiftmax(spadOp(l8, n, 'i8'), spadOp(p, n, probsType), t.rows, n, sm.x0 ?? -1, sm.n, sm.k);
     pool.release(l8);
     ctx.emit.store({ dram: probs + (t.h * n + t.r0) * n * pb, dstride: n * pb, local: p, lstride: n * pb, rows: t.rows, bytes: n * pb });
     probSlot.set(t, p);
@@ -115,6 +117,7 @@ export function lowerAttention(
       m: t.rows,
       n: d,
       k: n,
+      ...(cx.shiftFracBits !== undefined ? { amode: 'shift' as const, fbits: cx.shiftFracBits } : {}),
     });
     pool.release(p);
     const o = pool.alloc('int8 context');

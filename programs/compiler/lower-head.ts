@@ -5,13 +5,14 @@
  */
 import type { LayerNormNode, LinearNode, RequantNode } from '../graph/graph.js';
 import type { LowerCtx } from './context.js';
+import { emitLayerNorm, placeLayerNormTable } from './lower-layernorm.js';
 import { accOp, spadOp } from './emit.js';
 import { CompileError } from './errors.js';
 
 export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, logits: RequantNode, nodeIds: readonly [number, number, number]): void {
   const c = norm.channels;
   const classes = head.weights.outFeatures;
-  const lnTable = ctx.layerNormConstants(c, norm.bias, norm.requant, norm.out);
+  const lnTable = placeLayerNormTable(ctx, norm);
   const lin = ctx.linearConstants(head.weights, logits.requant, head.out);
   const identity = ctx.pairs([{ m: 2 ** 30, c: 30 }], head.out);
 
@@ -20,11 +21,8 @@ export function lowerHead(ctx: LowerCtx, norm: LayerNormNode, head: LinearNode, 
   const xb = 2 * c;
   const x = ctx.rowPool.alloc('class token');
   ctx.emit.load({ dram: ctx.addrOf(norm.input), dstride: xb, local: x, lstride: xb, rows: 1, bytes: xb });
-  const tab = ctx.tablePool.alloc('norm table');
-  ctx.emit.load({ dram: lnTable, dstride: 12 * c, local: tab, lstride: 12 * c, rows: 1, bytes: 12 * c });
   const y = ctx.rowPool.alloc('normalised class token');
-  ctx.emit.layernorm(spadOp(x, c, 'i16'), spadOp(y, c, 'i8'), 1, c, tab + 8 * c, norm.requant.perChannel ? 'channel' : 'tensor', tab);
-  ctx.tablePool.release(tab);
+  emitLayerNorm(ctx, norm, lnTable, x, 'i16', y, 'i8', 1);
   ctx.rowPool.release(x);
   ctx.emit.store({ dram: ctx.addrOf(norm.out), dstride: c, local: y, lstride: c, rows: 1, bytes: c });
 

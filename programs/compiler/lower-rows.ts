@@ -17,6 +17,7 @@ import {
   type ShiftGeluNode,
   matrixOf,
 } from '../graph/graph.js';
+import { emitLayerNorm, placeLayerNormTable } from './lower-layernorm.js';
 import type { LinearConstants, LowerCtx } from './context.js';
 import { bytesOfInts } from './dram.js';
 import { accOp, spadOp } from './emit.js';
@@ -139,7 +140,7 @@ function placeConstants(ctx: LowerCtx, n: RowNode): NodeConstants {
     case 'linear':
       return { op: 'linear', lin: ctx.linearConstants(n.weights, n.requant, n.out) };
     case 'layernorm':
-      return { op: 'layernorm', table: ctx.layerNormConstants(n.channels, n.bias, n.requant, n.out) };
+      return { op: 'layernorm', table: placeLayerNormTable(ctx, n) };
     case 'residual': {
       const pairs = ctx.pairs(n.dyadics ? [n.dyadics.main, n.dyadics.skip] : [undefined, undefined], n.out);
       if (n.skip !== 'pos') return { op: 'residual', pairs };
@@ -192,19 +193,7 @@ function lowerNode(ctx: LowerCtx, node: RowNode, k: NodeConstants, tile: Tile, s
     case 'layernorm': {
       const x = onChip(ctx, node.input, tile, state);
       const out = newOutput(ctx, node.out, tile, state);
-      const c = node.channels;
-      const tab = ctx.tablePool.alloc(`${node.out} table`);
-      ctx.emit.load({ dram: (k as Extract<NodeConstants, { op: 'layernorm' }>).table, dstride: 12 * c, local: tab, lstride: 12 * c, rows: 1, bytes: 12 * c });
-      ctx.emit.layernorm(
-        spadOp(x.addr, x.cols, x.dtype),
-        spadOp(out.addr, out.cols, out.dtype),
-        tile.rows,
-        c,
-        tab + 8 * c,
-        node.requant.perChannel ? 'channel' : 'tensor',
-        tab,
-      );
-      ctx.tablePool.release(tab);
+      emitLayerNorm(ctx, node, (k as Extract<NodeConstants, { op: 'layernorm' }>).table, x.addr, x.dtype, out.addr, out.dtype, tile.rows);
       storeRows(ctx, node.out, out, tile.r0, tile.rows);
       return;
     }

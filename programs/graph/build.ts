@@ -5,6 +5,7 @@
 import type { Dyadic } from '../../verify/golden/constants.js';
 import { type ModelConstants, deriveModelConstants } from '../../verify/golden/model-constants.js';
 import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
+import { NumericsInputError } from '../../verify/golden/intmath.js';
 import type { DyadicTable } from '../../verify/golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../../verify/golden/zoo.js';
 import type { QLinear, QuantModel } from '../../verify/golden/qmodel.js';
@@ -38,7 +39,13 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
   const heads = config.heads;
   const res: DType = numerics.residualBits <= 8 ? 'i8' : 'i16';
   const act: DType = 'i8';
-  const probs: DType = numerics.softmax.k <= 8 ? 'i8' : numerics.softmax.k <= 16 ? 'i16' : 'i32';
+  const lis = numerics.attention === 'lis';
+  const pts = numerics.layerNorm === 'pts';
+  const probs: DType = lis ? (numerics.lis.bits <= 7 ? 'i8' : 'i16') : numerics.softmax.k <= 8 ? 'i8' : numerics.softmax.k <= 16 ? 'i16' : 'i32';
+  if (src && (lis || pts))
+    throw new NumericsInputError(
+      `the ${lis ? 'LIS' : 'PTS'} datapath compiles shape-only graphs (timing) until the golden forward pass and the model file carry its constants (use --timing-only)`,
+    );
   const tensors = new Map<string, TensorDesc>();
   const nodes: GraphNode[] = [];
   const tensor = (name: string, shape: number[], dtype: DType): string => {
@@ -77,6 +84,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
       channels: c,
       ...(kb ? { bias: kb.ln1Bias } : {}),
       requant: tableOf(kb?.requant.ln1, true),
+      ...(pts ? { pts: {} } : {}),
     });
     tensor(n('qkv'), [tokens, 3 * c], act);
     nodes.push({
@@ -90,15 +98,17 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
     tensor(n('attn.logits'), [heads, tokens, tokens], act);
     nodes.push({ op: 'attention_scores', out: n('attn.logits'), layer, qkv: n('qkv'), heads, headDim, requant: tableOf(kb?.requant.logit, false) });
     tensor(n('attn.probs'), [heads, tokens, tokens], probs);
-    nodes.push({
-      op: 'shiftmax',
-      out: n('attn.probs'),
-      layer,
-      input: n('attn.logits'),
-      ...(kb ? { x0: kb.softmaxX0 } : {}),
-      n: numerics.softmax.n,
-      k: numerics.softmax.k,
-    });
+    if (lis) nodes.push({ op: 'lis', out: n('attn.probs'), layer, input: n('attn.logits'), bits: numerics.lis.bits });
+    else
+      nodes.push({
+        op: 'shiftmax',
+        out: n('attn.probs'),
+        layer,
+        input: n('attn.logits'),
+        ...(kb ? { x0: kb.softmaxX0 } : {}),
+        n: numerics.softmax.n,
+        k: numerics.softmax.k,
+      });
     tensor(n('attn.av'), [tokens, c], act);
     nodes.push({
       op: 'attention_context',
@@ -109,6 +119,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
       heads,
       headDim,
       requant: tableOf(kb?.requant.av, false),
+      ...(lis ? { shiftFracBits: numerics.lis.vFracBits } : {}),
     });
     tensor(n('proj'), [tokens, c], res);
     nodes.push({
@@ -131,6 +142,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
       channels: c,
       ...(kb ? { bias: kb.ln2Bias } : {}),
       requant: tableOf(kb?.requant.ln2, true),
+      ...(pts ? { pts: {} } : {}),
     });
     tensor(n('fc1'), [tokens, hidden], act);
     nodes.push({
@@ -175,6 +187,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
     channels: c,
     ...(k ? { bias: k.normBias } : {}),
     requant: tableOf(k?.headIn, true),
+    ...(pts ? { pts: {} } : {}),
   });
   tensor('head', [config.numClasses], 'i32');
   nodes.push({ op: 'linear', out: 'head', layer: 'head', input: 'norm', weights: weightsOf({ out: config.numClasses, in: c }, m?.head) });

@@ -85,6 +85,17 @@ export interface LayerNormNode extends NodeBase {
   channels: number;
   bias?: Float64Array;
   requant: RequantSpec;
+  /** FQ-ViT's PTS LayerNorm instead of I-LayerNorm (numerics layerNorm 'pts'): the residual is requantised per
+   * channel to int8 at scales s·2^α_c (`requant` above), then normalised with static (M_c, N_c, B_c). */
+  pts?: PtsSpec;
+}
+
+/** The constants of a PTS LayerNorm; absent values in a shape-only graph. */
+export interface PtsSpec {
+  /** α_c ∈ 0…3 */
+  alpha?: Uint8Array;
+  /** (M_c, N_c, B_c) per channel */
+  channels?: Int32Array;
 }
 
 /** Q·Kᵀ of every head, requantised (one scale) to the int8 logits [heads × tokens × tokens]. */
@@ -105,6 +116,15 @@ export interface ShiftmaxNode extends NodeBase {
   k: number;
 }
 
+/** FQ-ViT's Log-Int-Softmax of each logit row to b-bit codes (−1 = probability 0). */
+export interface LisNode extends NodeBase {
+  op: 'lis';
+  input: string;
+  /** lisConstants of the logit scale; absent in a shape-only graph */
+  constants?: { x0: number; b: number; c: number };
+  bits: number;
+}
+
 /** P·V of every head, concatenated over heads and requantised (one scale) to int8 [tokens × width]. */
 export interface AttentionContextNode extends NodeBase {
   op: 'attention_context';
@@ -113,6 +133,8 @@ export interface AttentionContextNode extends NodeBase {
   heads: number;
   headDim: number;
   requant: RequantSpec;
+  /** LIS codes as P: Σ (V << vFracBits) >> code on the array (gemm amode=shift) */
+  shiftFracBits?: number;
 }
 
 /** ShiftGELU of each row with the requant of its output to int8 (one scale). */
@@ -133,7 +155,16 @@ export interface RequantNode extends NodeBase {
 }
 
 export type GraphNode =
-  PatchEmbedNode | LinearNode | ResidualNode | LayerNormNode | AttentionScoresNode | ShiftmaxNode | AttentionContextNode | ShiftGeluNode | RequantNode;
+  | PatchEmbedNode
+  | LinearNode
+  | ResidualNode
+  | LayerNormNode
+  | AttentionScoresNode
+  | ShiftmaxNode
+  | LisNode
+  | AttentionContextNode
+  | ShiftGeluNode
+  | RequantNode;
 
 export interface VitGraph {
   config: VitConfig;

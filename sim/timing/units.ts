@@ -25,7 +25,13 @@ export interface UnitCost {
 }
 
 /** The array's view of a GEMM (int16 A runs as two int8 passes; a shift-mode code, at most 8 bits, takes one). */
-export function gemmShape(f: { readonly m: number; readonly n: number; readonly k: number; readonly atype: 'i8' | 'i16'; readonly amode?: 'mul' | 'shift' }): GemmShape {
+export function gemmShape(f: {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly atype: 'i8' | 'i16';
+  readonly amode?: 'mul' | 'shift';
+}): GemmShape {
   return { m: f.m, n: f.n, k: f.k, passes: f.atype === 'i16' && f.amode !== 'shift' ? 2 : 1 };
 }
 

@@ -98,7 +98,10 @@ describe('FQ-ViT instructions (lis, gemm amode=shift, layernorm lnmode=pts)', ()
       () => assemble('layernorm s=0x0, sstride=8, stype=i8, dspace=spad, d=0x100, dstride=8, dtype=i8, rows=1, cols=8, lnmode=pts, bmode=table'),
       /lnmode=pts folds bias and requant/,
     );
-    assert.throws(() => assemble('lis s=0x0, sstride=8, d=0x100, dstride=8, rows=1, cols=8, x0=-11, pb=20, pc=500, bits=8'), /bits=8: codes up to 255 need an i16/);
+    assert.throws(
+      () => assemble('lis s=0x0, sstride=8, d=0x100, dstride=8, rows=1, cols=8, x0=-11, pb=20, pc=500, bits=8'),
+      /bits=8: codes up to 255 need an i16/,
+    );
     assert.throws(() => assemble('gemm a=0, astride=1, b=0, bstride=1, c=0, cstride=1, m=1, n=1, k=1, fbits=3'), /fbits \(3\) is only used with amode=shift/);
   });
 });
