@@ -13,7 +13,7 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (f: number): string => `${(100 * f).toFixed(1)}%`;
 
 /** The classes a region's busy cycles are split by, in the simulator report's naming. */
-const BUSY_CLASSES = ['gemm', 'dma', 'requant', 'resadd', 'layernorm', 'shiftmax', 'shiftgelu', 'reduce', 'sync'] as const;
+const BUSY_CLASSES = ['gemm', 'dma', 'requant', 'resadd', 'layernorm', 'shiftmax', 'lis', 'shiftgelu', 'reduce', 'sync'] as const;
 // busy classes in cool colours, stall causes in warm ones, so the two stacks read apart at a glance
 const BUSY_COLOURS = ['#1f4e9c', '#5b8fd6', '#2a9d8f', '#76c7b7', '#6a4c93', '#9d8ac7', '#3d7a3d', '#8cc084', '#9aa5b1'];
 const STALL_COLOURS = ['#d62728', '#ff7f0e', '#f2b134', '#c2185b', '#8c564b', '#e377c2', '#bcbd22'];
