@@ -87,13 +87,17 @@ export function gemmCost(shape: GemmShape, cfg: AcceleratorConfig, detailed: boo
  */
 export function lisCost(rows: number, cols: number, lanes: number): UnitCost {
   const beats = ceilDiv(cols, lanes);
-  const latency = 3 * beats + 2 * LIS_LANE_REGISTERS + 1;
+  return oneRowAtATime(rows, cols, lanes, 3 * beats + 2 * LIS_LANE_REGISTERS + 1, 3);
+}
+
+/** A unit that takes the next row one cycle after the last output of the previous (II = latency + 1). */
+function oneRowAtATime(rows: number, cols: number, lanes: number, latency: number, passes: number): UnitCost {
   return {
     cycles: (rows - 1) * (latency + 1) + latency,
     channelCycles: 0,
     sduElements: rows * cols,
-    sduLaneOps: rows * 3 * cols,
-    sduLaneSlots: rows * 3 * beats * lanes,
+    sduLaneOps: rows * passes * cols,
+    sduLaneSlots: rows * passes * ceilDiv(cols, lanes) * lanes,
   };
 }
 
@@ -106,12 +110,5 @@ export function ptsLayerNormCost(rows: number, cols: number, lanes: number, sqrt
   const beats = ceilDiv(cols, lanes);
   const divide = sequentialDividerCycles(DEFAULT_PIPELINE.layerNormQuotBits) + 1;
   const root = sqrt === 'floor' ? Math.ceil(varianceBits / 2) + 2 : 10 * divide;
-  const latency = 2 * beats + divide + root + 2;
-  return {
-    cycles: (rows - 1) * (latency + 1) + latency,
-    channelCycles: 0,
-    sduElements: rows * cols,
-    sduLaneOps: rows * 2 * cols,
-    sduLaneSlots: rows * 2 * beats * lanes,
-  };
+  return oneRowAtATime(rows, cols, lanes, 2 * beats + divide + root + 2, 2);
 }
