@@ -23,6 +23,7 @@ import {
   shiftGeluAdapter,
   shiftmaxAdapter,
 } from './adapters.js';
+import { type LisLaneCase, lisConstants, lisExpReference, lisLaneAdapter } from './lis-adapter.js';
 
 export const VECTORS_FORMAT = 'ivit-rtl-vectors';
 export const VECTORS_VERSION = 1;
@@ -115,6 +116,19 @@ function expLaneRows(u: GeneratedUnit, rng: Rng, count: number): ExpLaneCase[][]
   return Array.from({ length: count }, () => [{ delta: rng.int(-255, 0), x0Mag: fixed ?? rng.int(1, x0Max) }]);
 }
 
+/** LIS lane beats: a drawn logit scale, Δ and Σ = E times a drawn ratio (so every code and the mask occur). */
+function lisLaneRows(u: GeneratedUnit, rng: Rng, count: number): LisLaneCase[][] {
+  const n = numberParam(u, 'n', 30);
+  const sumMax = (1n << BigInt(u.inputs.find((p) => p.name === 'in_sum')!.laneBits)) - 1n;
+  return Array.from({ length: count }, () => {
+    const k = lisConstants(0.6931 / (rng.int(1, 255) - 0.5));
+    const delta = rng.int(-255, 0);
+    const e = lisExpReference(delta, k.x0Mag, k.b, k.c, n);
+    const sum = e * BigInt(rng.int(1, 1 << rng.int(1, 17))) + BigInt(rng.int(0, 1000));
+    return [{ delta, ...k, sum: sum < sumMax ? sum : sumMax }];
+  });
+}
+
 function dividerRows(rng: Rng, count: number): number[][] {
   return Array.from({ length: count }, () => [rng.uniform() < 0.5 ? rng.int(1, 5000) : rng.int(1, 2 ** 31 - 1)]);
 }
@@ -171,13 +185,15 @@ export function benchVectors(u: GeneratedUnit, maxRowLength: number, count: numb
       return materialise(expLaneAdapter(u), expLaneRows(u, rng, count), seed, 'beats');
     case 'gelu-divider':
       return materialise(recipPipeAdapter(u), dividerRows(rng, count), seed, 'beats');
+    case 'lis':
+      return materialise(lisLaneAdapter(u), lisLaneRows(u, rng, count), seed, 'beats');
     default:
       throw new RangeError(`--vectors: no golden-model stimulus for unit ${u.unit} (${STIMULUS_UNITS.join(', ')} have one)`);
   }
 }
 
 /** The units benchVectors has a golden-model stimulus for. */
-export const STIMULUS_UNITS: readonly string[] = ['shiftmax', 'shiftgelu', 'layernorm', 'requant', 'shift-exp-lane', 'gelu-divider'];
+export const STIMULUS_UNITS: readonly string[] = ['shiftmax', 'shiftgelu', 'layernorm', 'requant', 'shift-exp-lane', 'gelu-divider', 'lis'];
 
 export const VECTOR_FILES = { input: 'vectors.in', expected: 'vectors.expected', manifest: 'vectors.json', output: 'vectors.out' } as const;
 
