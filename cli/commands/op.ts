@@ -20,6 +20,8 @@ import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { floorSqrtBig, newtonSqrt10Big } from '../../verify/golden/ops/isqrt.js';
 import { requantOne } from '../../verify/golden/ops/requant.js';
 import { checkUnsignedBig } from '../../verify/golden/intmath.js';
+import { lisAttnV, lisConstants, lisRow } from '../../verify/golden/ops/lis.js';
+import { PTS_ALPHA_MAX, ptsChannelConstants, ptsLayerNormRow } from '../../verify/golden/ops/pts-layernorm.js';
 
 type OpFn = (p: JsonObject, cfg: NumericsConfig) => Record<string, unknown>;
 
@@ -72,6 +74,39 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       return { out: r.out, mean: r.mean, var: r.var, std: r.std, factor: r.factor };
     },
   },
+  lis: {
+    keys: ['x', 'scale', 'bits', 'v', 'vFracBits'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'lis');
+      const scale = requireScale(p, 'scale', 'lis');
+      const bits = optionalInt(p, 'bits', cfg.lis.bits, 'lis', 1, 8);
+      const v = optionalIntArray(p, 'v', 'lis');
+      if (v && v.length !== x.length) throw new UserError(`lis: "v" has ${v.length} entries for ${x.length} scores`);
+      const vFracBits = optionalInt(p, 'vFracBits', cfg.lis.vFracBits, 'lis', 0, 24);
+      const k = lisConstants(scale);
+      const u = cfg.lis;
+      const r = lisRow(x, { ...k, bits, inputBits: cfg.activationBits, polyBits: u.polyBits, sumBits: u.sumBits }, SITE);
+      const attnV = v ? { attnV: lisAttnV(r.codes, r.masked, v, { vFracBits, vBits: cfg.activationBits, accBits: u.accBits }, SITE), vFracBits } : {};
+      return { codes: r.codes, masked: r.masked, x0: k.x0, b: k.b, c: k.c, sum: jsonInt(r.sum), ...attnV };
+    },
+  },
+  'pts-layernorm': {
+    keys: ['x', 'alpha', 'gamma', 'beta', 'sOut'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'pts-layernorm');
+      const alpha = optionalIntArray(p, 'alpha', 'pts-layernorm') ?? x.map(() => 0);
+      const gamma = optionalFloatArray(p, 'gamma', x.length) ?? x.map(() => 1);
+      const beta = optionalFloatArray(p, 'beta', x.length) ?? x.map(() => 0);
+      if (alpha.length !== x.length) throw new UserError(`pts-layernorm: "alpha" has ${alpha.length} entries for ${x.length} channels`);
+      const bad = alpha.findIndex((a) => a < 0 || a > PTS_ALPHA_MAX);
+      if (bad >= 0) throw new UserError(`pts-layernorm: alpha[${bad}] = ${alpha[bad]} is outside 0…${PTS_ALPHA_MAX}`);
+      const sOut = p.sOut === undefined ? 1 : requireScale(p, 'sOut', 'pts-layernorm');
+      const mnb = ptsChannelConstants(gamma, beta, sOut);
+      const params = { sqrt: cfg.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
+      const r = ptsLayerNormRow(x, { alpha, ...mnb }, params, SITE);
+      return { out: r.out, m: mnb.m, n: mnb.n, b: mnb.b, sum: r.sum, d: r.d, std: r.std, factor: r.factor };
+    },
+  },
   isqrt: {
     keys: ['v'],
     run: (p, cfg) => {
@@ -114,6 +149,15 @@ export function registerOp(program: Command): void {
       rejectUnknownKeys(params, op.keys, name);
       process.stdout.write(`${JSON.stringify(op.run(params, cfg))}\n`);
     });
+}
+
+function optionalFloatArray(p: JsonObject, key: string, len: number): number[] | undefined {
+  const v = p[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length !== len || !v.every((e) => typeof e === 'number' && Number.isFinite(e))) {
+    throw new UserError(`pts-layernorm: "${key}" must be an array of ${len} finite numbers`);
+  }
+  return v as number[];
 }
 
 export const GELU_SIGMA_HELP =

@@ -49,6 +49,37 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
     assert.deepEqual(op('isqrt', { v: 10000 }), { root: 108, rule: newton }, 'the output says the root is the 10-step loop, not ⌊√v⌋');
     assert.deepEqual(op('isqrt', { v: 10000 }, ['--sqrt', 'floor']), { root: 100, rule: 'floor: the true ⌊√v⌋' });
   });
+  it('lis: codes, the mask and attention·V (the worked example of test/golden/fqvit-ops)', () => {
+    const x = [10, 5, 0, -100, -128];
+    assert.deepEqual(op('lis', { x, scale: 0.1, v: [100, -50, 20, 7, 127] }, ['--numerics', 'fqvit']), {
+      codes: [1, 2, 2, 15, 15],
+      masked: [0, 0, 0, 1, 1],
+      x0: -7,
+      b: 27,
+      c: 279,
+      sum: 592174499840,
+      attnV: 1392640,
+      vFracBits: 15,
+    });
+    assert.deepEqual((op('lis', { x, scale: 0.1, bits: 8 }) as { codes: number[] }).codes, [1, 2, 2, 17, 21]);
+    const bad = ivit(['op', 'lis', '--json', JSON.stringify({ x, scale: 0.1, v: [1] })]);
+    assert.ok(isCleanUserError(bad) && bad.stderr.includes('"v" has 1 entries for 5 scores'), bad.stderr);
+  });
+  it('pts-layernorm: α, γ, β, S_out → (M, N, B) and the int8 output', () => {
+    const params = { x: [10, -20, 30, 5], alpha: [0, 1, 2, 0], gamma: [1, 0.5, -2, 1], beta: [0, 0.1, 0, -0.2], sOut: 0.02 };
+    assert.deepEqual(op('pts-layernorm', params), {
+      out: [-12, -22, -128, -26],
+      m: [200, 200, -200, 200],
+      n: [2, 3, 1, 2],
+      b: [0, 40, 0, -40],
+      sum: 95,
+      d: 55475,
+      std: 235,
+      factor: 9138228,
+    });
+    const bad = ivit(['op', 'pts-layernorm', '--json', JSON.stringify({ ...params, alpha: [0, 1, 5, 0] })]);
+    assert.ok(isCleanUserError(bad) && bad.stderr.includes('alpha[2] = 5 is outside 0…3'), bad.stderr);
+  });
   it('requant', () => {
     assert.deepEqual(op('requant', { z: [100, -100, 1000], sIn: 0.01, sOut: 0.1 }), { out: [10, -10, 100], m: 1717986854, c: 34 });
     assert.deepEqual(op('requant', { z: [1, 3, 5], sIn: 0.5, sOut: 1, bits: 8 }), { out: [0, 2, 2], m: 1073741824, c: 31 });

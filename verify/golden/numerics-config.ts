@@ -27,7 +27,36 @@ export interface ExpUnitParams {
   k: number;
 }
 
+/** FQ-ViT's Log-Int-Softmax unit (verify/golden/ops/lis.ts; docs/numerics.md "FQ-ViT"). */
+export interface LisUnitParams {
+  /** code width b (4 in FQ-ViT; 8 for reference); a model file's own LIS bit width overrides it */
+  bits: number;
+  /** F: attention·V sums (V << F) >> code at scale S_V·2^−F; F = 15 keeps every 4-bit code exact */
+  vFracBits: number;
+  /** the shift-accumulate's width (signed): 8 + F + ⌈log2 N⌉ ≤ 32 for N ≤ 512 tokens */
+  accBits: number;
+  /** width of the i-exp polynomial z = r(r + b) + c ≤ c ≈ 2.79/S² (unsigned) */
+  polyBits: number;
+  /** width of the row sum Σ z·2^(30 − q) (unsigned) */
+  sumBits: number;
+}
+
+/** FQ-ViT's power-of-two-scale LayerNorm (verify/golden/ops/pts-layernorm.ts). */
+export interface PtsUnitParams {
+  /** width of D = C·Σx̃² − (Σx̃)² (unsigned) */
+  varianceBits: number;
+}
+
+export const ATTENTION_UNITS = ['shiftmax', 'lis'] as const;
+export const LAYERNORM_UNITS = ['ilayernorm', 'pts'] as const;
+
 export interface NumericsConfig {
+  /** the softmax of attention: I-ViT's Shiftmax, or FQ-ViT's Log-Int-Softmax with attention·V as Σ V >> code */
+  attention: (typeof ATTENTION_UNITS)[number];
+  /** LayerNorm: I-LayerNorm on the 16-bit residual, or FQ-ViT's PTS LayerNorm on int8 with scales s·2^α_c */
+  layerNorm: (typeof LAYERNORM_UNITS)[number];
+  lis: LisUnitParams;
+  pts: PtsUnitParams;
   /** whose constants and rounding: the PyTorch code evaluated exactly (default) or the TVM deployment */
   flavour: Flavour;
   /** I-LayerNorm square root: the reference's fixed 10 Newton steps from 2^16, or a true floor square root */
@@ -58,6 +87,10 @@ export interface NumericsConfig {
 }
 
 export const PYTORCH_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
+  attention: 'shiftmax',
+  layerNorm: 'ilayernorm',
+  lis: Object.freeze({ bits: 4, vFracBits: 15, accBits: 32, polyBits: 32, sumBits: 64 }),
+  pts: Object.freeze({ varianceBits: 48 }),
   flavour: 'pytorch',
   sqrt: 'newton10',
   requantTie: 'half-even',
@@ -88,7 +121,17 @@ export const TVM_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
   lnVarianceBits: 32,
 });
 
-export const NUMERICS_PRESETS = { pytorch: PYTORCH_NUMERICS, tvm: TVM_NUMERICS } as const;
+/**
+ * FQ-ViT (docs/numerics.md "FQ-ViT"): Log-Int-Softmax attention with 4-bit codes and PTS LayerNorm; the linear
+ * layers, the dyadic requant, ShiftGELU and the residual stream stay I-ViT's (PyTorch flavour).
+ */
+export const FQVIT_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
+  ...PYTORCH_NUMERICS,
+  attention: 'lis',
+  layerNorm: 'pts',
+});
+
+export const NUMERICS_PRESETS = { pytorch: PYTORCH_NUMERICS, tvm: TVM_NUMERICS, fqvit: FQVIT_NUMERICS } as const;
 export type NumericsPresetName = keyof typeof NUMERICS_PRESETS;
 
 /** A preset with overrides, e.g. { sqrt: 'floor' }. */

@@ -147,6 +147,12 @@ class Forward {
       );
     }
     if (cfg.residualBits > 16) throw new NumericsInputError(`the residual stream is held in int16; got ${cfg.residualBits} bits`);
+    if (cfg.attention !== 'shiftmax' || cfg.layerNorm !== 'ilayernorm') {
+      // the fqvit forward pass (LIS attention, PTS LayerNorm) needs the model file's α_c and LIS fields (issue 10)
+      throw new NumericsInputError(
+        `the forward pass runs ${cfg.attention} attention with ${cfg.layerNorm} LayerNorm only once the model carries the FQ-ViT fields; not yet`,
+      );
+    }
     const shape = vitShape(model.config);
     this.tokens = shape.tokens;
     this.width = model.config.embedDim;
