@@ -118,12 +118,11 @@ function expLaneRows(u: GeneratedUnit, rng: Rng, count: number): ExpLaneCase[][]
 
 /** LIS lane beats: a drawn logit scale, Δ and Σ = E times a drawn ratio (so every code and the mask occur). */
 function lisLaneRows(u: GeneratedUnit, rng: Rng, count: number): LisLaneCase[][] {
-  const n = numberParam(u, 'n', 30);
   const sumMax = (1n << BigInt(u.inputs.find((p) => p.name === 'in_sum')!.laneBits)) - 1n;
   return Array.from({ length: count }, () => {
     const k = lisConstants(0.6931 / (rng.int(1, 255) - 0.5));
     const delta = rng.int(-255, 0);
-    const e = lisExpReference(delta, k.x0Mag, k.b, k.c, n);
+    const e = lisExpReference(delta, k.x0Mag, k.b, k.c);
     const sum = e * BigInt(rng.int(1, 1 << rng.int(1, 17))) + BigInt(rng.int(0, 1000));
     return [{ delta, ...k, sum: sum < sumMax ? sum : sumMax }];
   });
