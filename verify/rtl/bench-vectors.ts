@@ -23,6 +23,7 @@ import {
   shiftGeluAdapter,
   shiftmaxAdapter,
 } from './adapters.js';
+import { type PtsRowCase, ptsLayerNormAdapter } from './pts-layernorm-adapter.js';
 import { type LisLaneCase, lisConstants, lisExpReference, lisLaneAdapter } from './lis-adapter.js';
 
 export const VECTORS_FORMAT = 'ivit-rtl-vectors';
@@ -128,6 +129,15 @@ function lisLaneRows(u: GeneratedUnit, rng: Rng, count: number): LisLaneCase[][]
   });
 }
 
+/** PTS LayerNorm rows: drawn C, int8 q, α_c, signed M_c, N_c and B_c. */
+function ptsRows(rng: Rng, count: number, maxRowLength: number): PtsRowCase[] {
+  return Array.from({ length: count }, () => {
+    const c = rng.int(1, maxRowLength);
+    const draw = (lo: number, hi: number): number[] => Array.from({ length: c }, () => rng.int(lo, hi));
+    return { q: draw(-128, 127), alpha: draw(0, 3), m: draw(-255, 255), n: draw(0, 31), b: draw(-100000, 100000) };
+  });
+}
+
 function dividerRows(rng: Rng, count: number): number[][] {
   return Array.from({ length: count }, () => [rng.uniform() < 0.5 ? rng.int(1, 5000) : rng.int(1, 2 ** 31 - 1)]);
 }
@@ -184,6 +194,8 @@ export function benchVectors(u: GeneratedUnit, maxRowLength: number, count: numb
       return materialise(expLaneAdapter(u), expLaneRows(u, rng, count), seed, 'beats');
     case 'gelu-divider':
       return materialise(recipPipeAdapter(u), dividerRows(rng, count), seed, 'beats');
+    case 'pts-layernorm':
+      return materialise(ptsLayerNormAdapter(u), ptsRows(rng, count, maxRowLength), seed, 'rows');
     case 'lis':
       return materialise(lisLaneAdapter(u), lisLaneRows(u, rng, count), seed, 'beats');
     default:
@@ -192,7 +204,7 @@ export function benchVectors(u: GeneratedUnit, maxRowLength: number, count: numb
 }
 
 /** The units benchVectors has a golden-model stimulus for. */
-export const STIMULUS_UNITS: readonly string[] = ['shiftmax', 'shiftgelu', 'layernorm', 'requant', 'shift-exp-lane', 'gelu-divider', 'lis'];
+export const STIMULUS_UNITS: readonly string[] = ['shiftmax', 'shiftgelu', 'layernorm', 'requant', 'shift-exp-lane', 'gelu-divider', 'lis', 'pts-layernorm'];
 
 export const VECTOR_FILES = { input: 'vectors.in', expected: 'vectors.expected', manifest: 'vectors.json', output: 'vectors.out' } as const;
 
