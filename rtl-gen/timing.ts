@@ -133,3 +133,16 @@ export function lisLaneTiming(q: { rowLength: number; lanes: number }): SduUnitT
   const beats = checkRow(q.rowLength, q.lanes);
   return { latency: beats - 1 + LIS_LANE_REGISTERS, initiationInterval: beats };
 }
+
+/**
+ * FQ-ViT PTS LayerNorm: sum pass (B), D register, square root (start + ⌈dBits/2⌉ + 1), reciprocal
+ * (start + 31 quotient bits + done), norm pass (B) + product and output registers. The next row is taken
+ * one cycle after the last output.
+ */
+export function ptsLayerNormTiming(q: { rowLength: number; lanes: number; dBits: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  const sqrt = Math.ceil(q.dBits / 2) + 2;
+  const recip = sequentialDividerCycles(31) + 1;
+  const latency = 2 * beats + 1 + sqrt + recip + 1;
+  return { latency, initiationInterval: latency + 1 };
+}

@@ -39,6 +39,8 @@ function sweepConfigs(quick: boolean): SweepEntry[] {
   all.push({ unit: 'layernorm', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
   everyFamily('requant', { lanes: 1 });
   all.push({ unit: 'requant', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
+  everyFamily('lis', {});
+  everyFamily('pts-layernorm', { lanes: 1 });
   return quick ? all.filter((e) => e.family !== 'ice40' || e.unit === 'shift-exp-lane') : all;
 }
 

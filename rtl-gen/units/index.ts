@@ -10,6 +10,7 @@ import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
 import { buildRecipPipeUnit } from './recip-pipe-unit.js';
 import { LIS_LANE_DEFAULTS, buildLisLaneUnit } from './lis-lane.js';
+import { PTS_LAYERNORM_DEFAULTS, buildPtsLayerNormUnit } from './pts-layernorm.js';
 import { DEFAULT_PIPELINE } from '../timing.js';
 import { GELU_SIGMA_RULES, type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
 
@@ -154,6 +155,21 @@ export const UNITS: readonly UnitEntry[] = [
       pick(o.variant, ['fqvit'] as const, 'lis');
       if ((o.lanes ?? 1) !== 1) throw new RangeError('lis: one lane only');
       return buildLisLaneUnit({ ...LIS_LANE_DEFAULTS, n: o.n ?? LIS_LANE_DEFAULTS.n });
+    },
+  },
+  {
+    name: 'pts-layernorm',
+    what: 'FQ-ViT PTS LayerNorm row unit: x << α_c, Σ and Σ², D = CΣx² − (Σx)², floor sqrt, reciprocal, per-channel (M_c, N_c, B_c) RNE output',
+    variants: ['floor'],
+    maxRowLength: PTS_LAYERNORM_DEFAULTS.maxChannels,
+    build: (o) => {
+      pick(o.variant, ['floor'] as const, 'pts-layernorm');
+      return buildPtsLayerNormUnit({
+        ...PTS_LAYERNORM_DEFAULTS,
+        lanes: o.lanes ?? 1,
+        maxChannels: o.maxChannels ?? PTS_LAYERNORM_DEFAULTS.maxChannels,
+        outputBits: o.outBits ?? PTS_LAYERNORM_DEFAULTS.outputBits,
+      });
     },
   },
 ];

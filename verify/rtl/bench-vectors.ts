@@ -23,6 +23,8 @@ import {
   shiftGeluAdapter,
   shiftmaxAdapter,
 } from './adapters.js';
+import { type PtsRowCase, ptsLayerNormAdapter } from './pts-layernorm-adapter.js';
+import { type LisLaneCase, lisConstants, lisExpReference, lisLaneAdapter } from './lis-adapter.js';
 
 export const VECTORS_FORMAT = 'ivit-rtl-vectors';
 export const VECTORS_VERSION = 1;
@@ -115,6 +117,27 @@ function expLaneRows(u: GeneratedUnit, rng: Rng, count: number): ExpLaneCase[][]
   return Array.from({ length: count }, () => [{ delta: rng.int(-255, 0), x0Mag: fixed ?? rng.int(1, x0Max) }]);
 }
 
+/** LIS lane beats: a drawn logit scale, Δ and Σ = E times a drawn ratio (so every code and the mask occur). */
+function lisLaneRows(u: GeneratedUnit, rng: Rng, count: number): LisLaneCase[][] {
+  const sumMax = (1n << BigInt(u.inputs.find((p) => p.name === 'in_sum')!.laneBits)) - 1n;
+  return Array.from({ length: count }, () => {
+    const k = lisConstants(0.6931 / (rng.int(1, 255) - 0.5));
+    const delta = rng.int(-255, 0);
+    const e = lisExpReference(delta, k.x0Mag, k.b, k.c);
+    const sum = e * BigInt(rng.int(1, 1 << rng.int(1, 17))) + BigInt(rng.int(0, 1000));
+    return [{ delta, ...k, sum: sum < sumMax ? sum : sumMax }];
+  });
+}
+
+/** PTS LayerNorm rows: drawn C, int8 q, α_c, signed M_c, N_c and B_c. */
+function ptsRows(rng: Rng, count: number, maxRowLength: number): PtsRowCase[] {
+  return Array.from({ length: count }, () => {
+    const c = rng.int(1, maxRowLength);
+    const draw = (lo: number, hi: number): number[] => Array.from({ length: c }, () => rng.int(lo, hi));
+    return { q: draw(-128, 127), alpha: draw(0, 3), m: draw(-255, 255), n: draw(0, 31), b: draw(-100000, 100000) };
+  });
+}
+
 function dividerRows(rng: Rng, count: number): number[][] {
   return Array.from({ length: count }, () => [rng.uniform() < 0.5 ? rng.int(1, 5000) : rng.int(1, 2 ** 31 - 1)]);
 }
@@ -171,13 +194,17 @@ export function benchVectors(u: GeneratedUnit, maxRowLength: number, count: numb
       return materialise(expLaneAdapter(u), expLaneRows(u, rng, count), seed, 'beats');
     case 'gelu-divider':
       return materialise(recipPipeAdapter(u), dividerRows(rng, count), seed, 'beats');
+    case 'pts-layernorm':
+      return materialise(ptsLayerNormAdapter(u), ptsRows(rng, count, maxRowLength), seed, 'rows');
+    case 'lis':
+      return materialise(lisLaneAdapter(u), lisLaneRows(u, rng, count), seed, 'beats');
     default:
       throw new RangeError(`--vectors: no golden-model stimulus for unit ${u.unit} (${STIMULUS_UNITS.join(', ')} have one)`);
   }
 }
 
 /** The units benchVectors has a golden-model stimulus for. */
-export const STIMULUS_UNITS: readonly string[] = ['shiftmax', 'shiftgelu', 'layernorm', 'requant', 'shift-exp-lane', 'gelu-divider'];
+export const STIMULUS_UNITS: readonly string[] = ['shiftmax', 'shiftgelu', 'layernorm', 'requant', 'shift-exp-lane', 'gelu-divider', 'lis', 'pts-layernorm'];
 
 export const VECTOR_FILES = { input: 'vectors.in', expected: 'vectors.expected', manifest: 'vectors.json', output: 'vectors.out' } as const;
 

@@ -1,15 +1,12 @@
 /**
  * The FQ-ViT LIS lane's co-simulation adapter: each case is one beat (Δ, the layer's i-exp constants, the row
- * sum Σ); expected E, code and mask.
- *
- * PROVISIONAL: until verify/golden/ops/lis.ts lands (helper h-fqgold), the expectation below is FQ-ViT's
- * `QIntSoftmax.int_softmax` + `log_round` evaluated directly in exact integers (floor division for q, exact
- * RNE(Σ/E), the leading-one definition of log_round), written independently of the lane's threshold method.
- * It is to be replaced by the golden op, which owns these semantics.
+ * sum Σ); expected E, code and mask from the golden op (verify/golden/ops/lis.ts): E = lisExp, the code
+ * log_round(RNE(Σ/E)) clamped to 2^b − 1, masked past it or where E = 0, as lisRow does for each element.
  */
 import type { GeneratedUnit } from '../../rtl-gen/design.js';
 import type { UnitAdapter } from './cosim.js';
-import { floorDivBig, roundHalfEvenDivBig } from '../golden/intmath.js';
+import { fl32, roundHalfEvenDivBig } from '../golden/intmath.js';
+import { LIS_EXP_N, type LisParams, lisConstants as goldenLisConstants, lisExp, logRound } from '../golden/ops/lis.js';
 
 export interface LisLaneCase {
   delta: number;
@@ -19,27 +16,21 @@ export interface LisLaneCase {
   sum: bigint;
 }
 
-/** I-BERT i-exp as FQ-ViT's int_exp evaluates it: E = max(0, ⌊z·2^(n − q)⌋). */
-export function lisExpReference(delta: number, x0Mag: number, b: number, c: number, n: number): bigint {
-  const x0 = BigInt(-x0Mag);
-  const d = BigInt(delta);
-  const x = d > BigInt(n) * x0 ? d : BigInt(n) * x0;
-  const q = floorDivBig(x, x0);
-  const r = x - x0 * q;
-  const z = r * (r + BigInt(b)) + BigInt(c);
-  return z > 0n ? z << (BigInt(n) - q) : 0n;
+function laneParams(x0Mag: number, b: number, c: number, bits: number): LisParams {
+  return { x0: -x0Mag, b, c, bits, inputBits: 9, polyBits: 32, sumBits: 64 };
 }
 
-/** FQ-ViT's log_round(RNE(Σ/E)), clamped to 2^b − 1, and the mask for codes ≥ 2^b (E = 0: Σ/E = ∞, masked). */
+/** The golden i-exp of one element reduced by the row max (Δ ≤ 0). */
+export function lisExpReference(delta: number, x0Mag: number, b: number, c: number): bigint {
+  return lisExp(delta, laneParams(x0Mag, b, c, 4), 'rtl cosim');
+}
+
+/** The golden code and mask of one element: lisRow's rule for E_j given the row sum (Σ < E/2 gives code 0). */
 export function lisCodeReference(sum: bigint, e: bigint, codeBits: number): { code: number; mask: boolean } {
-  const top = 2 ** codeBits;
-  if (e === 0n) return { code: top - 1, mask: true };
-  const v = roundHalfEvenDivBig(sum, e);
-  if (v === 0n) return { code: 0, mask: false }; // log2(0) = −∞ rounds and clamps to 0
-  const t = v.toString(2).length - 1;
-  const up = t >= 1 && ((v >> BigInt(t - 1)) & 1n) === 1n;
-  const code = t + (up ? 1 : 0);
-  return { code: Math.min(code, top - 1), mask: code >= top };
+  const top = 2 ** codeBits - 1;
+  const v = e === 0n ? 0n : roundHalfEvenDivBig(sum, e);
+  const t = e === 0n ? top + 1 : v === 0n ? 0 : logRound(v);
+  return { code: Math.min(t, top), mask: t > top };
 }
 
 function num(u: GeneratedUnit, name: string): number {
@@ -49,15 +40,15 @@ function num(u: GeneratedUnit, name: string): number {
 }
 
 export function lisLaneAdapter(u: GeneratedUnit): UnitAdapter<LisLaneCase[]> {
-  const n = num(u, 'n');
   const codeBits = num(u, 'codeBits');
+  if (num(u, 'n') !== LIS_EXP_N) throw new RangeError(`lis: the golden op has n = ${LIS_EXP_N}, the unit ${num(u, 'n')}`);
   const big = BigInt;
   return {
     unit: u,
     beats: (row) => row.map((c) => [[big(c.delta)], [big(c.x0Mag)], [big(c.b)], [big(c.c)], [c.sum]]),
     expected: (row) =>
       row.map((c) => {
-        const e = lisExpReference(c.delta, c.x0Mag, c.b, c.c, n);
+        const e = lisExpReference(c.delta, c.x0Mag, c.b, c.c);
         const r = lisCodeReference(c.sum, e, codeBits);
         return [[e], [big(r.code)], [r.mask ? 1n : 0n]];
       }),
@@ -65,8 +56,8 @@ export function lisLaneAdapter(u: GeneratedUnit): UnitAdapter<LisLaneCase[]> {
   };
 }
 
-/** FQ-ViT's i-exp constants for a logit scale S (float64 here: the lane is exact for any constants in range). */
+/** The golden op's i-exp constants for a logit scale S, as the lane takes them (|x0|). */
 export function lisConstants(scale: number): { x0Mag: number; b: number; c: number } {
-  const a = 0.35815147;
-  return { x0Mag: -Math.floor(-0.6931 / scale), b: Math.floor(0.96963238 / a / scale), c: Math.floor(1 / a / (scale * scale)) };
+  const k = goldenLisConstants(fl32(scale));
+  return { x0Mag: -k.x0, b: k.b, c: k.c };
 }
