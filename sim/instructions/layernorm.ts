@@ -7,7 +7,6 @@ import { tableEntries, writeResults } from '../exec/sdu.js';
 import { layerNormRows } from '../exec/fast-layernorm.js';
 import { ptsLayerNormCost, sduCost } from '../timing/units.js';
 import type { MachineState } from '../state.js';
-import { numericsOf } from '../config.js';
 import type { ExecContext } from './behaviour.js';
 import { ptsLayerNormRow } from '../../verify/golden/ops/pts-layernorm.js';
 
@@ -55,7 +54,7 @@ export const layernorm: InstructionBehaviour<'layernorm'> = {
   },
   cost: (f, cfg) =>
     f.lnmode === 'pts'
-      ? ptsLayerNormCost(f.rows, f.cols, cfg.sdu.lanes, cfg.numerics.sqrt, numericsOf(cfg).pts.varianceBits)
+      ? ptsLayerNormCost(f.rows, f.cols, cfg.sdu.lanes, cfg.numerics.sqrt)
       : sduCost('layernorm', f.rows, f.cols, cfg.sdu.lanes, f.qmode !== 'none'),
   execute(st, f, ctx) {
     if (f.lnmode === 'pts') return executePts(st, f, ctx);

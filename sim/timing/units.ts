@@ -4,7 +4,8 @@
  * from the PE-by-PE model; DMA from the configured latency and bandwidth.
  */
 import type { AcceleratorConfig } from '../config.js';
-import { type SduUnitKind, DEFAULT_PIPELINE, LIS_LANE_REGISTERS, sduRowTiming, sequentialDividerCycles } from '../../rtl-gen/timing.js';
+import { type SduUnitKind, DEFAULT_PIPELINE, LIS_LANE_REGISTERS, ptsLayerNormTiming, sduRowTiming, sequentialDividerCycles } from '../../rtl-gen/timing.js';
+import { PTS_LAYERNORM_DEFAULTS, ptsLayerNormWidths } from '../../rtl-gen/units/pts-layernorm.js';
 import { arrayTiming } from '../array/timing.js';
 import { DETAILED_MAX_WORK, detailedArray } from '../array/detailed.js';
 import type { ArrayTiming, GemmShape } from '../array/shape.js';
@@ -102,13 +103,14 @@ function oneRowAtATime(rows: number, cols: number, lanes: number, latency: numbe
 }
 
 /**
- * PTS LayerNorm rows: a pass for Σx̃ and Σx̃² (the α_c shifts are wiring), the square root of D and one reciprocal
- * on I-LayerNorm's shared sequential divider, and the output pass (one 8-bit multiply per element). No mean divide:
- * C·x̃ − Σx̃ needs none. Same divider figures as rtl-gen's I-LayerNorm.
+ * PTS LayerNorm rows: with the floor square root, the generated unit's timing (rtl-gen/units/pts-layernorm.ts,
+ * co-simulated: sum pass, D, digit-recurrence root, reciprocal, output pass). The unit has no Newton replay; with
+ * `sqrt: newton10` the root takes I-LayerNorm's ten divides on the same sequential divider instead.
  */
-export function ptsLayerNormCost(rows: number, cols: number, lanes: number, sqrt: 'newton10' | 'floor', varianceBits: number): UnitCost {
-  const beats = ceilDiv(cols, lanes);
-  const divide = sequentialDividerCycles(DEFAULT_PIPELINE.layerNormQuotBits) + 1;
-  const root = sqrt === 'floor' ? Math.ceil(varianceBits / 2) + 2 : 10 * divide;
-  return oneRowAtATime(rows, cols, lanes, 2 * beats + divide + root + 2, 2);
+export function ptsLayerNormCost(rows: number, cols: number, lanes: number, sqrt: 'newton10' | 'floor'): UnitCost {
+  const dBits = ptsLayerNormWidths(PTS_LAYERNORM_DEFAULTS).dBits;
+  const unit = ptsLayerNormTiming({ rowLength: cols, lanes, dBits });
+  const floorRoot = Math.ceil(dBits / 2) + 2;
+  const newton = 10 * (sequentialDividerCycles(DEFAULT_PIPELINE.layerNormQuotBits) + 1);
+  return oneRowAtATime(rows, cols, lanes, unit.latency + (sqrt === 'floor' ? 0 : newton - floorRoot), 2);
 }
