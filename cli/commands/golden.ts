@@ -39,7 +39,7 @@ export function registerGolden(program: Command): void {
     .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
     .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
     .option('--image <input>', IMAGE_OPTION_HELP)
-    .option('--numerics <preset>', `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT})`, 'pytorch')
+    .option('--numerics <preset>', `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT}) | fqvit (FQ-ViT ops; whole models not yet)`, 'pytorch')
     .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
     .option('--gelu-sigma <rule>', GELU_SIGMA_HELP)
     .option('--layers', 'also print the hash of every layer output')

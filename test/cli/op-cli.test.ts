@@ -183,6 +183,12 @@ describe('ivit golden and ivit model', () => {
     assert.match(help, /tvm keeps TVM's 32-bit LayerNorm variance, which a 16-bit residual stream overflows on every model this project ships/);
   });
 
+  it('--numerics fqvit on a whole model is a clean refusal until models carry the FQ-ViT fields (exit 2)', () => {
+    const r = ivit(['golden', '--model', 'deit-t', '--numerics', 'fqvit']);
+    assert.ok(isCleanUserError(r), r.stderr);
+    assert.match(r.stderr, /lis attention with pts LayerNorm only once the model carries the FQ-ViT fields/);
+  });
+
   it('a corrupt model file is a clean user error', () => {
     const r = ivit(['golden', '--model', join(dir, 'missing.safetensors')]);
     assert.ok(isCleanUserError(r), r.stderr);

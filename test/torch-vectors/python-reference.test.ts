@@ -24,6 +24,8 @@ import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
 import { shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
 import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { newtonSqrt10 } from '../../verify/golden/ops/isqrt.js';
+import { lisAttnV, lisConstants, lisRow } from '../../verify/golden/ops/lis.js';
+import { ptsChannelConstants, ptsLayerNormRow } from '../../verify/golden/ops/pts-layernorm.js';
 import { Rng } from '../../verify/model/prng.js';
 import { readImage, readModel } from '../../verify/model/qmodel-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../verify/model/safetensors.js';
@@ -232,6 +234,79 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
       const got = JSON.parse(r.stdout) as unknown[];
       assert.equal(got.length, cases.length);
       for (let i = 0; i < cases.length; i++) assert.deepEqual(got[i], expected[i], `case ${i} (${cases[i]!.op})`);
+    });
+
+    it("FQ-ViT ops (fqvit preset): the int64 reference equals lis.ts / pts-layernorm.ts; FQ-ViT's modules in float64 agree", () => {
+      const rng = new Rng(10, 'fqvit-ops');
+      const cases: object[] = [];
+      const expected: unknown[] = [];
+      const lisW = { inputBits: 8, polyBits: 32, sumBits: 64 };
+      // LIS: drawn logit scales and rows (N up to 197 tokens, 4- and 8-bit codes), with attention·V
+      for (let i = 0; i < 24; i++) {
+        const scale = Math.fround(0.02 + rng.uniform() * 0.3);
+        const bits = i % 2 === 0 ? 4 : 8;
+        const n = [1, 5, 17, 65, 197][i % 5]!;
+        const k = lisConstants(scale);
+        const rows = Array.from({ length: 3 }, () => Array.from({ length: n }, () => rng.int(-128, 127)));
+        const v = Array.from({ length: n }, () => [rng.int(-128, 127), rng.int(-128, 127)]);
+        const golden = rows.map((r) => lisRow(r, { ...k, bits, ...lisW }, 'test'));
+        const av = { vFracBits: 15, vBits: 8, accBits: 32 };
+        const attnV = golden.map((g) =>
+          [0, 1].map((col) =>
+            lisAttnV(
+              g.codes,
+              g.masked,
+              v.map((e) => e[col]!),
+              av,
+              'test',
+            ),
+          ),
+        );
+        cases.push({ op: 'lis', rows, ...k, bits, v, vFracBits: 15 });
+        expected.push({ codes: golden.map((g) => g.codes), masked: golden.map((g) => g.masked), attnV });
+        cases.push({ op: 'lis-module', rows, scale, ...k, bits }); // FQ-ViT's log_i_softmax: the same codes and mask
+        expected.push({ codes: golden.map((g) => g.codes), masked: golden.map((g) => g.masked) });
+      }
+      // PTS LayerNorm: drawn rows, α, γ of both signs, β, S_out; the float64 module within 3 LSB (docs/numerics.md)
+      const pts: Array<{ golden: number[][] }> = [];
+      for (let i = 0; i < 12; i++) {
+        const c = [8, 48, 192, 384][i % 4]!;
+        const alpha = Array.from({ length: c }, () => rng.int(0, 3));
+        const gamma = Array.from({ length: c }, () => (rng.uniform() < 0.2 ? -1 : 1) * (0.2 + 1.8 * rng.uniform()));
+        const beta = Array.from({ length: c }, () => rng.uniform() - 0.5);
+        const sOut = 0.02 + 0.08 * rng.uniform();
+        const rows = Array.from({ length: 4 }, () => Array.from({ length: c }, () => rng.int(-128, 127)));
+        const mnb = ptsChannelConstants(gamma, beta, sOut);
+        const golden = rows.map((r) => ptsLayerNormRow(r, { alpha, ...mnb }, { sqrt: 'newton10', inputBits: 8, varianceBits: 48, outputBits: 8 }, 'test').out);
+        cases.push({ op: 'pts-layernorm', rows, alpha, ...mnb });
+        expected.push(golden);
+        cases.push({ op: 'pts-module', rows, alpha, gamma, beta, s: 0.01, sOut });
+        expected.push(null); // compared within the bound below
+        pts.push({ golden });
+      }
+      const r = python('ops_cli.py', ['cpu'], JSON.stringify(cases));
+      assert.equal(r.status, 0, r.stderr.slice(-2000));
+      const got = JSON.parse(r.stdout) as unknown[];
+      assert.equal(got.length, cases.length);
+      let diff = 0;
+      let count = 0;
+      let p = 0;
+      for (let i = 0; i < cases.length; i++) {
+        if (expected[i] !== null) {
+          assert.deepEqual(got[i], expected[i], `case ${i} (${(cases[i] as { op: string }).op})`);
+          continue;
+        }
+        const golden = pts[p++]!.golden;
+        (got[i] as number[][]).forEach((row, t) =>
+          row.forEach((o, j) => {
+            const d = Math.abs(o - golden[t]![j]!);
+            assert.ok(d <= 3, `case ${i} token ${t} channel ${j}: FQ-ViT ${o}, golden ${golden[t]![j]}`);
+            diff += d;
+            count++;
+          }),
+        );
+      }
+      assert.ok(diff / count <= 0.1, `PTS: mean |FQ-ViT module − golden| = ${diff / count}`);
     });
 
     it('rejects a model file whose stored constants were tampered with, naming the constant', () => {

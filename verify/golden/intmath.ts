@@ -176,6 +176,13 @@ export function checkSigned(v: number, bits: number, op: string, site: string): 
   return v;
 }
 
+/** The maximum of a non-empty row whose every element must fit a signed b-bit width. */
+export function checkedRowMax(x: ArrayLike<number>, bits: number, op: string, site: string): number {
+  let max = -Infinity;
+  for (let j = 0; j < x.length; j++) max = Math.max(max, checkSigned(x[j]!, bits, op, site));
+  return max;
+}
+
 /** Check v fits an unsigned b-bit width. */
 export function checkUnsigned(v: number, bits: number, op: string, site: string): number {
   const { hi } = unsignedRange(bits);

@@ -7,6 +7,11 @@ Each case is one of
   {"op": "shiftgelu", "rows": [[..], ..], "x0": int, "n": int, "k": int, "sigmaRule"?: "reference"|"saturate"} -> x * sigma rows
   {"op": "layernorm", "rows": [[..], ..], "bias": [..]}                     -> output rows (z + B)
   {"op": "isqrt",     "v": [..]}                                            -> the 10-step Newton root
+  {"op": "lis", "rows": [[..], ..], "x0", "b", "c", "bits", "v"?: [[..], ..], "vFracBits"?}
+                                              -> {"codes", "masked", "attnV"?} (fqvit_ops.py, int64)
+  {"op": "lis-module", "rows", "scale", "x0", "b", "c", "bits"} -> {"codes", "masked"}: FQ-ViT's module in float64
+  {"op": "pts-layernorm", "rows", "alpha", "m", "n", "b"}        -> output rows (int64)
+  {"op": "pts-module", "rows", "alpha", "gamma", "beta", "s", "sOut"} -> output rows: FQ-ViT's module in float64
 The test suite feeds the same cases to the TypeScript golden operators and compares (op-level check).
 """
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 
 import torch
 
+import fqvit_ops as fq
 import int_ops as ops
 from int_forward import pick_device
 
@@ -35,6 +41,20 @@ def run(case: dict, dev: torch.device) -> list:
         return ops.layernorm(t(case["rows"]), t(case["bias"])).tolist()
     if op == "isqrt":
         return ops.isqrt_newton10(t(case["v"])).tolist()
+    if op == "lis":
+        codes, masked = fq.lis(t(case["rows"]), case["x0"], case["b"], case["c"], case["bits"])
+        res = {"codes": codes.tolist(), "masked": masked.tolist()}
+        if "v" in case:
+            res["attnV"] = fq.lis_attn_v(codes, masked, t(case["v"]), case["vFracBits"]).tolist()
+        return res
+    if op == "lis-module":
+        codes, masked = fq.lis_module_f64(t(case["rows"]), case["scale"], case["x0"], case["b"], case["c"], case["bits"])
+        return {"codes": codes.tolist(), "masked": masked.tolist()}
+    if op == "pts-layernorm":
+        return fq.pts_layernorm(t(case["rows"]), t(case["alpha"]), t(case["m"]), t(case["n"]), t(case["b"])).tolist()
+    if op == "pts-module":
+        g = lambda v: torch.tensor(v, dtype=torch.float64, device=dev)  # noqa: E731
+        return fq.pts_module_f64(t(case["rows"]), t(case["alpha"]), g(case["gamma"]), g(case["beta"]), case["s"], case["sOut"]).tolist()
     raise ValueError(f"unknown op {op}")
 
 

@@ -4,7 +4,7 @@
  * Follows `QIntSoftmax.log_i_softmax` of megvii-research/FQ-ViT (models/ptq/layers.py) evaluated exactly.
  */
 import { checkScale } from '../constants.js';
-import { NumericsInputError, checkSigned, checkUnsigned, checkUnsignedBig, fl32, floorDiv, pow2, roundHalfEvenDivBig } from '../intmath.js';
+import { NumericsInputError, checkSigned, checkedRowMax, checkUnsigned, checkUnsignedBig, fl32, floorDiv, pow2, roundHalfEvenDivBig } from '../intmath.js';
 
 /** I-BERT's polynomial exp(x) ≈ a(x + b)² + c on [−ln2, 0], as FQ-ViT writes it (c/a and b/a are what it uses). */
 export const LIS_POLY_A = 0.35815147;
@@ -81,11 +81,7 @@ export function lisExp(d: number, p: LisParams, site: string): bigint {
 /** One row of attention scores (int8 logits at scale S, constants from lisConstants(S)). */
 export function lisRow(x: ArrayLike<number>, p: LisParams, site: string): LisResult {
   if (x.length === 0) throw new RangeError(`lis at ${site}: empty row`);
-  let max = -Infinity;
-  for (let j = 0; j < x.length; j++) {
-    const v = checkSigned(x[j]!, p.inputBits, 'LIS input', site);
-    if (v > max) max = v;
-  }
+  const max = checkedRowMax(x, p.inputBits, 'LIS input', site);
   const exp = new Array<bigint>(x.length);
   let sum = 0n;
   for (let j = 0; j < x.length; j++) {

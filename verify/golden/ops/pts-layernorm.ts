@@ -7,6 +7,7 @@
  */
 import { INT31_MAX, NumericsInputError, checkSigned, checkUnsigned, floorDiv, pow2, roundShiftBig } from '../intmath.js';
 import type { SqrtRule } from '../numerics-config.js';
+import { roundHalfEven } from '../constants.js';
 import { floorSqrt, newtonSqrt10 } from './isqrt.js';
 
 /** FQ-ViT's PTF: α_c ∈ {0 … 3} (s = s8 / 2^3) */
@@ -72,17 +73,11 @@ export function ptsChannelConstants(gamma: ArrayLike<number>, beta: ArrayLike<nu
     const mc = Math.min(mMax, Math.max(0, Math.floor(a * pow2(nc))));
     m.push(gamma[i]! < 0 ? -mc : mc);
     n.push(nc);
-    b.push(roundHalfEvenFloat((beta[i]! / sOut) * pow2(nc)));
+    const bc = roundHalfEven((beta[i]! / sOut) * pow2(nc));
+    if (!Number.isSafeInteger(bc)) throw new NumericsInputError(`PTS LayerNorm bias β/S_out·2^N = ${bc} is not a safe integer`);
+    b.push(bc);
   }
   return { m, n, b };
-}
-
-function roundHalfEvenFloat(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  const r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
-  if (!Number.isSafeInteger(r)) throw new NumericsInputError(`PTS LayerNorm bias ${v} is not a safe integer`);
-  return r + 0;
 }
 
 /** One token's C channels: int8 q_c at scale s·2^α_c → int8 at S_out. */
