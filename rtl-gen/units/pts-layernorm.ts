@@ -13,6 +13,7 @@ import { buildSeqIsqrt, seqIsqrtLatency } from '../blocks/seq-isqrt.js';
 import { type GeneratedUnit, rowFramingPorts } from '../design.js';
 import { ptsLayerNormTiming } from '../timing.js';
 import { delayControl, lane, maskedSum } from './row-control.js';
+import { nextState, registerRowOutputs } from './row-output.js';
 
 export interface PtsLayerNormUnitParams {
   lanes: number;
@@ -150,28 +151,22 @@ export function buildPtsLayerNormUnit(p: PtsLayerNormUnitParams): GeneratedUnit 
     const rounded = m.add(qv, up, w.accBits);
     return m.mux(m.bit(prodKeep, j), m.asUnsigned(m.saturateSigned(rounded, p.outputBits)), lit(0, p.outputBits));
   });
-  const outP = m.delay('out_y_q', m.concat([...outs].reverse()));
-  const outKeep = m.delay('out_keep_q', prodKeep);
-  const outLast = m.delay('out_last_q', prodCtl.data);
-  const outValid = m.flag('out_valid_q', prodCtl.valid);
+  const out = registerRowOutputs(m, outs, prodKeep, prodCtl, inReady, `int${p.outputBits} per lane`);
 
-  const next = (cond: Expr, to: number, otherwise: Expr): Expr => m.mux(cond, lit(to, sb), otherwise);
-  let nsState: Expr = state;
-  nsState = next(m.and(is(S.flush), m.and(outValid, outLast)), S.sum, nsState);
-  nsState = next(m.and(is(S.norm), lastBeat), S.flush, nsState);
-  nsState = next(recipDone, S.norm, nsState);
-  nsState = next(is(S.recipStart), S.recipWait, nsState);
-  nsState = next(sqrtDone, S.recipStart, nsState);
-  nsState = next(is(S.sqrtStart), S.sqrtWait, nsState);
-  nsState = next(is(S.dCalc), S.sqrtStart, nsState);
-  nsState = next(m.and(is(S.sum), lastBeat), S.dCalc, nsState);
-  m.next(state, nsState);
-
-  m.output('in_ready', inReady, 'the unit takes a beat this cycle');
-  m.output('out_valid', outValid, 'a beat of results');
-  m.output('out_last', outLast, 'last beat of the row');
-  m.output('out_keep', outKeep, 'lanes holding a channel');
-  m.output('out_y', outP, `int${p.outputBits} per lane`);
+  // transitions, the first that holds wins
+  m.next(
+    state,
+    nextState(m, state, [
+      [m.and(is(S.sum), lastBeat), S.dCalc],
+      [is(S.dCalc), S.sqrtStart],
+      [is(S.sqrtStart), S.sqrtWait],
+      [sqrtDone, S.recipStart],
+      [is(S.recipStart), S.recipWait],
+      [recipDone, S.norm],
+      [m.and(is(S.norm), lastBeat), S.flush],
+      [m.and(is(S.flush), m.and(out.valid, out.last)), S.sum],
+    ]),
+  );
 
   return {
     unit: 'pts-layernorm',
