@@ -4,7 +4,7 @@
  * memories around the core, one gemm instruction per run. A run returns the RTL's cycle count and the
  * accumulator words; `checkGemm` compares them with the golden matmul, arrayTiming() and detailedArray().
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,4 +215,20 @@ export function checkGemm(build: SimBuild, geo: ArrayGeometry, g: ArrayGemm, wit
   const closedForm = arrayTiming(geo, shape, 'ws').cycles;
   const detailed = withDetailed ? detailedArray(geo, shape, { a: () => 1, b: () => 1 }, 'ws').cycles : undefined;
   return { rtlCycles: rtl.cycles, closedForm, ...(detailed === undefined ? {} : { detailed }), firstValueMismatch };
+}
+
+/** `verilator --lint-only -Wall` over the generated array core; returns the warnings (empty when clean). */
+export function lintArray(g: ArrayGeometry): string {
+  const arr = buildWsArray(g);
+  const dir = mkdtempSync(join(tmpdir(), 'ivit-array-lint-'));
+  try {
+    const files = [...arr.files].map(([name, text]) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    });
+    const r = spawnSync('verilator', ['--lint-only', '-Wall', '--top-module', arr.top, ...files], { encoding: 'utf8' });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || (r.status === 0 ? '' : `exit ${r.status}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
