@@ -14,7 +14,11 @@
  * Memories are outside: R scratchpad read ports for A, C for B, C accumulator read ports and C write ports,
  * all read combinationally (the bench's memories are behavioural).
  */
-import type { ArrayGeometry } from '../../sim/array/shape.js';
+/** The array's shape: the configuration's array.rows × array.cols (sim/config.ts; rtl-gen does not import sim). */
+export interface ArrayGeometry {
+  rows: number;
+  cols: number;
+}
 
 /** Field widths of the gemm instruction (isa/table.ts: on-chip addresses 24 bits, dims and strides 16). */
 export const ARRAY_AW = 24;
