@@ -54,7 +54,7 @@ export interface SynthRow {
   pnrSeconds: number;
 }
 
-const CELL_CLASSES: Record<Family, { lut: RegExp; ff: RegExp; carry: RegExp; dsp: RegExp; bram: RegExp }> = {
+export const CELL_CLASSES: Record<Family, { lut: RegExp; ff: RegExp; carry: RegExp; dsp: RegExp; bram: RegExp }> = {
   ice40: { lut: /^SB_LUT4$/, ff: /^SB_DFF/, carry: /^SB_CARRY$/, dsp: /^SB_MAC16$/, bram: /^SB_RAM/ },
   ecp5: { lut: /^LUT4$/, ff: /^TRELLIS_FF$/, carry: /^CCU2C$/, dsp: /^MULT18X18D$|^ALU54B$/, bram: /^DP16KD$|^PDPW16KD$/ },
   xilinx: { lut: /^LUT[1-6]$/, ff: /^FD[RSCP]E?$/, carry: /^CARRY4$/, dsp: /^DSP48E1$/, bram: /^RAMB/ },
