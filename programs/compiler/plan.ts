@@ -32,6 +32,18 @@ export interface PoolSpec {
 }
 
 const MAX_ROW_TILE = 64;
+
+/**
+ * The longest row tile the plan tries. A weight-stationary fold cannot start before the previous one has had 2R
+ * cycles to refill the shadow weights, so a tile shorter than 2R rows leaves the array idle (R = 32 and 50-row
+ * tiles: 64 cycles a fold for 50 rows); on tall arrays the limit grows to the shortest balanced tile of ≥ 2R rows.
+ */
+export function maxRowTile(tokens: number, cfg: AcceleratorConfig): number {
+  if (cfg.array.dataflow !== 'ws') return MAX_ROW_TILE;
+  const refill = 2 * cfg.array.rows;
+  const balanced = Math.ceil(tokens / Math.max(1, Math.floor(tokens / refill)));
+  return Math.min(tokens, Math.max(MAX_ROW_TILE, balanced));
+}
 const ROW_SLOTS = 10;
 const MIN_ROW_SLOTS = 6;
 const WEIGHT_SLOTS = 4;
@@ -109,10 +121,15 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   };
   // the largest attention buffer: K or V of a head, a tile of int16 probabilities, int8 logits, or the output
   const attentionBytes = (ta: number): number => Math.max(tokens * headDim, ta * tokens * 2, ta * headDim * 4);
-  const tryPlan = (t: number, rowSlots: number, alignRows: boolean, pools: { weight: number; table: number }): MemoryPlan | undefined => {
+  // row slots: a bank each where the scratchpad has room (a large scratchpad has large banks, and row slots sharing
+  // one bank would serialise the array, the SDU and the DMA on its lock), else bank shares, else packed
+  type RowAlignment = 'bank' | 'share' | 'packed';
+  const rowSlotBytes = (bytes: number, align: RowAlignment): number =>
+    align === 'bank' ? roundUp(bytes, spadBank) : align === 'share' ? fit(bytes) : roundUp(bytes, 64);
+  const tryPlan = (t: number, rowSlots: number, align: RowAlignment, pools: { weight: number; table: number }): MemoryPlan | undefined => {
     const ta = Math.min(attnTile, t);
     const weightSlot = fit(Math.max(weightSlotMin, spadBank));
-    const rowSlot = alignRows ? fit(rowBytes(t, ta)) : roundUp(rowBytes(t, ta), 64);
+    const rowSlot = rowSlotBytes(rowBytes(t, ta), align);
     const tableSlot = tableBytes;
     const total = pools.weight * weightSlot + rowSlots * rowSlot + pools.table * tableSlot;
     if (total > cfg.scratchpad.bytes) return undefined;
@@ -144,22 +161,32 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
       },
     };
   };
-  // balanced row tiles: the fewest tiles (largest T ≤ MAX_ROW_TILE) whose slots fit
+  // balanced row tiles: the fewest tiles (largest T ≤ maxRowTile) whose slots fit, bank-aligned slots before
+  // packed ones; first only tiles of at least 2R rows (WS: shorter ones idle the array), then any
   let yielded = false;
-  // (the row tile first: a short tile costs the array more than a few row slots fewer cost the pipeline)
-  for (const align of [true, false]) {
-    for (let count = Math.ceil(tokens / MAX_ROW_TILE); count <= tokens; count++) {
-      for (let slots = ROW_SLOTS; slots >= MIN_ROW_SLOTS; slots--) {
-        for (const pools of SMALLER_POOLS) {
-          const p = tryPlan(Math.ceil(tokens / count), slots, align, pools);
-          if (p) {
-            yielded = true;
-            yield p;
+  const fewest = Math.ceil(tokens / maxRowTile(tokens, cfg));
+  const longEnough = cfg.array.dataflow === 'ws' ? Math.floor(tokens / (2 * cfg.array.rows)) : 0;
+  const passes: Array<[number, number]> =
+    longEnough >= fewest
+      ? [
+          [fewest, longEnough],
+          [fewest, tokens],
+        ]
+      : [[fewest, tokens]];
+  for (const [firstCount, lastCount] of passes)
+    for (const align of ['bank', 'share', 'packed'] as const) {
+      for (let count = firstCount; count <= lastCount; count++) {
+        for (let slots = ROW_SLOTS; slots >= MIN_ROW_SLOTS; slots--) {
+          for (const pools of SMALLER_POOLS) {
+            const p = tryPlan(Math.ceil(tokens / count), slots, align, pools);
+            if (p) {
+              yielded = true;
+              yield p;
+            }
           }
         }
       }
     }
-  }
   if (yielded) return;
   const minWeightSlot = fit(Math.max(weightSlotMin, spadBank));
   const minRowSlot = roundUp(rowBytes(1, 1), 64);
