@@ -23,6 +23,8 @@ export interface MemoryPlan {
   bias: PoolSpec | undefined;
   /** output channels per weight tile for an input width K and a tile of `rows` rows */
   colTile(k: number, rows: number): number;
+  /** why the plan has these tiles and slots, one line each, naming the resource that limits each choice */
+  reasons: string[];
 }
 
 export interface PoolSpec {
@@ -126,6 +128,60 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
   type RowAlignment = 'bank' | 'share' | 'packed';
   const rowSlotBytes = (bytes: number, align: RowAlignment): number =>
     align === 'bank' ? roundUp(bytes, spadBank) : align === 'share' ? fit(bytes) : roundUp(bytes, 64);
+  const fewest = Math.ceil(tokens / maxRowTile(tokens, cfg));
+  const longest = Math.ceil(tokens / fewest); // the longest balanced tile
+  const kib = (b: number): string =>
+    b >= 1 << 20 && b % (1 << 20) === 0 ? `${b / (1 << 20)} MiB` : b >= 1024 ? `${b % 1024 === 0 ? b / 1024 : (b / 1024).toFixed(1)} KiB` : `${b} B`;
+  // the least scratchpad a row tile of t tokens needs: the fewest slots, packed, the smallest prefetch pools
+  const leastFor = (t: number): number =>
+    3 * fit(Math.max(weightSlotMin, spadBank)) + MIN_ROW_SLOTS * roundUp(rowBytes(t, Math.min(attnTile, t)), 64) + 3 * tableBytes;
+  const planReasons = (p: {
+    t: number;
+    rowSlots: number;
+    rowSlot: number;
+    align: RowAlignment;
+    weightSlot: number;
+    colTile: (k: number, rows: number) => number;
+  }): string[] => {
+    const R = cfg.array.rows;
+    const tiles = Math.ceil(tokens / p.t);
+    const lines: string[] = [];
+    const tileLine = `row tiles: ${tiles} of ${p.t} tokens`;
+    if (p.t >= longest)
+      lines.push(
+        `${tileLine}: the longest balanced tile the plan takes (${longest} tokens${cfg.array.dataflow === 'ws' && longest > MAX_ROW_TILE ? `, the shortest balanced tile of at least 2R = ${2 * R}` : ''})`,
+      );
+    else {
+      const need = leastFor(longest);
+      lines.push(
+        need > cfg.scratchpad.bytes
+          ? `${tileLine}: scratchpad: ${kib(cfg.scratchpad.bytes)} holds row tiles of ${p.t}; ${longest} need at least ${kib(need)}`
+          : p.align !== 'packed'
+            ? `${tileLine}: tiles of ${longest} fit ${kib(cfg.scratchpad.bytes)} only as packed slots sharing bank locks; bank-aligned slots come first`
+            : `${tileLine}: longer tiles leave attention too few buffers or row slots in ${kib(cfg.scratchpad.bytes)}`,
+      );
+    }
+    if (cfg.array.dataflow === 'ws' && p.t < 2 * R)
+      lines.push(
+        `array: a tile of ${p.t} rows is shorter than 2R = ${2 * R}: each weight-stationary fold waits ${2 * R} cycles for ${p.t} rows (${((100 * p.t) / (2 * R)).toFixed(0)}% streaming at best)`,
+      );
+    const alignText =
+      p.align === 'bank'
+        ? 'a bank each (no two share a bank lock)'
+        : p.align === 'share'
+          ? 'power-of-two shares of a bank'
+          : `packed: a bank-aligned slot of ${kib(roundUp(rowBytes(p.t, Math.min(attnTile, p.t)), spadBank))} does not fit ${p.rowSlots}× in the scratchpad, so slots share bank locks`;
+    lines.push(`row slots: ${p.rowSlots} × ${kib(p.rowSlot)}, ${alignText}`);
+    const widths = [...new Set([c, hidden])];
+    for (const k of widths) {
+      const w = p.colTile(k, p.t);
+      const byWeights = Math.floor(p.weightSlot / k);
+      lines.push(
+        `column tiles at K = ${k}: ${w} channels, limited by ${byWeights <= Math.floor(accSlot / (p.t + (bias ? 0 : 1))) ? `the weight slot (${kib(p.weightSlot)} / K)` : `the accumulator slot (${accSlot} words / ${p.t + (bias ? 0 : 1)} rows)`}`,
+      );
+    }
+    return lines;
+  };
   const tryPlan = (t: number, rowSlots: number, align: RowAlignment, pools: { weight: number; table: number }): MemoryPlan | undefined => {
     const ta = Math.min(attnTile, t);
     const weightSlot = fit(Math.max(weightSlotMin, spadBank));
@@ -140,6 +196,13 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
     const rowBase = pools.weight * weightSlot;
     const tableBase = rowBase + rowSlots * rowSlot;
     const balanced = t;
+    const colTile = (k: number, rows: number): number => {
+      const byWeights = Math.floor(weightSlot / k);
+      const byAcc = Math.floor(accSlot / (rows + (bias ? 0 : 1)));
+      const w = Math.min(byWeights, byAcc);
+      return w >= 16 ? w - (w % 16) : w;
+    };
+    const reasons = planReasons({ t, rowSlots, rowSlot, align, weightSlot, colTile });
     const rowTiles: MemoryPlan['rowTiles'] = [];
     for (let r0 = 0; r0 < tokens; r0 += balanced) rowTiles.push({ r0, rows: Math.min(balanced, tokens - r0) });
     return {
@@ -153,18 +216,13 @@ export function* planCandidates(g: VitGraph, cfg: AcceleratorConfig): Generator<
       },
       acc: { base: 0, slotSize: accSlot, count: accCount },
       bias,
-      colTile: (k, rows) => {
-        const byWeights = Math.floor(weightSlot / k);
-        const byAcc = Math.floor(accSlot / (rows + (bias ? 0 : 1)));
-        const w = Math.min(byWeights, byAcc);
-        return w >= 16 ? w - (w % 16) : w;
-      },
+      colTile,
+      reasons,
     };
   };
   // balanced row tiles: the fewest tiles (largest T ≤ maxRowTile) whose slots fit, bank-aligned slots before
   // packed ones; first only tiles of at least 2R rows (WS: shorter ones idle the array), then any
   let yielded = false;
-  const fewest = Math.ceil(tokens / maxRowTile(tokens, cfg));
   const longEnough = cfg.array.dataflow === 'ws' ? Math.floor(tokens / (2 * cfg.array.rows)) : 0;
   const passes: Array<[number, number]> =
     longEnough >= fewest

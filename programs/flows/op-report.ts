@@ -67,6 +67,8 @@ export interface CompilerReport {
   idleCycles: number;
   operators: Record<OperatorClass, OperatorRow>;
   layers: LayerRow[];
+  /** the compiler's choices for this machine and why (the plan's reasons, then the schedule's) */
+  plan: string[];
 }
 
 interface Span {
@@ -174,6 +176,13 @@ export function compilerReport(program: CompiledProgram, run: SimRun, cfg: Accel
     sduExposedFraction: total ? exposed / total : 0,
     idleCycles: total - both,
     operators,
+    plan: [
+      ...program.plan.reasons,
+      program.pipelined
+        ? 'schedule: row chains software-pipelined over the row tiles'
+        : 'schedule: row chains not software-pipelined (too few row slots for the pipelined schedule)',
+      ...(total && exposed / total > 0.05 ? [`SDU: exposed ${pct(exposed / total)} of the run (${lanes} lanes)`] : []),
+    ],
     layers: layers.filter((l) => l.lastCycle > 0),
   };
 }
@@ -188,6 +197,8 @@ export function compilerReportText(r: CompilerReport, opts: { layers?: boolean }
   L.push(
     `  array busy ${int(r.arrayBusyCycles)}, SDU busy ${int(r.sduBusyCycles)}, SDU exposed ${int(r.sduExposedCycles)} (${pct(r.sduExposedFraction)} of ${int(r.totalCycles)}), both idle ${int(r.idleCycles)}`,
   );
+  L.push('  plan');
+  for (const line of r.plan) L.push(`    ${line}`);
   L.push('  operator      count   busy cycles   util    stalls by cause');
   for (const c of OPERATOR_CLASSES) {
     const o = r.operators[c];
