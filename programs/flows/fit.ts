@@ -2,10 +2,12 @@
  * `ivit fit`: the smallest SDU lanes, scratchpad and accumulator with which a model reaches a MAC-utilisation
  * target on a given array. Every candidate is compiled and simulated for timing (sweep points on worker threads).
  *
- * Search: first the machine with every resource at its largest candidate (if that misses the target, no choice of
- * these resources reaches it, and the result says what limits it instead); then one resource at a time, in the
- * order lanes, scratchpad, accumulator, the smallest candidate that still meets the target with the others at their
- * values so far. The point returned is one that was simulated as it stands, so its figures are measured, not inferred.
+ * Utilisation is not monotone in the resources (a larger scratchpad gives the plan wider weight tiles, which can
+ * delay the SDU), so the search does not assume it. First it climbs: from the given machine, one resource at a time
+ * (lanes, scratchpad, accumulator), it takes the candidate with the highest utilisation, until a round changes
+ * nothing. If that best machine misses the target, the result says what limits it. Otherwise it shrinks: one
+ * resource at a time, the smallest candidate that still meets the target with the others at their values so far.
+ * The machine returned is one that was simulated as it stands, so its figures are measured, not inferred.
  */
 import { type AcceleratorConfig, applyOverrides } from '../../sim/config.js';
 import type { SweepRow } from './sweep-point.js';
@@ -63,11 +65,12 @@ export interface FitStep {
 
 export interface FitResult {
   reached: boolean;
-  /** the machine chosen (reached), or the largest one tried (not reached) */
+  /** the machine chosen (reached), or the best one found (not reached) */
   config: AcceleratorConfig;
   row: SweepRow;
-  /** the all-largest point, then one step per resource (none when the target is out of reach) */
-  largest: SweepRow;
+  /** the machine with the highest utilisation the climb found */
+  best: { config: AcceleratorConfig; row: SweepRow };
+  /** the shrinking steps, one per resource (none when the target is out of reach) */
   steps: FitStep[];
   /** what keeps the target out of reach, by how much (only when not reached) */
   limit?: string;
@@ -107,10 +110,10 @@ function withResources(base: AcceleratorConfig, values: Record<FitResource, numb
   );
 }
 
-/** Why the all-largest machine misses: the SDU when it is exposed past the limit, else the array's plan. */
-function limitOf(row: SweepRow, q: FitQuery, largest: Record<FitResource, number>): string {
-  const at = ORDER.map((r) => FIT_RESOURCES[r].show(largest[r])).join(', ');
-  if (row.error !== undefined) return `the largest machine tried (${at}) does not run: ${row.error}`;
+/** Why the best machine misses: the SDU when it is exposed past the limit, else the array's plan. */
+function limitOf(row: SweepRow, q: FitQuery, at3: Record<FitResource, number>): string {
+  const at = ORDER.map((r) => FIT_RESOURCES[r].show(at3[r])).join(', ');
+  if (row.error !== undefined) return `no machine tried runs (${at}: ${row.error})`;
   const util = row.macUtilisation ?? 0;
   const exposed = row.sduExposedFraction ?? 0;
   const short = `${pct(util)} of ideal MAC cycles against ${pct(q.target)} (${(100 * (q.target - util)).toFixed(1)} points short)`;
@@ -120,39 +123,76 @@ function limitOf(row: SweepRow, q: FitQuery, largest: Record<FitResource, number
   return `array and plan: ${short} with ${at}; the SDU is exposed only ${pct(exposed)}, so more lanes or memory do not help (DMA at ${row.dmaBytesPerCycle} B/cycle)`;
 }
 
+const score = (row: SweepRow): number => (row.error !== undefined || row.macUtilisation === undefined ? -1 : row.macUtilisation);
+
 export async function fitResources(q: FitQuery, evaluate: Evaluate): Promise<FitResult> {
   checkQuery(q);
-  const sorted = Object.fromEntries(ORDER.map((r) => [r, [...new Set(q.candidates[r])].sort((a, b) => a - b)])) as Record<FitResource, number[]>;
-  const values = Object.fromEntries(ORDER.map((r) => [r, sorted[r][sorted[r].length - 1]!])) as Record<FitResource, number>;
-  let simulated = 0;
-  const run = async (configs: AcceleratorConfig[]): Promise<SweepRow[]> => {
-    simulated += configs.length;
-    return evaluate(configs);
+  const baseValues: Record<FitResource, number> = { lanes: q.base.sdu.lanes, scratchpad: q.base.scratchpad.bytes, accumulator: q.base.accumulator.words };
+  // the given machine's own values are candidates too, so the climb starts from a point on the grid
+  const sorted = Object.fromEntries(ORDER.map((r) => [r, [...new Set([...q.candidates[r], baseValues[r]])].sort((a, b) => a - b)])) as Record<
+    FitResource,
+    number[]
+  >;
+  const cache = new Map<string, { config: AcceleratorConfig; row: SweepRow }>();
+  const keyOf = (v: Record<FitResource, number>): string => ORDER.map((r) => v[r]).join(',');
+  /** the points of these value sets, simulating only those not seen before */
+  const points = async (sets: Array<Record<FitResource, number>>): Promise<Array<{ config: AcceleratorConfig; row: SweepRow }>> => {
+    const fresh = [...new Map(sets.filter((v) => !cache.has(keyOf(v))).map((v) => [keyOf(v), v])).values()];
+    const configs = fresh.map((v) => withResources(q.base, v));
+    const rows = configs.length ? await evaluate(configs) : [];
+    if (rows.length !== configs.length) throw new FitError(`the evaluator returned ${rows.length} rows for ${configs.length} machines`);
+    fresh.forEach((v, i) => cache.set(keyOf(v), { config: configs[i]!, row: rows[i]! }));
+    return sets.map((v) => cache.get(keyOf(v))!);
   };
-  const largestConfig = withResources(q.base, values);
-  const [largest] = await run([largestConfig]);
-  if (!largest) throw new FitError('the evaluator returned no row');
-  if (!meetsTarget(largest, q))
-    return { reached: false, config: largestConfig, row: largest, largest, steps: [], limit: limitOf(largest, q, values), simulated };
+  const along = (values: Record<FitResource, number>, resource: FitResource, list: readonly number[]): Array<Record<FitResource, number>> =>
+    list.map((v) => ({ ...values, [resource]: v }));
 
-  let best = { config: largestConfig, row: largest };
+  // climb to the highest utilisation (ties: the smaller machine)
+  const values = { ...baseValues };
+  let [best] = await points([values]);
+  for (let round = 0, changed = true; changed && round < 4; round++) {
+    changed = false;
+    for (const resource of ORDER) {
+      const tried = await points(along(values, resource, sorted[resource]));
+      const top = tried.reduce((a, b, i) => (score(b.row) > score(tried[a]!.row) ? i : a), 0);
+      if (sorted[resource][top] !== values[resource] && score(tried[top]!.row) > score(best!.row)) {
+        values[resource] = sorted[resource][top]!;
+        best = tried[top]!;
+        changed = true;
+      }
+    }
+  }
+  const bestPoint = best!;
+  if (!meetsTarget(bestPoint.row, q))
+    return {
+      reached: false,
+      config: bestPoint.config,
+      row: bestPoint.row,
+      best: bestPoint,
+      steps: [],
+      limit: limitOf(bestPoint.row, q, values),
+      simulated: cache.size,
+    };
+
+  // shrink each resource to its smallest candidate that keeps the target
+  let chosen = bestPoint;
   const steps: FitStep[] = [];
   for (const resource of ORDER) {
     const smaller = sorted[resource].filter((v) => v < values[resource]);
-    const configs = smaller.map((v) => withResources(q.base, { ...values, [resource]: v }));
-    const rows = await run(configs);
-    const trials: FitTrial[] = smaller.map((value, i) => ({ value, row: rows[i]!, meets: meetsTarget(rows[i]!, q) }));
+    const tried = await points(along(values, resource, smaller));
+    const trials: FitTrial[] = smaller.map((value, i) => ({ value, row: tried[i]!.row, meets: meetsTarget(tried[i]!.row, q) }));
     const first = trials.findIndex((t) => t.meets);
     const show = FIT_RESOURCES[resource].show;
     let reason: string;
     if (first < 0) {
-      reason = smaller.length
-        ? `${show(values[resource])}: ${show(smaller[smaller.length - 1]!)} gives ${pct(trials[trials.length - 1]!.row.macUtilisation)}${trials[trials.length - 1]!.row.error ? ` (${trials[trials.length - 1]!.row.error})` : ''}`
+      const below = trials[trials.length - 1];
+      reason = below
+        ? `${show(values[resource])}: ${show(below.value)} gives ${below.row.error ? `an error: ${below.row.error}` : pct(below.row.macUtilisation)}`
         : `${show(values[resource])}: the smallest candidate`;
     } else {
       const t = trials[first]!;
       values[resource] = t.value;
-      best = { config: configs[first]!, row: t.row };
+      chosen = tried[first]!;
       const below = first > 0 ? trials[first - 1]! : undefined;
       reason = below
         ? `${show(t.value)} (${pct(t.row.macUtilisation)}); ${show(below.value)} gives ${below.row.error ? `an error: ${below.row.error}` : pct(below.row.macUtilisation)}`
@@ -160,7 +200,7 @@ export async function fitResources(q: FitQuery, evaluate: Evaluate): Promise<Fit
     }
     steps.push({ resource, trials, chosen: values[resource], reason });
   }
-  return { reached: true, config: best.config, row: best.row, largest, steps, simulated };
+  return { reached: true, config: chosen.config, row: chosen.row, best: bestPoint, steps, simulated: cache.size };
 }
 
 /** The result as the terminal shows it. */
