@@ -27,6 +27,7 @@ export interface MachineFlags {
   rows?: string;
   cols?: string;
   dataflow?: string;
+  arrayModel?: string;
   lanes?: string;
   bandwidth?: string;
 }
@@ -40,7 +41,8 @@ export function machineOptions(cmd: Command): Command {
     .option('--set <key=value>', 'override one configuration key, e.g. dma.bytesPerCycle=64 (repeatable)', collect, [])
     .option('--rows <n>', 'array rows')
     .option('--cols <n>', 'array columns')
-    .option('--dataflow <ws|os>', 'array dataflow')
+    .option('--dataflow <ws|os|is>', 'array dataflow (is: with --array-model scalesim only)')
+    .option('--array-model <overlap|scalesim>', "array timing: overlap (this machine's overlapped folds, default) or scalesim (SCALE-Sim v2's count)")
     .option('--lanes <n>', 'SDU lanes')
     .option('--bandwidth <bytes>', 'DMA bytes per cycle');
 }
@@ -50,6 +52,7 @@ export function machineFromFlags(f: MachineFlags): AcceleratorConfig {
     [f.rows, 'array.rows'],
     [f.cols, 'array.cols'],
     [f.dataflow, 'array.dataflow'],
+    [f.arrayModel, 'array.model'],
     [f.lanes, 'sdu.lanes'],
     [f.bandwidth, 'dma.bytesPerCycle'],
   ];
