@@ -15,7 +15,17 @@ import {
 } from '../verify/golden/numerics-config.js';
 import type { GeluSigmaRule, SqrtRule } from '../verify/golden/numerics-config.js';
 
-export type Dataflow = 'ws' | 'os';
+/** ws and os are this machine's array (sim/array/timing.ts); is exists in SCALE-Sim's timing model only */
+export type Dataflow = 'ws' | 'os' | 'is';
+export const DATAFLOWS: readonly Dataflow[] = ['ws', 'os', 'is'];
+
+/**
+ * How a gemm's array time is counted. overlap: this machine's array, whose shadow weight registers (WS) or
+ * drain chains (OS) overlap one fold with the next (sim/array/timing.ts). scalesim: SCALE-Sim v2's fold-by-fold
+ * compute model, no overlap (sim/array/scalesim.ts), to compare figures with that tool's. Values are the same.
+ */
+export type ArrayModel = 'overlap' | 'scalesim';
+export const ARRAY_MODELS: readonly ArrayModel[] = ['overlap', 'scalesim'];
 
 export interface AcceleratorConfig {
   /** clock in MHz: converts cycles to milliseconds in every report */
@@ -24,6 +34,7 @@ export interface AcceleratorConfig {
     rows: number; // R: PE rows (the reduction dimension in weight-stationary)
     cols: number; // C: PE columns (output channels in weight-stationary)
     dataflow: Dataflow;
+    model: ArrayModel;
   };
   /** int8/int16/int32 data, byte addressed, split into equal banks by address */
   scratchpad: { bytes: number; banks: number };
@@ -47,7 +58,7 @@ function deepFreeze<T>(o: T): T {
 /** The default machine: the one home of its figures (`ivit config` prints it as a JSON file to start from). */
 export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = deepFreeze({
   clockMHz: 500,
-  array: { rows: 16, cols: 16, dataflow: 'ws' },
+  array: { rows: 16, cols: 16, dataflow: 'ws', model: 'overlap' },
   scratchpad: { bytes: 1 << 20, banks: 16 },
   accumulator: { words: 1 << 16, banks: 8 },
   dram: { bytes: 64 << 20 },
@@ -153,7 +164,12 @@ export function validateConfig(c: AcceleratorConfig): void {
   if (!(c.clockMHz > 0) || !Number.isFinite(c.clockMHz)) throw new ConfigError(`clockMHz must be a positive number, got ${c.clockMHz}`);
   positiveInt(c.array.rows, 'array.rows', 1024);
   positiveInt(c.array.cols, 'array.cols', 1024);
-  if (c.array.dataflow !== 'ws' && c.array.dataflow !== 'os') throw new ConfigError(`array.dataflow must be "ws" or "os", got "${c.array.dataflow}"`);
+  if (!ARRAY_MODELS.includes(c.array.model)) throw new ConfigError(`array.model must be "overlap" or "scalesim", got "${c.array.model}"`);
+  if (!DATAFLOWS.includes(c.array.dataflow)) throw new ConfigError(`array.dataflow must be "ws", "os" or "is", got "${c.array.dataflow}"`);
+  if (c.array.dataflow === 'is' && c.array.model !== 'scalesim')
+    throw new ConfigError(
+      'array.dataflow "is" (input-stationary) exists only in the SCALE-Sim timing model: set array.model "scalesim" (--array-model scalesim)',
+    );
   positiveInt(c.scratchpad.bytes, 'scratchpad.bytes', 1 << 24);
   positiveInt(c.scratchpad.banks, 'scratchpad.banks', 256);
   if (c.scratchpad.bytes % c.scratchpad.banks !== 0)

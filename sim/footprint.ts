@@ -17,7 +17,10 @@ export interface Access {
   what: string;
 }
 
-/** Traffic in bytes, by the role SCALE-Sim gives it. */
+/**
+ * Traffic by the role SCALE-Sim gives it. DRAM figures are bytes; SRAM figures are words for gemm (array operand
+ * entries, SCALE-Sim's count) and bytes for the SDU's instructions.
+ */
 export interface Traffic {
   ifmapSram: number;
   filterSram: number;

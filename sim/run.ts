@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ProgramImage } from '../isa/container.js';
 import { simulate, type SimOptions, type SimRun } from './engine.js';
 import { buildReport, type SimReport } from './report/stats.js';
-import { bandwidthReportCsv, computeReportCsv } from './report/csv.js';
+import { scaleSimReportFiles } from './report/csv.js';
 import { traceEvents } from './report/trace.js';
 import { type ActivityTimeline, activityTimeline } from './report/activity.js';
 import type { AcceleratorConfig } from './config.js';
@@ -27,14 +27,13 @@ export function reportJson(result: RunResult, opts: SimOptions): ReportJson {
   return { config: opts.config, ...result.report, activity: activityTimeline(result.run) };
 }
 
-/** COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and report.json (`data`: reportJson's, possibly with more fields) into `dir`. */
+/**
+ * SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv, our SCALESIM_LAYERS.csv and
+ * SDU_REPORT.csv beside them, and report.json (`data`: reportJson's, possibly with more fields) into `dir`.
+ */
 export function writeReportDir(dir: string, result: RunResult, opts: SimOptions, data: ReportJson = reportJson(result, opts)): string[] {
   mkdirSync(dir, { recursive: true });
-  const files: [string, string][] = [
-    ['COMPUTE_REPORT.csv', computeReportCsv(result.report, opts.config)],
-    ['BANDWIDTH_REPORT.csv', bandwidthReportCsv(result.report)],
-    ['report.json', `${JSON.stringify(data, null, 2)}\n`],
-  ];
+  const files: [string, string][] = [...scaleSimReportFiles(result.run, result.report, opts.config), ['report.json', `${JSON.stringify(data, null, 2)}\n`]];
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return files.map(([name]) => join(dir, name));
 }

@@ -10,6 +10,7 @@ import { type AcceleratorConfig, DEFAULT_CONFIG, applyOverrides, loadConfigFile 
 import { reportJson, writeReportDir, writeTrace } from '../../sim/run.js';
 import { runReportHtml } from '../../report/run-report.js';
 import { terminalSummary } from '../../sim/report/terminal.js';
+import { arrayModelTotals, arrayModelsText } from '../../sim/array-models.js';
 import { loadModel } from '../../verify/model/model-source.js';
 import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import { CompileError } from '../../programs/compiler/errors.js';
@@ -27,6 +28,7 @@ export interface MachineFlags {
   rows?: string;
   cols?: string;
   dataflow?: string;
+  arrayModel?: string;
   lanes?: string;
   bandwidth?: string;
 }
@@ -40,7 +42,8 @@ export function machineOptions(cmd: Command): Command {
     .option('--set <key=value>', 'override one configuration key, e.g. dma.bytesPerCycle=64 (repeatable)', collect, [])
     .option('--rows <n>', 'array rows')
     .option('--cols <n>', 'array columns')
-    .option('--dataflow <ws|os>', 'array dataflow')
+    .option('--dataflow <ws|os|is>', 'array dataflow (is: with --array-model scalesim only)')
+    .option('--array-model <overlap|scalesim>', "array timing: overlap (this machine's overlapped folds, default) or scalesim (SCALE-Sim v2's count)")
     .option('--lanes <n>', 'SDU lanes')
     .option('--bandwidth <bytes>', 'DMA bytes per cycle');
 }
@@ -50,6 +53,7 @@ export function machineFromFlags(f: MachineFlags): AcceleratorConfig {
     [f.rows, 'array.rows'],
     [f.cols, 'array.cols'],
     [f.dataflow, 'array.dataflow'],
+    [f.arrayModel, 'array.model'],
     [f.lanes, 'sdu.lanes'],
     [f.bandwidth, 'dma.bytesPerCycle'],
   ];
@@ -141,9 +145,10 @@ export function registerRun(program: Command): void {
     progress.finish();
     const cr = compilerReport(e.compiled, e.result.run, e.compiled.config);
     const opts = { config: e.compiled.config, timingOnly: flags.timingOnly ?? false };
+    const arrayModels = arrayModelTotals(e.compiled.image, e.compiled.config, e.result.report.totalCycles);
     if (flags.report) {
       const { layers: _layers, ...compiler } = cr; // per-layer rows: LAYER_REPORT.csv
-      const data = { ...reportJson(e.result, opts), model: model.config.name, bitExact: e.check?.bitExact ?? null, compiler };
+      const data = { ...reportJson(e.result, opts), arrayModels, model: model.config.name, bitExact: e.check?.bitExact ?? null, compiler };
       writeReportDir(flags.report, e.result, opts, data);
       writeFileSync(join(flags.report, 'report.html'), runReportHtml(data));
       const csv = compilerReportCsv(cr);
@@ -164,6 +169,7 @@ export function registerRun(program: Command): void {
         argmax: e.check?.argmax ?? null,
         mismatchedLayers: e.check?.layers.filter((l) => !l.match).map((l) => l.name) ?? null,
         cycles: e.result.report.totalCycles,
+        arrayModels,
         ms: e.result.report.timeMs,
         instructions: e.result.report.instructions,
         macUtilisation: cr.macUtilisation,
@@ -202,6 +208,7 @@ export function registerRun(program: Command): void {
             );
       } else out.push('  timing only: values were not computed, nothing was checked');
       out.push(terminalSummary(e.result.report).trimEnd());
+      out.push(arrayModelsText(arrayModels));
       out.push(chalk.bold('  compiler report'));
       out.push(compilerReportText(cr, { layers: flags.layers ?? false }).trimEnd());
       const m = e.millis;

@@ -21,6 +21,7 @@ interface SimFlags {
   rows?: string;
   cols?: string;
   dataflow?: string;
+  arrayModel?: string;
   lanes?: string;
   clockMhz?: string;
   dump?: string[];
@@ -37,7 +38,8 @@ export function registerSim(program: Command): void {
     .option('--set <key=value>', 'override one configuration key, e.g. dma.bytesPerCycle=64 (repeatable)', collect, [])
     .option('--rows <n>', 'array rows (same as --set array.rows=n)')
     .option('--cols <n>', 'array columns')
-    .option('--dataflow <ws|os>', 'array dataflow')
+    .option('--dataflow <ws|os|is>', 'array dataflow (is: with --array-model scalesim only)')
+    .option('--array-model <overlap|scalesim>', "array timing: overlap (this machine's overlapped folds, default) or scalesim (SCALE-Sim v2's count)")
     .option('--lanes <n>', 'SDU lanes')
     .option('--clock-mhz <f>', 'clock in MHz')
     .option('--report <dir>', 'write report.html (charts), COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and report.json here')
@@ -53,6 +55,7 @@ export function registerSim(program: Command): void {
         [flags.rows, 'array.rows'],
         [flags.cols, 'array.cols'],
         [flags.dataflow, 'array.dataflow'],
+        [flags.arrayModel, 'array.model'],
         [flags.lanes, 'sdu.lanes'],
         [flags.clockMhz, 'clockMHz'],
       ];

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AcceleratorConfig } from '../../sim/config.js';
+import { type AcceleratorConfig, ConfigError } from '../../sim/config.js';
 import type { GeneratedUnit } from '../../rtl-gen/design.js';
 import { unitSources } from '../../rtl-gen/emit.js';
 import { synthesize } from '../../rtl-gen/synth/run.js';
@@ -130,7 +130,7 @@ export class AreaModel {
     return {
       one: L === 2 ? [] : this.sduJobs(cfg, 1),
       two: L === 1 ? [] : this.sduJobs(cfg, 2),
-      pe: this.peJob(cfg.array.dataflow),
+      pe: this.peJob(peDataflow(cfg)),
     };
   }
 
@@ -228,4 +228,11 @@ export class AreaModel {
     writeFileSync(tmp, `${JSON.stringify(entry, null, 2)}\n`);
     renameSync(tmp, join(this.cacheDir, `${key}.json`));
   }
+}
+
+/** The PE the array area is built from: input-stationary exists only as SCALE-Sim timing, with no PE to synthesise. */
+function peDataflow(cfg: AcceleratorConfig): PeDataflow {
+  if (cfg.array.dataflow === 'is')
+    throw new ConfigError('area: there is no input-stationary PE RTL (array.dataflow "is" is SCALE-Sim timing only): use --area none');
+  return cfg.array.dataflow;
 }

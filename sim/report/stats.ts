@@ -15,7 +15,7 @@ export interface ClassStats {
   sduElements: number;
   sduLaneOps: number;
   sduLaneSlots: number;
-  /** on-chip traffic (bytes) */
+  /** on-chip traffic: words for gemm (SCALE-Sim's counts), bytes for the SDU classes */
   ifmapSram: number;
   filterSram: number;
   ofmapSram: number;
@@ -36,8 +36,22 @@ export interface RegionStats {
   folds: number;
   peUtilisation: number;
   dram: { ifmap: number; filter: number; ofmap: number };
+  /** first start and last end cycle of the region's gemms and of its DRAM traffic by role (null: none) */
+  spans: Record<TrafficRole, Span | null>;
   classes: Partial<Record<InstructionClass, ClassStats>>;
   stalls: Partial<Record<StallCause, number>>;
+}
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export type TrafficRole = 'gemm' | 'ifmapDram' | 'filterDram' | 'ofmapDram';
+
+function widen(spans: Record<TrafficRole, Span | null>, role: TrafficRole, x: ExecutedInstruction): void {
+  const s = spans[role];
+  spans[role] = s ? { start: Math.min(s.start, x.start), end: Math.max(s.end, x.end) } : { start: x.start, end: x.end };
 }
 
 export interface SimReport {
@@ -151,6 +165,7 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       folds: 0,
       peUtilisation: 0,
       dram: { ifmap: 0, filter: 0, ofmap: 0 },
+      spans: { gemm: null, ifmapDram: null, filterDram: null, ofmapDram: null },
       classes: {},
       stalls: {},
     };
@@ -183,16 +198,19 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
         r.peOps += x.cost.array.peOps;
         r.mappingFolds += x.cost.array.mappingEfficiency * x.cost.array.folds;
         r.folds += x.cost.array.folds;
+        widen(r.spans, 'gemm', x);
       }
       if (x.ins.mnemonic === 'load') {
         const onChip = x.footprint.accesses.find((a) => a.what === 'on-chip side')!;
         const isFilter = onChip.space === 'spad' && filterRanges.some((b) => overlaps(onChip, b));
         if (isFilter) r.dram.filter += x.footprint.traffic.dramRead;
         else r.dram.ifmap += x.footprint.traffic.dramRead;
+        widen(r.spans, isFilter ? 'filterDram' : 'ifmapDram', x);
         bytesRead += x.footprint.traffic.dramRead;
       }
       if (x.ins.mnemonic === 'store') {
         r.dram.ofmap += x.footprint.traffic.dramWrite;
+        widen(r.spans, 'ofmapDram', x);
         bytesWritten += x.footprint.traffic.dramWrite;
       }
       sduElements += x.cost.sduElements ?? 0;

@@ -1,12 +1,13 @@
 /**
  * The cost models the instruction records (sim/instructions/) are built from. The SDU figures come from rtl-gen/timing.ts (the latency and
  * initiation interval the generated datapaths have); the array's from sim/array/timing.ts or, in detailed mode,
- * from the PE-by-PE model; DMA from the configured latency and bandwidth.
+ * from the PE-by-PE model, or from SCALE-Sim's count (sim/array/scalesim.ts); DMA from the configured latency and bandwidth.
  */
-import type { AcceleratorConfig } from '../config.js';
+import { type AcceleratorConfig, ConfigError } from '../config.js';
 import { type SduUnitKind, DEFAULT_PIPELINE, LIS_LANE_REGISTERS, ptsLayerNormTiming, sduRowTiming, sequentialDividerCycles } from '../../rtl-gen/timing.js';
 import { PTS_LAYERNORM_DEFAULTS, ptsLayerNormWidths } from '../../rtl-gen/units/pts-layernorm.js';
-import { arrayTiming } from '../array/timing.js';
+import { type DataflowName, arrayTiming } from '../array/timing.js';
+import { scaleSimTiming } from '../array/scalesim.js';
 import { DETAILED_MAX_WORK, detailedArray } from '../array/detailed.js';
 import type { ArrayTiming, GemmShape } from '../array/shape.js';
 import { ceilDiv } from '../array/shape.js';
@@ -66,9 +67,27 @@ export function dmaCost(bytes: number, cfg: AcceleratorConfig): UnitCost {
   return { cycles: cfg.dma.latency + transfer, channelCycles: transfer };
 }
 
-/** A GEMM's time on the array: the closed forms, or the PE-by-PE model in detailed mode. */
+/** The dataflow of this machine's own array models (timing.ts, detailed.ts): input-stationary is SCALE-Sim's only. */
+export function machineDataflow(cfg: AcceleratorConfig): DataflowName {
+  const df = cfg.array.dataflow;
+  if (df === 'is') throw new ConfigError('array.dataflow "is" exists only in the SCALE-Sim timing model (array.model "scalesim"), not in the PE-by-PE array');
+  return df;
+}
+
+/**
+ * A GEMM's time on the array: with array.model "overlap" the closed forms of this machine's array or, in detailed
+ * mode, its PE-by-PE model; with "scalesim" SCALE-Sim v2's fold-by-fold count.
+ */
 export function gemmCost(shape: GemmShape, cfg: AcceleratorConfig, detailed: boolean): UnitCost {
-  const fast = arrayTiming({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, cfg.array.dataflow);
+  const g = { rows: cfg.array.rows, cols: cfg.array.cols };
+  if (cfg.array.model === 'scalesim') {
+    if (detailed)
+      throw new ConfigError('the detailed PE-by-PE array model times this machine\'s overlapped folds: it does not combine with array.model "scalesim"');
+    const t = scaleSimTiming(g, shape, cfg.array.dataflow);
+    return { cycles: t.cycles, channelCycles: 0, array: t };
+  }
+  const dataflow = machineDataflow(cfg);
+  const fast = arrayTiming(g, shape, dataflow);
   if (!detailed) return { cycles: fast.cycles, channelCycles: 0, array: fast };
   const work = shape.m * shape.n * shape.k * shape.passes * (cfg.array.rows + cfg.array.cols);
   if (work > DETAILED_MAX_WORK)
@@ -77,7 +96,7 @@ export function gemmCost(shape: GemmShape, cfg: AcceleratorConfig, detailed: boo
       `gemm ${shape.m}×${shape.n}×${shape.k} is too large for the detailed PE-by-PE array model (limit ${DETAILED_MAX_WORK} PE-steps)`,
     );
   // timing from unit operands; with values, the gemm record runs the model again on the real operands
-  const d = detailedArray({ rows: cfg.array.rows, cols: cfg.array.cols }, shape, { a: () => 1, b: () => 1 }, cfg.array.dataflow);
+  const d = detailedArray(g, shape, { a: () => 1, b: () => 1 }, dataflow);
   return { cycles: d.cycles, channelCycles: 0, array: { ...fast, cycles: d.cycles } };
 }
 

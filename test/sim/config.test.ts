@@ -40,7 +40,10 @@ describe('accelerator configuration', () => {
     assert.throws(() => configFromJson({ array: { rowz: 3 } }), /config\.array: unknown key "rowz"/);
     assert.throws(() => configFromJson({ clockMHz: '500' }), /config\.clockMHz: must be a number/);
     assert.throws(() => configFromJson({ scratchpad: { bytes: 1000, banks: 3 } }), /multiple of scratchpad\.banks/);
-    assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['array.dataflow=xs']), /array\.dataflow must be "ws" or "os"/);
+    assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['array.dataflow=xs']), /array\.dataflow must be "ws", "os" or "is"/);
+    assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['array.model=fast']), /array\.model must be "overlap" or "scalesim", got "fast"/);
+    assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['array.dataflow=is']), /"is" \(input-stationary\) exists only in the SCALE-Sim timing model/);
+    assert.equal(applyOverrides(DEFAULT_CONFIG, ['array.dataflow=is', 'array.model=scalesim']).array.dataflow, 'is');
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['dma.speed=3']), /unknown key "dma\.speed"/);
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['sdu.lanes=many']), ConfigError);
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['numerics.preset=float']), /numerics\.preset must be one of pytorch, tvm/);

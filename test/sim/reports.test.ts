@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, applyOverrides } from '../../sim/config.js';
 import { runProgram } from '../../sim/run.js';
-import { BANDWIDTH_HEADER, COMPUTE_HEADER, bandwidthReportCsv, computeReportCsv } from '../../sim/report/csv.js';
+import { BANDWIDTH_HEADER, COMPUTE_HEADER, DETAILED_ACCESS_HEADER, scaleSimReportFiles } from '../../sim/report/csv.js';
 import { traceEvents } from '../../sim/report/trace.js';
 import { terminalSummary } from '../../sim/report/terminal.js';
 import { REPO_ROOT, assembleExample } from './helpers.js';
@@ -19,32 +19,27 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 describe('simulator reports', () => {
-  it('SCALE-Sim CSVs have the exact columns, a row per region and per nonlinear class', () => {
+  it("SCALE-Sim CSVs have SCALE-Sim's columns and line format, one row per region in execution order", () => {
     const p = assembleExample('gemm-requant.s');
-    const { report } = runProgram(p, { config: cfg });
-    const compute = computeReportCsv(report, cfg)
-      .trim()
-      .split('\n')
-      .map((l) => l.split(', '));
+    const { run, report } = runProgram(p, { config: cfg });
+    const files = new Map(scaleSimReportFiles(run, report, cfg));
+    const parse = (name: string): string[][] =>
+      files
+        .get(name)!
+        .trim()
+        .split('\n')
+        .map((l) => {
+          assert.ok(l.endsWith(','), `${name}: SCALE-Sim lines end with a comma: ${l}`);
+          return l.slice(0, -1).split(', ');
+        });
+    const compute = parse('COMPUTE_REPORT.csv');
     assert.deepEqual(compute[0], COMPUTE_HEADER);
     assert.deepEqual(COMPUTE_HEADER, ['LayerID', 'Total Cycles', 'Stall Cycles', 'Overall Util %', 'Mapping Efficiency %', 'Compute Util %']);
     assert.deepEqual(
       compute.slice(1).map((r) => r[0]),
-      ['tile0', 'tile0/requant', 'tile1', 'tile1/requant'],
+      report.regions.map((_, i) => String(i)),
     );
-    for (const row of compute.slice(1)) {
-      assert.equal(row.length, COMPUTE_HEADER.length);
-      for (const v of row.slice(1)) assert.ok(Number.isFinite(Number(v)) && Number(v) >= 0, row.join());
-      assert.ok(Number(row[3]) <= 100 && Number(row[5]) <= 100.0001, row.join());
-    }
-    const tile0 = compute[1]!;
-    const t0 = report.regions.find((r) => r.name === 'tile0')!;
-    assert.equal(Number(tile0[1]), t0.cycles);
-    assert.ok(Math.abs(Number(tile0[3]) - (100 * 32 * 48 * 96) / (256 * t0.cycles)) < 1e-3);
-    const bw = bandwidthReportCsv(report)
-      .trim()
-      .split('\n')
-      .map((l) => l.split(', '));
+    const bw = parse('BANDWIDTH_REPORT.csv');
     assert.deepEqual(bw[0], BANDWIDTH_HEADER);
     assert.deepEqual(BANDWIDTH_HEADER, [
       'LayerID',
@@ -55,11 +50,30 @@ describe('simulator reports', () => {
       'Avg FILTER DRAM BW',
       'Avg OFMAP DRAM BW',
     ]);
-    // the weights are loaded in 'setup', a region without compute: its DRAM traffic is reported on a dma row
-    assert.ok(bw.some((r) => r[0] === 'setup/dma' && Number(r[4]) > 0));
-    assert.ok(
-      bw.some((r) => r[0] === 'tile0' && Number(r[6]) > 0),
-      'tile0 stores its output',
+    const detail = parse('DETAILED_ACCESS_REPORT.csv');
+    assert.deepEqual(detail[0], DETAILED_ACCESS_HEADER);
+    assert.equal(detail[0]!.length, 19);
+    assert.deepEqual(detail[0]!.slice(1, 4), ['SRAM IFMAP Start Cycle', 'SRAM IFMAP Stop Cycle', 'SRAM IFMAP Reads']);
+    assert.deepEqual(detail[0]!.slice(16), ['DRAM OFMAP Start Cycle', 'DRAM OFMAP Stop Cycle', 'DRAM OFMAP Writes']);
+    const names = files
+      .get('SCALESIM_LAYERS.csv')!
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(', ')[1]);
+    assert.deepEqual(
+      names,
+      report.regions.map((r) => r.name),
+    );
+    assert.deepEqual(names, ['setup', 'tile0', 'tile1']);
+    // the weights are loaded in 'setup', a layer without compute: all its cycles are array stalls
+    const setup = compute[1]!;
+    assert.equal(setup[1], setup[2]);
+    assert.ok(Number(bw[1]![4]) + Number(bw[1]![5]) > 0);
+    const sdu = files.get('SDU_REPORT.csv')!.trim().split('\n');
+    assert.deepEqual(
+      sdu.slice(1).map((l) => l.split(', ').slice(0, 3).join()),
+      ['1,tile0,requant', '2,tile1,requant'],
     );
   });
 
