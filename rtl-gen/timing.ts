@@ -13,11 +13,27 @@ import { PYTORCH_NUMERICS } from '../verify/golden/numerics-config.js';
 
 export type SduUnitKind = 'shiftmax' | 'shiftgelu' | 'layernorm' | 'requant';
 
+/**
+ * How a row unit sequences its rows: 'overlap' (the default) starts the next row while the previous one is in
+ * flight (II below latency); 'serial' takes one row at a time (II = latency + 1), the smaller unit.
+ */
+export const SDU_FORMS = ['overlap', 'serial'] as const;
+export type SduForm = (typeof SDU_FORMS)[number];
+
 export interface SduUnitTiming {
   /** cycles from the first element of a row entering to the last result leaving */
   latency: number;
-  /** cycles between the starts of two successive rows (the row's issue cost) */
+  /** cycles between the starts of two successive rows (the row's issue cost); for an overlapping unit, in the steady state */
   initiationInterval: number;
+  /** an overlapping unit's stage figures: a run of rows follows overlapRowSchedule */
+  overlap?: { beats: number; engine: number };
+}
+
+/** Cycles from the first beat of a run of `rows` rows to the last output: the row schedule of an overlapping unit, else (rows − 1)·II + latency. */
+export function sduRunCycles(t: SduUnitTiming, rows: number): number {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`rows ${rows} must be a positive integer`);
+  if (t.overlap) return overlapRowSchedule(rows, t.overlap.beats, t.overlap.engine).ends[rows - 1]!;
+  return (rows - 1) * t.initiationInterval + t.latency;
 }
 
 export interface SduTimingQuery {
@@ -26,6 +42,8 @@ export interface SduTimingQuery {
   rowLength: number;
   /** parallel lanes */
   lanes: number;
+  /** LayerNorm and Shiftmax: the row sequencing (default overlap) */
+  form?: SduForm;
 }
 
 /** Default pipelining of the generated units (the generators read these too). */
@@ -89,7 +107,7 @@ export function sduRowTiming(q: SduTimingQuery): SduUnitTiming {
     case 'shiftgelu':
       return shiftGeluTiming(q);
     case 'layernorm':
-      return layerNormTiming(q);
+      return (q.form ?? 'overlap') === 'overlap' ? layerNormOverlapTiming(q) : layerNormTiming(q);
   }
 }
 
@@ -119,6 +137,86 @@ export function layerNormTiming(q: { rowLength: number; lanes: number; quotBits?
   const sqrt = (q.sqrt ?? 'newton10') === 'floor' ? Math.ceil((q.varBits ?? DEFAULT_PIPELINE.layerNormVarBits) / 2) + 2 : 10 * divide;
   const latency = 3 * beats + 2 * divide + sqrt + 2;
   return { latency, initiationInterval: latency + 1 };
+}
+
+/**
+ * Quotient bits of each divide of the overlapping I-LayerNorm engine, from the bounds the numerics give:
+ * |Σx|/C ≤ 2^(inputBits − 1), so μ needs inputBits; every Newton k after the first step is ≥ ⌊√V⌋ (the integer
+ * Newton step never goes below the floor root), so V/k < ⌊√V⌋ + 3 ≤ 2^(⌈varBits/2⌉ + 1); F = ⌊(2^31 − 1)/std⌋ needs 31.
+ */
+export function layerNormOverlapDivideBits(q: { inputBits: number; varBits: number }): { mean: number; newton: number; recip: number } {
+  return { mean: q.inputBits, newton: Math.ceil(q.varBits / 2) + 1, recip: 31 };
+}
+
+/** Cycles of the overlapping I-LayerNorm engine's loop, capture to capture (units/layernorm-overlap.ts). */
+export function layerNormOverlapEngineCycles(q: { inputBits?: number; sqrt?: 'newton10' | 'floor'; varBits?: number }): number {
+  const varBits = q.varBits ?? DEFAULT_PIPELINE.layerNormVarBits;
+  const bits = layerNormOverlapDivideBits({ inputBits: q.inputBits ?? 16, varBits });
+  const divide = (qb: number): number => sequentialDividerCycles(qb) + 1;
+  // floor: the digit-recurrence root (start, ⌈varBits/2⌉ root bits, done); Newton: one shift step + nine divides
+  const std = (q.sqrt ?? 'newton10') === 'floor' ? Math.ceil(varBits / 2) + 2 : 1 + 9 * divide(bits.newton);
+  // capture, μ divide, C·μ, V, std, F divide, hand-over
+  return 1 + divide(bits.mean) + 2 + std + divide(bits.recip) + 1;
+}
+
+/**
+ * Row schedule of a two-pass unit whose rows overlap in three stages (stats pass → engine → norm pass), fed in
+ * the order S0, S1, N0, S2, N1, …, N(last), every pass B beats, one beat per cycle when taken. Cycle numbers
+ * from the first beat of S0; for row r, with h the hand-over of the engine's result to the norm stage:
+ *   capture_r = max(s_r + B + 1, h_{r−1} + 1)      (the sums final two cycles after the last stats beat; engine free)
+ *   h_r = max(capture_r + engine − 1, n_{r−1} + B)  (the norm stage free after the previous norm pass)
+ *   s_r = max(end of the previous item + 1, capture_{r−1}), n_r = max(end of the previous item + 1, h_r + 1)
+ * and the row's last output leaves two registers after its last norm beat: end_r = n_r + B + 1.
+ * Steady state: rows start max(engine, 2B) apart (the engine loop, or the two passes that stream per row).
+ */
+export function overlapRowSchedule(rows: number, beats: number, engine: number): { starts: number[]; ends: number[] } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let streamFree = 0; // first cycle the input stream can take the next item
+  let prevCapture = -Infinity;
+  let prevHand = -Infinity;
+  let prevNorm = -Infinity;
+  const hands: number[] = [];
+  const captures: number[] = [];
+  const takeNorm = (r: number): void => {
+    const n = Math.max(streamFree, hands[r]! + 1);
+    streamFree = n + beats;
+    prevNorm = n;
+    ends.push(n + beats + 1);
+  };
+  for (let r = 0; r < rows; r++) {
+    const s = Math.max(streamFree, prevCapture);
+    streamFree = s + beats;
+    starts.push(s);
+    const capture = Math.max(s + beats + 1, prevHand + 1);
+    captures.push(capture);
+    // the engine's hand-over of row r waits for the norm pass of row r − 1, which the stream offers after S_r
+    if (r > 0) takeNorm(r - 1);
+    const hand = Math.max(capture + engine - 1, prevNorm + beats);
+    hands.push(hand);
+    prevCapture = capture;
+    prevHand = hand;
+  }
+  takeNorm(rows - 1);
+  return { starts, ends };
+}
+
+/**
+ * The overlapping I-LayerNorm unit: latency of a row on an idle unit (stats pass, the sums two cycles later,
+ * the engine, norm pass, product and output registers); II in the steady state max(engine, 2B). A run of rows
+ * takes overlapRowSchedule's end of the last row (sduRunCycles), which the first rows' start-up keeps apart
+ * from (rows − 1)·II + latency.
+ */
+export function layerNormOverlapTiming(q: {
+  rowLength: number;
+  lanes: number;
+  inputBits?: number;
+  sqrt?: 'newton10' | 'floor';
+  varBits?: number;
+}): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  const engine = layerNormOverlapEngineCycles(q);
+  return { latency: 2 * beats + engine + 2, initiationInterval: Math.max(engine, 2 * beats), overlap: { beats, engine } };
 }
 
 /** Registers of the FQ-ViT LIS lane: inputs, divide (q, r), polynomial, shift, threshold comparisons, count. */

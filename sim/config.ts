@@ -14,6 +14,7 @@ import {
   numericsConfig,
 } from '../verify/golden/numerics-config.js';
 import type { GeluSigmaRule, SqrtRule } from '../verify/golden/numerics-config.js';
+import { SDU_FORMS, type SduForm } from '../rtl-gen/timing.js';
 
 /** ws and os are this machine's array (sim/array/timing.ts); is exists in SCALE-Sim's timing model only */
 export type Dataflow = 'ws' | 'os' | 'is';
@@ -42,7 +43,8 @@ export interface AcceleratorConfig {
   accumulator: { words: number; banks: number };
   dram: { bytes: number };
   dma: { bytesPerCycle: number; latency: number };
-  sdu: { lanes: number };
+  /** form: LayerNorm and Shiftmax rows overlap ('overlap') or go one at a time ('serial', the smaller units) */
+  sdu: { lanes: number; form: SduForm };
   /** instructions each unit's queue holds; the fetch stage stalls while the target queue is full */
   queueDepth: number;
   /** a run past this many cycles stops with a fault */
@@ -63,7 +65,7 @@ export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = deepFreeze({
   accumulator: { words: 1 << 16, banks: 8 },
   dram: { bytes: 64 << 20 },
   dma: { bytesPerCycle: 32, latency: 100 },
-  sdu: { lanes: 16 },
+  sdu: { lanes: 16, form: 'overlap' },
   queueDepth: 32,
   cycleLimit: 2_000_000_000,
   numerics: { preset: 'pytorch', sqrt: 'newton10', geluSigma: 'reference' },
@@ -182,6 +184,7 @@ export function validateConfig(c: AcceleratorConfig): void {
   positiveInt(c.dma.bytesPerCycle, 'dma.bytesPerCycle', 4096);
   if (!Number.isSafeInteger(c.dma.latency) || c.dma.latency < 0) throw new ConfigError(`dma.latency must be a non-negative integer, got ${c.dma.latency}`);
   positiveInt(c.sdu.lanes, 'sdu.lanes', 1024);
+  if (!(SDU_FORMS as readonly string[]).includes(c.sdu.form)) throw new ConfigError(`sdu.form must be one of ${SDU_FORMS.join(', ')}, got "${c.sdu.form}"`);
   positiveInt(c.queueDepth, 'queueDepth', 1 << 20);
   positiveInt(c.cycleLimit, 'cycleLimit', Number.MAX_SAFE_INTEGER);
   if (!(c.numerics.preset in NUMERICS_PRESETS))

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, applyOverrides, loadConfigFile } from '../../sim/config
 import { unitOptionsFromMachine } from '../../programs/flows/sdu-units.js';
 import { GELU_SIGMA_RULES, isGeluSigmaRule } from '../../verify/golden/numerics-config.js';
 import { GELU_SIGMA_HELP } from './op.js';
+import { SDU_FORMS } from '../../rtl-gen/timing.js';
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -21,6 +22,7 @@ export interface RawUnitFlags {
   maxChannels?: string;
   outBits?: string;
   geluSigma?: string;
+  form?: string;
 }
 
 /** The --variant help, read from the unit catalogue so that it lists every unit's variants (the first is the default). */
@@ -40,7 +42,8 @@ export function addUnitOptions(cmd: Command): Command {
     .option('--div-bits-per-stage <b>', 'ShiftGELU divider: quotient bits between registers')
     .option('--max-channels <C>', 'LayerNorm: largest row (sets the widths)')
     .option('--out-bits <b>', 'requant output width')
-    .option('--gelu-sigma <rule>', GELU_SIGMA_HELP);
+    .option('--gelu-sigma <rule>', GELU_SIGMA_HELP)
+    .option('--form <f>', `LayerNorm: ${SDU_FORMS.join('|')} (rows overlap, the default; or one row at a time, the smaller unit)`);
 }
 
 function int(v: string | undefined, flag: string, lo: number, hi: number): number | undefined {
@@ -79,5 +82,8 @@ export function parseUnitOptions(f: RawUnitFlags, entry: UnitEntry): UnitOptions
   if (f.geluSigma !== undefined && !isGeluSigmaRule(f.geluSigma))
     throw new UserError(`--gelu-sigma must be one of ${GELU_SIGMA_RULES.join(', ')}, got '${f.geluSigma}'`);
   set('geluSigma', f.geluSigma);
+  if (f.form !== undefined && !(SDU_FORMS as readonly string[]).includes(f.form))
+    throw new UserError(`--form must be one of ${SDU_FORMS.join(', ')}, got '${f.form}'`);
+  set('form', f.form);
   return o;
 }

@@ -8,7 +8,7 @@ import { UNITS, type UnitEntry, type UnitOptions } from '../../rtl-gen/units/ind
 
 /** The options the configuration implies for one unit, or undefined when the unit is not an SDU datapath. */
 export function unitOptionsFromMachine(entry: UnitEntry, machine: AcceleratorConfig): UnitOptions | undefined {
-  return entry.fromMachine?.({ lanes: machine.sdu.lanes, numerics: numericsOf(machine) });
+  return entry.fromMachine?.({ lanes: machine.sdu.lanes, form: machine.sdu.form, numerics: numericsOf(machine) });
 }
 
 export interface MachineUnit {

@@ -6,12 +6,13 @@ import type { GeneratedUnit, UnitName } from '../design.js';
 import { SHIFTMAX_DEFAULTS, buildShiftmaxUnit } from './shiftmax.js';
 import { SHIFTGELU_DEFAULTS, buildShiftGeluUnit } from './shiftgelu.js';
 import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from './layernorm.js';
+import { buildLayerNormOverlapUnit } from './layernorm-overlap.js';
 import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
 import { buildRecipPipeUnit } from './recip-pipe-unit.js';
 import { LIS_LANE_DEFAULTS, buildLisLaneUnit } from './lis-lane.js';
 import { PTS_LAYERNORM_DEFAULTS, buildPtsLayerNormUnit } from './pts-layernorm.js';
-import { DEFAULT_PIPELINE } from '../timing.js';
+import { DEFAULT_PIPELINE, SDU_FORMS, type SduForm } from '../timing.js';
 import { GELU_SIGMA_RULES, type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
 
 /** Options shared by the command line and the sweep; each unit reads the ones that apply to it. */
@@ -26,6 +27,8 @@ export interface UnitOptions {
   outBits?: number;
   /** ShiftGELU's σ rule: reference | saturate */
   geluSigma?: string;
+  /** LayerNorm and Shiftmax: overlap (rows overlap, II below latency) | serial (one row at a time) */
+  form?: string;
 }
 
 export interface UnitEntry {
@@ -42,6 +45,7 @@ export interface UnitEntry {
 /** What the generator reads of an accelerator configuration (sim/config.ts). */
 export interface MachineView {
   lanes: number;
+  form: SduForm;
   numerics: NumericsConfig;
 }
 
@@ -96,14 +100,16 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'I-LayerNorm row unit: RNE mean, variance sum, 10-step Newton replay (or floor sqrt), reciprocal, bias',
     variants: ['newton10', 'floor'],
     maxRowLength: 1024,
-    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.sqrt }),
-    build: (o) =>
-      buildLayerNormUnit({
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.sqrt, form: m.form }),
+    build: (o) => {
+      const p = {
         ...LAYERNORM_DEFAULTS,
         lanes: o.lanes ?? 1,
         sqrt: pick(o.variant, ['newton10', 'floor'] as const, 'layernorm'),
         maxChannels: o.maxChannels ?? LAYERNORM_DEFAULTS.maxChannels,
-      }),
+      };
+      return pick(o.form, SDU_FORMS, 'layernorm form') === 'overlap' ? buildLayerNormOverlapUnit(p) : buildLayerNormUnit(p);
+    },
   },
   {
     name: 'requant',

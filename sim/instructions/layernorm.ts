@@ -55,7 +55,7 @@ export const layernorm: InstructionBehaviour<'layernorm'> = {
   cost: (f, cfg) =>
     f.lnmode === 'pts'
       ? ptsLayerNormCost(f.rows, f.cols, cfg.sdu.lanes, cfg.numerics.sqrt)
-      : sduCost('layernorm', f.rows, f.cols, cfg.sdu.lanes, f.qmode !== 'none'),
+      : sduCost('layernorm', f.rows, f.cols, cfg.sdu.lanes, f.qmode !== 'none', cfg.sdu.form),
   execute(st, f, ctx) {
     if (f.lnmode === 'pts') return executePts(st, f, ctx);
     const { rows, cols } = f;

@@ -14,7 +14,7 @@ export const shiftmax: InstructionBehaviour<'shiftmax'> = {
       operandAccess(operandRef(f, 'd'), f.rows, f.cols, true, 'destination'),
       [],
     ),
-  cost: (f, cfg) => sduCost('shiftmax', f.rows, f.cols, cfg.sdu.lanes, false),
+  cost: (f, cfg) => sduCost('shiftmax', f.rows, f.cols, cfg.sdu.lanes, false, cfg.sdu.form),
   execute(st, f, ctx) {
     const srcRef = operandRef(f, 's');
     const src = readRows(st, srcRef, f.rows, f.cols);

@@ -4,7 +4,16 @@
  * from the PE-by-PE model, or from SCALE-Sim's count (sim/array/scalesim.ts); DMA from the configured latency and bandwidth.
  */
 import { type AcceleratorConfig, ConfigError } from '../config.js';
-import { type SduUnitKind, DEFAULT_PIPELINE, LIS_LANE_REGISTERS, ptsLayerNormTiming, sduRowTiming, sequentialDividerCycles } from '../../rtl-gen/timing.js';
+import {
+  type SduForm,
+  type SduUnitKind,
+  DEFAULT_PIPELINE,
+  LIS_LANE_REGISTERS,
+  ptsLayerNormTiming,
+  sduRowTiming,
+  sduRunCycles,
+  sequentialDividerCycles,
+} from '../../rtl-gen/timing.js';
 import { PTS_LAYERNORM_DEFAULTS, ptsLayerNormWidths } from '../../rtl-gen/units/pts-layernorm.js';
 import { type DataflowName, arrayTiming } from '../array/timing.js';
 import { scaleSimTiming } from '../array/scalesim.js';
@@ -40,20 +49,24 @@ export function gemmShape(f: {
 /** Passes each SDU row operation makes over its row (for the lane-occupancy figures). */
 const SDU_PASSES: Record<SduUnitKind, number> = { requant: 1, shiftmax: 3, shiftgelu: 2, layernorm: 3 };
 
-/** `rows` row operations of `cols` elements on one SDU datapath, optionally followed by its fused requant stage. */
-export function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, fused: boolean): UnitCost {
-  const op = sduRowTiming({ unit: kind, rowLength: cols, lanes });
-  let ii = op.initiationInterval;
-  let latency = op.latency;
-  const passes = SDU_PASSES[kind]; // a fused requant stage has lanes of its own: not counted here
-  if (fused) {
-    // the requant stage sits after the op's output: rows overlap in both, so the slower stage sets the pace
+/**
+ * `rows` row operations of `cols` elements on one SDU datapath, optionally followed by its fused requant stage.
+ * A run takes the unit's run cycles (rtl-gen/timing.ts sduRunCycles): with overlapping rows the next row starts
+ * while the previous is in flight, so a run is shorter than rows × latency.
+ */
+export function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, fused: boolean, form: SduForm = 'overlap'): UnitCost {
+  const op = sduRowTiming({ unit: kind, rowLength: cols, lanes, form });
+  const passes = op.overlap ? 2 : SDU_PASSES[kind]; // a fused requant stage has lanes of its own: not counted here
+  let cycles: number;
+  if (!fused) cycles = sduRunCycles(op, rows);
+  else {
+    // the requant stage sits after the op's output and takes a beat per cycle, so it keeps up with rows at least
+    // B beats apart; the slower stage sets the pace of a one-row-at-a-time unit
     const rq = sduRowTiming({ unit: 'requant', rowLength: cols, lanes });
-    ii = Math.max(ii, rq.initiationInterval);
-    latency += rq.latency;
+    cycles = op.overlap ? sduRunCycles(op, rows) + rq.latency : (rows - 1) * Math.max(op.initiationInterval, rq.initiationInterval) + op.latency + rq.latency;
   }
   return {
-    cycles: (rows - 1) * ii + latency,
+    cycles,
     channelCycles: 0,
     sduElements: rows * cols,
     sduLaneOps: rows * passes * cols,

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from '../../rtl-gen/units/layernorm.js';
-import { sduRowTiming } from '../../rtl-gen/timing.js';
+import { overlapRowSchedule, sduRowTiming, sduRunCycles } from '../../rtl-gen/timing.js';
+import { buildLayerNormOverlapUnit } from '../../rtl-gen/units/layernorm-overlap.js';
 import { buildSimulation } from '../../verify/rtl/simulate.js';
 import { cosimulate } from '../../verify/rtl/cosim.js';
 import { type LayerNormRowCase, layerNormAdapter } from '../../verify/rtl/adapters.js';
@@ -109,6 +110,87 @@ describe('rtl: I-LayerNorm row unit', function () {
         const want = sqrt === 'newton10' ? sduRowTiming({ unit: 'layernorm', rowLength: n, lanes }) : u.timing(n);
         assert.deepEqual(r.timing[i], want, `N = ${n}, L = ${lanes}, ${sqrt}`);
       });
+    }
+  });
+});
+
+describe('rtl: I-LayerNorm row unit with overlapping rows', function () {
+  this.timeout(300000);
+  after(printComparedValues);
+
+  for (const sqrt of ['newton10', 'floor'] as const) {
+    for (const lanes of [1, 4]) {
+      it(`matches layerNormRow (${sqrt}) bit for bit, ${lanes} lane(s), rows interleaved S, S, N, …: fast-check rows + edge rows, Verilator`, () => {
+        const u = buildLayerNormOverlapUnit({ ...LAYERNORM_DEFAULTS, lanes, sqrt });
+        const run = assertRowsMatchGolden(layerNormAdapter(u), buildSimulation(u, 'verilator', 768), rowArb, {
+          numRuns: 120,
+          seed: lanes * 11 + (sqrt === 'floor' ? 1 : 0),
+          extraRows: newtonEdgeRows(),
+        });
+        assert.ok(run.vectors > 2000);
+      });
+    }
+  }
+
+  it('the Newton form fails the floor-sqrt expectation on the edge rows', () => {
+    const u = buildLayerNormOverlapUnit({ ...LAYERNORM_DEFAULTS, lanes: 2, sqrt: 'newton10' });
+    const asFloor = layerNormAdapter(buildLayerNormOverlapUnit({ ...LAYERNORM_DEFAULTS, lanes: 2, sqrt: 'floor' }));
+    const r = cosimulate({ ...asFloor, unit: u }, buildSimulation(u, 'verilator', 768), newtonEdgeRows());
+    assert.ok(r.mismatches.length > 0);
+  });
+
+  it('Icarus agrees (second simulator), 2 lanes, Newton', () => {
+    const u = buildLayerNormOverlapUnit({ ...LAYERNORM_DEFAULTS, lanes: 2 });
+    assertRowsMatchGolden(layerNormAdapter(u), buildSimulation(u, 'icarus', 64), rowArb, { numRuns: 20, seed: 23, extraRows: newtonEdgeRows().slice(0, 6) });
+  });
+
+  it('measured start and end of every row of back-to-back runs = overlapRowSchedule; isolated latency and steady II = sduRowTiming', () => {
+    for (const [lanes, sqrt] of [
+      [1, 'newton10'],
+      [4, 'newton10'],
+      [3, 'floor'],
+    ] as const) {
+      const u = buildLayerNormOverlapUnit({ ...LAYERNORM_DEFAULTS, lanes, sqrt });
+      const build = buildSimulation(u, 'verilator', 800);
+      // engine-bound (short rows) and stream-bound (2B above the engine loop) runs of five rows
+      for (const n of [1, 5, 64, 192, 700]) {
+        const rows = Array.from({ length: 5 }, (_, r) => ({
+          x: Array.from({ length: n }, (_, i) => ((i * 977 + r * 131) % 2001) - 1000),
+          bias: zeros(n).map(() => r),
+        }));
+        const r = cosimulate(layerNormAdapter(u), build, rows);
+        assert.deepEqual(r.mismatches, []);
+        const model = u.timing(n);
+        const schedule = overlapRowSchedule(rows.length, model.overlap!.beats, model.overlap!.engine);
+        const t0 = r.log.accepted[0]!;
+        const starts = r.timing.map((_, i) => t0 + schedule.starts[i]!);
+        const measuredStarts = [t0];
+        r.timing.forEach((t, i) => {
+          if (t.initiationInterval !== undefined) measuredStarts.push(measuredStarts[i]! + t.initiationInterval);
+        });
+        assert.deepEqual(measuredStarts, starts, `starts, N = ${n}, L = ${lanes}, ${sqrt}`);
+        assert.deepEqual(
+          r.timing.map((t, i) => measuredStarts[i]! + t.latency - t0),
+          schedule.ends,
+          `ends, N = ${n}, L = ${lanes}, ${sqrt}`,
+        );
+        assert.equal(r.log.outputs[r.log.outputs.length - 1]!.cycle - t0, sduRunCycles(model, rows.length));
+        if (sqrt === 'newton10') assert.deepEqual(model, sduRowTiming({ unit: 'layernorm', rowLength: n, lanes }));
+        // the steady state: rows start II apart once the start-up is over
+        assert.equal(r.timing[3]!.initiationInterval, model.initiationInterval, `II, N = ${n}, L = ${lanes}, ${sqrt}`);
+        assert.ok(model.initiationInterval < model.latency, `II below latency, N = ${n}`);
+        // a row alone: the latency formula
+        const alone = cosimulate(layerNormAdapter(u), build, rows.slice(0, 1));
+        assert.equal(alone.timing[0]!.latency, model.latency, `latency, N = ${n}, L = ${lanes}, ${sqrt}`);
+      }
+    }
+  });
+
+  it('runs are shorter than the one-row unit on DeiT rows (C = 192, 384, 768 at 16 lanes)', () => {
+    for (const c of [192, 384, 768]) {
+      const ov = sduRowTiming({ unit: 'layernorm', rowLength: c, lanes: 16 });
+      const serial = sduRowTiming({ unit: 'layernorm', rowLength: c, lanes: 16, form: 'serial' });
+      assert.ok(sduRunCycles(ov, 197) < sduRunCycles(serial, 197));
     }
   });
 });

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, applyOverrides, configFromJson, loadConfigFile } from '../../sim/config.js';
 import { REPO_ROOT } from './helpers.js';
+import { sduCost } from '../../sim/timing/units.js';
+import { layerNormOverlapTiming, layerNormTiming, overlapRowSchedule } from '../../rtl-gen/timing.js';
 
 describe('accelerator configuration', () => {
   it('`ivit config` prints the built-in default, and the file it prints loads back as the same machine', () => {
@@ -47,5 +49,18 @@ describe('accelerator configuration', () => {
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['dma.speed=3']), /unknown key "dma\.speed"/);
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['sdu.lanes=many']), ConfigError);
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['numerics.preset=float']), /numerics\.preset must be one of pytorch, tvm/);
+    assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['sdu.form=pipelined']), /sdu\.form must be one of overlap, serial, got "pipelined"/);
+    assert.equal(applyOverrides(DEFAULT_CONFIG, ['sdu.form=serial']).sdu.form, 'serial');
+  });
+
+  it('sdu.form sets the LayerNorm cost: overlapping rows (the default) are cheaper than one row at a time, which keeps (R − 1)·(latency + 1) + latency', () => {
+    const rows = 197;
+    const overlap = sduCost('layernorm', rows, 192, 16, false, DEFAULT_CONFIG.sdu.form);
+    const serial = sduCost('layernorm', rows, 192, 16, false, 'serial');
+    const one = layerNormTiming({ rowLength: 192, lanes: 16 });
+    assert.equal(serial.cycles, (rows - 1) * (one.latency + 1) + one.latency);
+    const t = layerNormOverlapTiming({ rowLength: 192, lanes: 16 });
+    assert.equal(overlap.cycles, overlapRowSchedule(rows, t.overlap!.beats, t.overlap!.engine).ends[rows - 1]);
+    assert.ok(overlap.cycles < serial.cycles);
   });
 });

@@ -97,15 +97,22 @@ export function layerNormAdapter(u: GeneratedUnit): UnitAdapter<LayerNormRowCase
   const inputBits = numberParam(u, 'inputBits');
   const outputBits = numberParam(u, 'outputBits');
   const sqrt = u.params.sqrt === 'floor' ? 'floor' : 'newton10';
+  const overlap = u.params.form === 'overlap';
   return {
     unit: u,
     beats: (row) => {
       const xs = chunk(row.x, lanes, 0);
       const bs = chunk(row.bias, lanes, 0);
-      const beat = (pass: number) =>
-        xs.map((b, i) => [[i === xs.length - 1 ? 1n : 0n], b.keep, b.values.map(big), (pass === 2 ? bs[i]!.values : bs[i]!.values.map(() => 0)).map(big)]);
+      const withBias = (i: number, on: boolean) => (on ? bs[i]!.values : bs[i]!.values.map(() => 0)).map(big);
+      if (overlap) {
+        // stats pass (in_pass 0), then norm pass (in_pass 1, with the bias)
+        const pass = (norm: boolean) => xs.map((b, i) => [[i === xs.length - 1 ? 1n : 0n], b.keep, [norm ? 1n : 0n], b.values.map(big), withBias(i, norm)]);
+        return [...pass(false), ...pass(true)];
+      }
+      const beat = (pass: number) => xs.map((b, i) => [[i === xs.length - 1 ? 1n : 0n], b.keep, b.values.map(big), withBias(i, pass === 2)]);
       return [...beat(0), ...beat(1), ...beat(2)];
     },
+    ...(overlap ? { frontBeats: (row: LayerNormRowCase) => Math.ceil(row.x.length / lanes) } : {}),
     expected: (row) => {
       const g = layerNormRow(row.x, row.bias, { sqrt, mean: 'half-even', halve: 'floor', inputBits, varianceBits: 64, outputBits }, 'rtl cosim');
       return rowOutputBeats(g.out, lanes);

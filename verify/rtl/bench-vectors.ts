@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { GeneratedUnit, StreamPort } from '../../rtl-gen/design.js';
 import { testbenchName } from '../../rtl-gen/testbench.js';
 import { Rng } from '../model/prng.js';
-import { type UnitAdapter, beatLine, packLanes } from './cosim.js';
+import { type UnitAdapter, packLanes, streamLines } from './cosim.js';
 import {
   type ExpLaneCase,
   type ExpRow,
@@ -149,11 +149,10 @@ function outputLine(u: GeneratedUnit, beat: bigint[][]): string {
 
 function materialise<Row>(adapter: UnitAdapter<Row>, rows: readonly Row[], seed: number, vectorKind: 'rows' | 'beats'): BenchVectors {
   const u = adapter.unit;
-  const inputLines: string[] = [];
+  const inputLines = streamLines(adapter, rows).lines;
   const expectedLines: string[] = [];
   const outputBeatsPerVector: number[] = [];
   for (const row of rows) {
-    for (const beat of adapter.beats(row)) inputLines.push(beatLine(u, beat));
     const expected = adapter.expected(row);
     for (const beat of expected) expectedLines.push(outputLine(u, beat));
     outputBeatsPerVector.push(expected.length);

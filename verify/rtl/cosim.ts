@@ -14,6 +14,12 @@ export interface UnitAdapter<Row> {
   /** every output beat of the row, one value per lane per output port (what the golden model gives) */
   expected(row: Row): bigint[][][];
   describe(row: Row): string;
+  /**
+   * A unit whose rows overlap takes each row in two parts (its first `frontBeats` beats, then the rest) and
+   * expects them interleaved one row apart: front 0, front 1, back 0, front 2, back 1, …, back (last).
+   * Absent: each row's beats in one piece.
+   */
+  frontBeats?(row: Row): number;
 }
 
 export interface RowMismatch {
@@ -64,16 +70,33 @@ export function beatLine(unit: GeneratedUnit, beat: bigint[][]): string {
 /** Output values compared bit for bit so far in this process, per unit (for the test summary lines). */
 export const comparedValues = new Map<string, number>();
 
-export function cosimulate<Row>(adapter: UnitAdapter<Row>, build: SimBuild, rows: readonly Row[]): CosimResult {
-  const u = adapter.unit;
+/** The input beat lines of a run of rows in the order the unit takes them, and where each row's first beat is. */
+export function streamLines<Row>(adapter: UnitAdapter<Row>, rows: readonly Row[]): { lines: string[]; rowStartBeat: number[] } {
   const lines: string[] = [];
   const rowStartBeat: number[] = [];
-  const expected: bigint[][][][] = [];
-  for (const row of rows) {
-    rowStartBeat.push(lines.length);
-    for (const beat of adapter.beats(row)) lines.push(beatLine(u, beat));
-    expected.push(adapter.expected(row));
+  const beatLines = rows.map((row) => adapter.beats(row).map((beat) => beatLine(adapter.unit, beat)));
+  if (adapter.frontBeats) {
+    const split = rows.map((row) => adapter.frontBeats!(row));
+    for (let r = 0; r <= rows.length; r++) {
+      if (r < rows.length) {
+        rowStartBeat.push(lines.length);
+        lines.push(...beatLines[r]!.slice(0, split[r]));
+      }
+      if (r > 0) lines.push(...beatLines[r - 1]!.slice(split[r - 1]));
+    }
+  } else {
+    beatLines.forEach((b) => {
+      rowStartBeat.push(lines.length);
+      lines.push(...b);
+    });
   }
+  return { lines, rowStartBeat };
+}
+
+export function cosimulate<Row>(adapter: UnitAdapter<Row>, build: SimBuild, rows: readonly Row[]): CosimResult {
+  const u = adapter.unit;
+  const { lines, rowStartBeat } = streamLines(adapter, rows);
+  const expected = rows.map((row) => adapter.expected(row));
   const log = runSimulation(build, lines);
   const mismatches: RowMismatch[] = [];
   const timing: CosimResult['timing'] = [];
