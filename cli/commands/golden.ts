@@ -39,7 +39,11 @@ export function registerGolden(program: Command): void {
     .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
     .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
     .option('--image <input>', IMAGE_OPTION_HELP)
-    .option('--numerics <preset>', `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT}) | fqvit (FQ-ViT ops; whole models not yet)`, 'pytorch')
+    .option(
+      '--numerics <preset>',
+      `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT}) | fqvit (FQ-ViT: LIS attention, PTS LayerNorm; the model file's FQ-ViT fields)`,
+      'pytorch',
+    )
     .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')
     .option('--gelu-sigma <rule>', GELU_SIGMA_HELP)
     .option('--layers', 'also print the hash of every layer output')
@@ -58,7 +62,7 @@ export function registerGolden(program: Command): void {
             model: model.config.name,
             source,
             seed,
-            numerics: cfg.flavour,
+            numerics: opts.numerics,
             sqrt: cfg.sqrt,
             geluSigma: cfg.geluSigma,
             checksum: r.checksum,
@@ -73,7 +77,7 @@ export function registerGolden(program: Command): void {
       }
       const c = model.config;
       process.stdout.write(
-        `${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${cfg.flavour}/${cfg.sqrt}/gelu-sigma-${cfg.geluSigma}]\n`,
+        `${chalk.bold('golden model')}  ${source}  [${c.depth} blocks, width ${c.embedDim}, ${c.heads} heads, numerics ${opts.numerics}/${cfg.sqrt}/gelu-sigma-${cfg.geluSigma}]\n`,
       );
       if (opts.layers) for (const l of r.layerHashes) process.stdout.write(`  ${l.name.padEnd(22)} [${l.shape.join('×')}] ${l.hash}\n`);
       process.stdout.write(`  logits checksum ${chalk.cyan(r.checksum)}  argmax ${chalk.green(String(r.argmax))} (logit ${r.logits[r.argmax]})\n`);

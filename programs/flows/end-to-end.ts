@@ -40,9 +40,9 @@ export function runEndToEnd(model: QuantModel, image: Int8Array, cfg: Accelerato
   const phase = opts.onPhase ?? (() => {});
   phase('compiling');
   const t0 = performance.now();
-  // A shape-only graph compiles to the identical instruction stream; a datapath whose constants the model file
-  // does not carry yet (FQ-ViT's LIS and PTS) can still be timed that way.
-  const constantsMissing = numerics.attention !== 'shiftmax' || numerics.layerNorm !== 'ilayernorm';
+  // A shape-only graph compiles to the identical instruction stream: a model file without the FQ-ViT fields that
+  // PTS LayerNorm needs can still be timed that way.
+  const constantsMissing = numerics.layerNorm === 'pts' && model.fqvit === undefined;
   const graph = opts.timingOnly && constantsMissing ? graphFromConfig(model.config, numerics) : graphFromModel(model, numerics);
   const compiled = compileGraph(graph, cfg, { image });
   const t1 = performance.now();

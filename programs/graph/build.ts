@@ -5,11 +5,12 @@
 import type { Dyadic } from '../../verify/golden/constants.js';
 import { type ModelConstants, deriveModelConstants } from '../../verify/golden/model-constants.js';
 import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
-import { NumericsInputError } from '../../verify/golden/intmath.js';
+import { NumericsInputError, checkSigned } from '../../verify/golden/intmath.js';
+import type { PtsChannels } from '../../verify/golden/ops/pts-layernorm.js';
 import type { DyadicTable } from '../../verify/golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../../verify/golden/zoo.js';
 import type { QLinear, QuantModel } from '../../verify/golden/qmodel.js';
-import type { DType, GraphNode, LinearWeights, RequantSpec, TensorDesc, VitGraph } from './graph.js';
+import type { DType, GraphNode, LinearWeights, PtsSpec, RequantSpec, TensorDesc, VitGraph } from './graph.js';
 
 function tableOf(d: DyadicTable | undefined, perChannel: boolean): RequantSpec {
   if (d === undefined) return { perChannel };
@@ -20,6 +21,19 @@ function tableOf(d: DyadicTable | undefined, perChannel: boolean): RequantSpec {
 function weightsOf(shape: { out: number; in: number }, layer: QLinear | undefined): LinearWeights {
   if (!layer) return { outFeatures: shape.out, inFeatures: shape.in };
   return { outFeatures: layer.outFeatures, inFeatures: layer.inFeatures, weight: layer.weight, bias: layer.bias };
+}
+
+/** A PTS LayerNorm's α_c and its (M_c, N_c, B_c) triples as the table holds them (int32 each). */
+function ptsSpecOf(ch: PtsChannels | undefined, site: string): PtsSpec {
+  if (!ch) return {};
+  const c = ch.alpha.length;
+  const channels = new Int32Array(3 * c);
+  for (let i = 0; i < c; i++) {
+    channels[3 * i] = ch.m[i]!;
+    channels[3 * i + 1] = ch.n[i]!;
+    channels[3 * i + 2] = checkSigned(ch.b[i]!, 32, 'PTS LayerNorm bias B_c', `${site} [channel ${i}]`);
+  }
+  return { alpha: Uint8Array.from(ch.alpha), channels };
 }
 
 /** The graph of a quantised model, with every integer constant the golden model uses. */
@@ -41,11 +55,9 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
   const act: DType = 'i8';
   const lis = numerics.attention === 'lis';
   const pts = numerics.layerNorm === 'pts';
-  const probs: DType = lis ? (numerics.lis.bits <= 7 ? 'i8' : 'i16') : numerics.softmax.k <= 8 ? 'i8' : numerics.softmax.k <= 16 ? 'i16' : 'i32';
-  if (src && (lis || pts))
-    throw new NumericsInputError(
-      `the ${lis ? 'LIS' : 'PTS'} datapath compiles shape-only graphs (timing) until the golden forward pass and the model file carry its constants (use --timing-only)`,
-    );
+  const lisBits = src?.constants.blocks[0]?.lis?.bits ?? numerics.lis.bits; // the model file's own width, else the preset's
+  if (src?.constants.blocks.some((b) => b.lis && b.lis.bits !== lisBits)) throw new NumericsInputError('every block of a model has the same LIS code width');
+  const probs: DType = lis ? (lisBits <= 7 ? 'i8' : 'i16') : numerics.softmax.k <= 8 ? 'i8' : numerics.softmax.k <= 16 ? 'i16' : 'i32';
   const tensors = new Map<string, TensorDesc>();
   const nodes: GraphNode[] = [];
   const tensor = (name: string, shape: number[], dtype: DType): string => {
@@ -84,7 +96,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
       channels: c,
       ...(kb ? { bias: kb.ln1Bias } : {}),
       requant: tableOf(kb?.requant.ln1, true),
-      ...(pts ? { pts: {} } : {}),
+      ...(pts ? { pts: ptsSpecOf(kb?.ln1Pts, n('ln1')) } : {}),
     });
     tensor(n('qkv'), [tokens, 3 * c], act);
     nodes.push({
@@ -98,8 +110,17 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
     tensor(n('attn.logits'), [heads, tokens, tokens], act);
     nodes.push({ op: 'attention_scores', out: n('attn.logits'), layer, qkv: n('qkv'), heads, headDim, requant: tableOf(kb?.requant.logit, false) });
     tensor(n('attn.probs'), [heads, tokens, tokens], probs);
-    if (lis) nodes.push({ op: 'lis', out: n('attn.probs'), layer, input: n('attn.logits'), bits: numerics.lis.bits });
-    else
+    if (lis) {
+      const lc = kb?.lis;
+      nodes.push({
+        op: 'lis',
+        out: n('attn.probs'),
+        layer,
+        input: n('attn.logits'),
+        ...(lc ? { constants: { x0: lc.x0, b: lc.b, c: lc.c } } : {}),
+        bits: lisBits,
+      });
+    } else
       nodes.push({
         op: 'shiftmax',
         out: n('attn.probs'),
@@ -142,7 +163,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
       channels: c,
       ...(kb ? { bias: kb.ln2Bias } : {}),
       requant: tableOf(kb?.requant.ln2, true),
-      ...(pts ? { pts: {} } : {}),
+      ...(pts ? { pts: ptsSpecOf(kb?.ln2Pts, n('ln2')) } : {}),
     });
     tensor(n('fc1'), [tokens, hidden], act);
     nodes.push({
@@ -187,7 +208,7 @@ function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: Q
     channels: c,
     ...(k ? { bias: k.normBias } : {}),
     requant: tableOf(k?.headIn, true),
-    ...(pts ? { pts: {} } : {}),
+    ...(pts ? { pts: ptsSpecOf(k?.normPts, 'norm') } : {}),
   });
   tensor('head', [config.numClasses], 'i32');
   nodes.push({ op: 'linear', out: 'head', layer: 'head', input: 'norm', weights: weightsOf({ out: config.numClasses, in: c }, m?.head) });

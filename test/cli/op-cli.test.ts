@@ -183,10 +183,37 @@ describe('ivit golden and ivit model', () => {
     assert.match(help, /tvm keeps TVM's 32-bit LayerNorm variance, which a 16-bit residual stream overflows on every model this project ships/);
   });
 
-  it('--numerics fqvit on a whole model is a clean refusal until models carry the FQ-ViT fields (exit 2)', () => {
-    const r = ivit(['golden', '--model', 'deit-t', '--numerics', 'fqvit']);
-    assert.ok(isCleanUserError(r), r.stderr);
-    assert.match(r.stderr, /lis attention with pts LayerNorm only once the model carries the FQ-ViT fields/);
+  it('--numerics fqvit runs a model with the FQ-ViT fields; a model file without them is a clean refusal naming the site (exit 2)', () => {
+    const tiny = {
+      family: 'vit',
+      name: 'tiny',
+      imageSize: 32,
+      patchSize: 8,
+      inChannels: 3,
+      embedDim: 32,
+      depth: 2,
+      heads: 2,
+      mlpDim: 64,
+      numClasses: 10,
+    } as const;
+    const model = generateSyntheticModel(tiny, 5);
+    const file = join(dir, 'tiny-fq.safetensors');
+    writeModel(file, model);
+    const r = ivit(['golden', '--model', file, '--seed', '5', '--numerics', 'fqvit', '--json', '--layers']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.numerics, 'fqvit');
+    assert.equal(out.layers.length, 2 + 12 * 2 + 3);
+    const ivitRun = JSON.parse(ivit(['golden', '--model', file, '--seed', '5', '--json', '--layers']).stdout);
+    assert.notEqual(out.checksum, ivitRun.checksum, 'LIS and PTS change the logits');
+    assert.equal(out.layers[1].hash, ivitRun.layers[1].hash, 'the embedding is the same in both presets');
+    delete model.fqvit;
+    for (const ln of [...model.blocks.flatMap((b) => [b.norm1, b.norm2]), model.norm]) delete ln.pts;
+    const bare = join(dir, 'tiny-bare.safetensors');
+    writeModel(bare, model);
+    const refused = ivit(['golden', '--model', bare, '--numerics', 'fqvit']);
+    assert.ok(isCleanUserError(refused), refused.stderr);
+    assert.match(refused.stderr, /block0\.ln1: the model carries no FQ-ViT PTS scales/);
   });
 
   it('a corrupt model file is a clean user error', () => {

@@ -2,7 +2,7 @@
  * Random small ViTs (width, heads, depth, tokens, patch size, classes) compiled for random machines (array,
  * dataflow, SDU lanes, scratchpad and accumulator sizes) run bit-exact against the golden model, layer by
  * layer, and the simulated schedule respects every data dependency between units. fast-check shrinks a
- * failure to the smallest model and machine that show it.
+ * failure to the smallest model and machine that show it. The same holds for the fqvit preset.
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
@@ -93,6 +93,22 @@ describe('compiled random small ViTs are bit-exact against the golden model', ()
         assertDependenciesRespected(e.result.run, e.compiled.config);
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('with the fqvit preset (LIS, shift-mode P·V, PTS LayerNorm) too: every layer and the logits, dependencies respected', () => {
+    fc.assert(
+      fc.property(tinyVit, tinyMachine, ({ config, seed }, machine) => {
+        const cfg = applyOverrides(machine, ['numerics.preset=fqvit']);
+        const model = generateSyntheticModel(config, seed);
+        const e = runEndToEnd(model, syntheticImage(config, seed), cfg);
+        const bad = e.check!.layers.filter((l) => !l.match).map((l) => l.name);
+        assert.deepEqual(bad, [], `layers that differ from the golden model: ${bad.join(', ')}`);
+        assert.ok(e.check!.logitsMatch, 'logits differ');
+        assert.equal(e.check!.layers.length, 2 + 12 * config.depth + 3);
+        assertDependenciesRespected(e.result.run, e.compiled.config);
+      }),
+      { numRuns: 20 },
     );
   });
 });

@@ -173,6 +173,8 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
         residual: (s, m, sk) => k.residual(s, m[0]!, sk[0]!),
         expX0: k.expX0,
         layerNormBias: k.layerNormBias,
+        lis: k.lis,
+        pts: k.pts,
       });
       imgs.forEach((img, i) => assert.deepEqual(Array.from(batch[i]!.logits), Array.from(vitForward(all, img, PYTORCH_NUMERICS, k).logits)));
     });

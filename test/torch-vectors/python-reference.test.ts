@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { runGolden } from '../../verify/golden/run-golden.js';
 import { tensorHash } from '../../verify/golden/tensor-hash.js';
 import { requantOne } from '../../verify/golden/ops/requant.js';
@@ -125,6 +125,22 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
         }
       });
     }
+
+    it('fqvit preset (PTS LayerNorm, LIS attention), tiny ViT seeds 1-3: every layer hash, checksum and argmax equal the golden model’s', () => {
+      for (const s of seeds) {
+        const f = files(s);
+        const img = runReference(f.model, [f.image], ['--numerics', 'fqvit', '--device', 'cpu']).images[0]!;
+        const model = readModel(f.model);
+        const g = runGolden(model, readImage(f.image, model.config), FQVIT_NUMERICS, { layerHashes: true });
+        assert.deepEqual(
+          g.layerHashes.map((l) => l.name),
+          Object.keys(img.layers),
+        );
+        for (const l of g.layerHashes) assert.equal(img.layers[l.name], l.hash, `seed ${s}, fqvit: layer ${l.name}`);
+        assert.equal(img.checksum, g.checksum);
+        assert.equal(img.argmax, g.argmax);
+      }
+    });
 
     it('a batch of images gives the same results as one image at a time', () => {
       const f1 = files(1);

@@ -14,10 +14,23 @@ export interface QLinear {
   weightScale: Float32Array;
 }
 
+/**
+ * FQ-ViT's power-of-two-scale quantisation of one LayerNorm's input (docs/numerics.md "FQ-ViT"): channel c is int8 at
+ * scale s·2^alpha[c], from PtfObserver-style calibration (verify/import/pts-calibration.ts).
+ */
+export interface PtsInputScales {
+  /** the layer-wise base scale s (float32) */
+  scale: number;
+  /** α_c ∈ 0…3 per channel */
+  alpha: Uint8Array;
+}
+
 /** Float32 affine parameters of an I-LayerNorm (the integer bias and output scales derive from them). */
 export interface QLayerNorm {
   gamma: Float32Array;
   beta: Float32Array;
+  /** the PTS input scales of the `fqvit` preset; absent in a model without the FQ-ViT fields */
+  pts?: PtsInputScales;
 }
 
 /** The activation (QuantAct) output scales of one block, in forward order. */
@@ -81,6 +94,8 @@ export interface QuantModel {
   norm: QLayerNorm;
   head: QLinear;
   scales: ModelScales;
+  /** FQ-ViT's model-level field (with every LayerNorm's `pts`): the LIS code width; absent without the FQ-ViT fields */
+  fqvit?: { lisBits: number };
   /** the input normalisation the model was trained with; absent in models that carry none (synthetic ones) */
   preprocess?: Preprocess;
   provenance: Provenance;

@@ -6,7 +6,7 @@
 import { fl32, pow2 } from './intmath.js';
 import { geluSigmaScale, layerNormChannelScale, layerNormScale } from './constants.js';
 import type { NumericsConfig } from './numerics-config.js';
-import type { QBlock, QLayerNorm, QLinear } from './qmodel.js';
+import type { PtsInputScales, QBlock, QLayerNorm, QLinear } from './qmodel.js';
 
 export type ScaleVector = Float32Array;
 
@@ -38,6 +38,19 @@ export function geluOutputScale(sIn: number, k: number): number {
   return fl32(sIn * pow2(-(k - 1)));
 }
 
+/**
+ * Scale of the P·V accumulators: Shiftmax's 2^−(k−1)·S_V, or with LIS fl32(S_V·2^−F), Σ (V << F) >> code
+ * (exact in float32: a power of two).
+ */
+export function attentionContextScale(sQkv: number, cfg: NumericsConfig): number {
+  return cfg.attention === 'lis' ? fl32(sQkv * pow2(-cfg.lis.vFracBits)) : fl32(softmaxOutputScale(cfg.softmax.k) * sQkv);
+}
+
+/** The PTS LayerNorm input scale of each channel, fl32(s·2^α_c). */
+export function ptsChannelScales(pts: PtsInputScales): ScaleVector {
+  return Float32Array.from(pts.alpha, (a) => fl32(pts.scale * pow2(a)));
+}
+
 /** Every requant site of a block: what it reads (its S_in), what it writes (S_out) and its width. */
 export type BlockRequantSite = 'ln1' | 'qkv' | 'logit' | 'av' | 'proj' | 'ln2' | 'fc1' | 'h' | 'fc2';
 export type BlockResidualSite = 'res1' | 'res2';
@@ -53,7 +66,10 @@ export interface ResidualPlan {
   bits: number;
 }
 
-/** S_in and width of a block requant site, from the block's weights and the scales before it. */
+/**
+ * S_in and width of a block requant site, from the block's weights and the scales before it. With PTS LayerNorm
+ * the ln1/ln2 sites requantise the residual instead (model-constants.ts, ptsInputTable): their S_in is the residual's.
+ */
 export function blockRequantPlan(site: BlockRequantSite, block: QBlock, headDim: number, cfg: NumericsConfig): RequantPlan {
   const s = block.scales;
   const act = cfg.activationBits;
@@ -65,7 +81,7 @@ export function blockRequantPlan(site: BlockRequantSite, block: QBlock, headDim:
     case 'logit':
       return { sIn: attentionLogitScale(s.qkv, headDim), bits: act };
     case 'av':
-      return { sIn: fl32(softmaxOutputScale(cfg.softmax.k) * s.qkv), bits: act };
+      return { sIn: attentionContextScale(s.qkv, cfg), bits: act };
     case 'proj':
       return { sIn: linearOutputScales(s.av, block.proj), bits: cfg.residualBits };
     case 'ln2':

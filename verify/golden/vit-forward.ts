@@ -16,8 +16,10 @@ import { matmulABt } from './ops/matmul.js';
 import { layerNormRow, type LayerNormParams } from './ops/layernorm.js';
 import { shiftmaxRow } from './ops/shiftmax.js';
 import { shiftGeluParams, shiftGeluRow } from './ops/shiftgelu.js';
+import { type LisAttnVParams, lisAttnV, lisRow } from './ops/lis.js';
+import { type PtsChannels, type PtsLayerNormParams, ptsLayerNormRow } from './ops/pts-layernorm.js';
 import type { BlockRequantSite } from './scale-algebra.js';
-import type { ModelConstants, ResidualDyadics } from './model-constants.js';
+import type { LisSiteConstants, ModelConstants, ResidualDyadics } from './model-constants.js';
 import { vitShape } from './zoo.js';
 import type { QLinear, QuantModel } from './qmodel.js';
 
@@ -38,6 +40,10 @@ export interface ConstantResolver {
   residual(site: ResidualSiteRef, main: ArrayLike<number>, skip: ArrayLike<number>): ResidualDyadics;
   expX0(site: ExpSiteRef): number;
   layerNormBias(site: LayerNormSiteRef): ArrayLike<number>;
+  /** LIS attention: the unit's constants (asked after the logit requant has fixed the logit scale) */
+  lis(site: ExpSiteRef): LisSiteConstants;
+  /** PTS LayerNorm: α_c and (M_c, N_c, B_c) (asked after the input requant to s·2^α_c) */
+  pts(site: LayerNormSiteRef): PtsChannels;
 }
 
 /** A resolver that sees one site's values for every image of a batch at once (calibration). */
@@ -46,6 +52,8 @@ export interface BatchConstantResolver {
   residual(site: ResidualSiteRef, main: ReadonlyArray<ArrayLike<number>>, skip: ReadonlyArray<ArrayLike<number>>): ResidualDyadics;
   expX0(site: ExpSiteRef): number;
   layerNormBias(site: LayerNormSiteRef): ArrayLike<number>;
+  lis(site: ExpSiteRef): LisSiteConstants;
+  pts(site: LayerNormSiteRef): PtsChannels;
 }
 
 /** What the forward steps stop for: one site's constants, with the data reaching it. */
@@ -53,7 +61,9 @@ export type ConstantRequest =
   | { kind: 'requant'; site: RequantSiteRef; z: ArrayLike<number>; channels: number }
   | { kind: 'residual'; site: ResidualSiteRef; main: ArrayLike<number>; skip: ArrayLike<number> }
   | { kind: 'expX0'; site: ExpSiteRef }
-  | { kind: 'layerNormBias'; site: LayerNormSiteRef };
+  | { kind: 'layerNormBias'; site: LayerNormSiteRef }
+  | { kind: 'lis'; site: ExpSiteRef }
+  | { kind: 'pts'; site: LayerNormSiteRef };
 
 /** The answer to a request of each kind. */
 export interface ConstantAnswers {
@@ -61,6 +71,8 @@ export interface ConstantAnswers {
   residual: ResidualDyadics;
   expX0: number;
   layerNormBias: ArrayLike<number>;
+  lis: LisSiteConstants;
+  pts: PtsChannels;
 }
 export type ConstantAnswer = ConstantAnswers[keyof ConstantAnswers];
 
@@ -77,7 +89,17 @@ function answerOne(k: ConstantResolver, r: ConstantRequest): ConstantAnswer {
       return k.expX0(r.site);
     case 'layerNormBias':
       return k.layerNormBias(r.site);
+    case 'lis':
+      return k.lis(r.site);
+    case 'pts':
+      return k.pts(r.site);
   }
+}
+
+/** A constant the derivation leaves out when its preset does not use it: asking for it is a bug. */
+function present<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`the model constants hold no ${what} (derived for another preset)`);
+  return v;
 }
 
 /** The golden resolver: constants derived once from the model's scales. */
@@ -87,6 +109,9 @@ export function constantsResolver(k: ModelConstants): ConstantResolver {
     residual: (s) => (s.block === null ? k.embed : k.blocks[s.block]![s.name]),
     expX0: (s) => (s.name === 'softmax' ? k.blocks[s.block]!.softmaxX0 : k.blocks[s.block]!.geluX0),
     layerNormBias: (s) => (s.block === null ? k.normBias : s.name === 'ln1' ? k.blocks[s.block]!.ln1Bias : k.blocks[s.block]!.ln2Bias),
+    lis: (s) => present(k.blocks[s.block]!.lis, `LIS constants of ${siteLabel(s)}`),
+    pts: (s) =>
+      present(s.block === null ? k.normPts : s.name === 'ln1' ? k.blocks[s.block]!.ln1Pts : k.blocks[s.block]!.ln2Pts, `PTS constants of ${siteLabel(s)}`),
   };
 }
 
@@ -130,8 +155,16 @@ function* ask<K extends ConstantRequest['kind']>(req: Extract<ConstantRequest, {
 
 type Steps<T> = Generator<ConstantRequest, T, ConstantAnswer>;
 
+/** LIS codes of every logit row [heads × n, n]: the clamped code and the mask bit per element. */
+interface LisCodes {
+  codes: Uint8Array;
+  masked: Uint8Array;
+}
+
 class Forward {
   private readonly ln: LayerNormParams;
+  private readonly pts: PtsLayerNormParams;
+  private readonly lisAv: LisAttnVParams;
   private readonly tokens: number;
   private readonly width: number;
   private readonly headDim: number;
@@ -147,12 +180,6 @@ class Forward {
       );
     }
     if (cfg.residualBits > 16) throw new NumericsInputError(`the residual stream is held in int16; got ${cfg.residualBits} bits`);
-    if (cfg.attention !== 'shiftmax' || cfg.layerNorm !== 'ilayernorm') {
-      // the fqvit forward pass (LIS attention, PTS LayerNorm) needs the model file's α_c and LIS fields (issue 10)
-      throw new NumericsInputError(
-        `the forward pass runs ${cfg.attention} attention with ${cfg.layerNorm} LayerNorm only once the model carries the FQ-ViT fields; not yet`,
-      );
-    }
     const shape = vitShape(model.config);
     this.tokens = shape.tokens;
     this.width = model.config.embedDim;
@@ -165,6 +192,9 @@ class Forward {
       varianceBits: cfg.lnVarianceBits,
       outputBits: cfg.lnOutputBits,
     };
+    // PTS reads the int8 requant of the residual and writes the next linear layer's int8 input directly
+    this.pts = { sqrt: cfg.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
+    this.lisAv = { vFracBits: cfg.lis.vFracBits, vBits: cfg.activationBits, accBits: cfg.lis.accBits };
   }
 
   private linear(input: Int8Array, rows: number, layer: QLinear, site: string): Int32Array {
@@ -186,9 +216,20 @@ class Forward {
     return out;
   }
 
-  /** LayerNorm of `rows` tokens, then the per-channel requant to 8 bits. */
+  /**
+   * LayerNorm of `rows` tokens to 8 bits: I-LayerNorm then the per-channel requant, or with PTS the requant of the
+   * residual to int8 at s·2^α_c first (the same requant site) and PTS LayerNorm writing the output scale directly.
+   */
   private *layerNorm(site: LayerNormSiteRef, x: Int32Array, rows: number, requantSite: RequantSiteRef): Steps<Int32Array> {
     const c = this.width;
+    if (this.cfg.layerNorm === 'pts') {
+      const q = yield* this.requant(requantSite, x.subarray(0, rows * c), c, this.cfg.activationBits);
+      const ch = yield* ask<'pts'>({ kind: 'pts', site });
+      const out = new Int32Array(rows * c);
+      const label = siteLabel(site);
+      for (let t = 0; t < rows; t++) out.set(ptsLayerNormRow(q.subarray(t * c, (t + 1) * c), ch, this.pts, `${label} [token ${t}]`).out, t * c);
+      return out;
+    }
     const bias = yield* ask<'layerNormBias'>({ kind: 'layerNormBias', site });
     const y = new Float64Array(rows * c); // LN outputs need 33 bits
     const label = siteLabel(site);
@@ -246,6 +287,45 @@ class Forward {
     return probsAll;
   }
 
+  /** LIS of every row [heads × n, n]: the codes for attention·V, and the tensor the SDU writes (code, −1 = probability 0). */
+  private lis(logits: Int32Array, k: LisSiteConstants, b: number): { codes: LisCodes; probs: Int16Array } {
+    const { cfg, tokens: n } = this;
+    const rows = this.model.config.heads * n;
+    const p = { ...k, inputBits: cfg.activationBits, polyBits: cfg.lis.polyBits, sumBits: cfg.lis.sumBits };
+    const codes = new Uint8Array(rows * n);
+    const masked = new Uint8Array(rows * n);
+    const probs = new Int16Array(rows * n);
+    for (let r = 0; r < rows; r++) {
+      const row = lisRow(logits.subarray(r * n, (r + 1) * n), p, `block${b}.attn.lis [head ${Math.floor(r / n)}, row ${r % n}]`);
+      for (let j = 0; j < n; j++) {
+        codes[r * n + j] = row.codes[j]!;
+        masked[r * n + j] = row.masked[j]!;
+        probs[r * n + j] = row.masked[j] ? -1 : row.codes[j]!;
+      }
+    }
+    return { codes: { codes, masked }, probs };
+  }
+
+  /** LIS attention·V of every head: Σ over unmasked j of (V_j << F) >> code_j, int32 [n, C] at S_V·2^−F. */
+  private lisAttentionValues(lc: LisCodes, qkv: Int32Array, b: number): Int32Array {
+    const { width: c, tokens: n, headDim: d } = this;
+    const heads = this.model.config.heads;
+    const avAcc = new Int32Array(n * c);
+    const vT = new Int8Array(d * n);
+    for (let h = 0; h < heads; h++) {
+      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) vT[j * n + t] = qkv[t * 3 * c + 2 * c + h * d + j]!;
+      for (let t = 0; t < n; t++) {
+        const at = (h * n + t) * n;
+        const codes = lc.codes.subarray(at, at + n);
+        const masked = lc.masked.subarray(at, at + n);
+        for (let j = 0; j < d; j++) {
+          avAcc[t * c + h * d + j] = lisAttnV(codes, masked, vT.subarray(j * n, (j + 1) * n), this.lisAv, `block${b}.attn.pv [head ${h}, row ${t}]`);
+        }
+      }
+    }
+    return avAcc;
+  }
+
   /** probs·v of every head, as int32 accumulators [n, C] (heads side by side). */
   private attentionValues(probsAll: Int16Array | Int32Array, qkv: Int32Array, b: number): Int32Array {
     const { cfg, width: c, tokens: n, headDim: d } = this;
@@ -286,10 +366,19 @@ class Forward {
 
     const logits = yield* this.requant(rq('logit'), this.attentionLogits(qkv, b), 1, act);
     this.observe(name('attn.logits'), logits, [heads, n, n]);
-    const x0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
-    const probsAll = this.shiftmax(logits, x0, b);
-    this.observe(name('attn.probs'), probsAll, [heads, n, n]);
-    const av = yield* this.requant(rq('av'), this.attentionValues(probsAll, qkv, b), 1, act);
+    let avAcc: Int32Array;
+    if (cfg.attention === 'lis') {
+      const lc = yield* ask<'lis'>({ kind: 'lis', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
+      const { codes, probs } = this.lis(logits, lc, b);
+      this.observe(name('attn.probs'), probs, [heads, n, n]);
+      avAcc = this.lisAttentionValues(codes, qkv, b);
+    } else {
+      const x0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
+      const probsAll = this.shiftmax(logits, x0, b);
+      this.observe(name('attn.probs'), probsAll, [heads, n, n]);
+      avAcc = this.attentionValues(probsAll, qkv, b);
+    }
+    const av = yield* this.requant(rq('av'), avAcc, 1, act);
     this.observe(name('attn.av'), av, [n, c]);
     const proj = yield* this.requant(rq('proj'), this.linear(Int8Array.from(av), n, blk.proj, name('proj')), c, cfg.residualBits);
     this.observe(name('proj'), proj, [n, c]);
@@ -403,6 +492,10 @@ function answerBatch(k: BatchConstantResolver, reqs: readonly ConstantRequest[])
       return k.expX0(r.site);
     case 'layerNormBias':
       return k.layerNormBias(r.site);
+    case 'lis':
+      return k.lis(r.site);
+    case 'pts':
+      return k.pts(r.site);
   }
 }
 

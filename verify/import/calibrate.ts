@@ -6,9 +6,10 @@
  * The seeded synthetic models (verify/model/synthetic.ts) and `ivit import` both calibrate through here.
  */
 import { dyadicFromScales, expX0, symmetricScale } from '../golden/constants.js';
-import { fl32 } from '../golden/intmath.js';
+import { NumericsInputError, fl32 } from '../golden/intmath.js';
 import type { NumericsConfig } from '../golden/numerics-config.js';
-import { dyadicTable, layerNormBiases } from '../golden/model-constants.js';
+import { dyadicTable, layerNormBiases, lisBitsOf } from '../golden/model-constants.js';
+import { lisConstants } from '../golden/ops/lis.js';
 import type { QLinear, QuantModel } from '../golden/qmodel.js';
 import { type RequantPlan, blockRequantPlan, blockResidualPlan, geluExpScale, layerNormOutputScales, linearOutputScales } from '../golden/scale-algebra.js';
 import type { BatchConstantResolver } from '../golden/vit-forward.js';
@@ -103,6 +104,10 @@ export interface CalibrationHooks {
  * model.scales.input must be set; every other scale is written as its site is reached.
  */
 export function calibratingResolver(model: QuantModel, cfg: NumericsConfig, hooks: CalibrationHooks, obs: RangeObserver = MINMAX): BatchConstantResolver {
+  if (cfg.layerNorm === 'pts') {
+    // PTS writes the output scale directly, so it has to be known first: it is the I-LayerNorm chain's (ptsCalibrator)
+    throw new NumericsInputError('calibration runs the I-LayerNorm chain; the PTS LayerNorm scales derive from its LayerNorm inputs (ptsCalibrator)');
+  }
   const { headDim } = vitShape(model.config);
   const scaleFrom = (plan: RequantPlan, zs: ReadonlyArray<ArrayLike<number>>, channels: number): number =>
     symmetricScale(fl32(requantInputRange(zs, plan.sIn, channels, obs)), plan.bits);
@@ -169,6 +174,12 @@ export function calibratingResolver(model: QuantModel, cfg: NumericsConfig, hook
       if (site.block === null) return layerNormBiases(model.norm);
       const blk = model.blocks[site.block]!;
       return layerNormBiases(site.name === 'ln1' ? blk.norm1 : blk.norm2);
+    },
+    lis(site) {
+      return { ...lisConstants(model.blocks[site.block]!.scales.logit), bits: lisBitsOf(model, cfg) };
+    },
+    pts() {
+      throw new NumericsInputError('calibration does not run PTS LayerNorm'); // refused above
     },
   };
 }

@@ -4,17 +4,19 @@
  * the calibration images run through the golden forward pass in lockstep, each activation scale fixed from
  * the whole batch as its site is reached, each bias quantised at S_in·S_w as its input scale is fixed, the
  * class token at the patch scale once that is known. Every integer constant then derives from the scales
- * exactly as for any model file (deriveModelConstants, checked when the file is written and read).
+ * exactly as for any model file (deriveModelConstants, checked when the file is written and read). FQ-ViT's PTS
+ * scales come from the LayerNorm inputs of the same pass (ptsCalibrator).
  */
 import { symmetricScale } from '../golden/constants.js';
 import { fl32 } from '../golden/intmath.js';
-import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import { deriveModelConstants } from '../golden/model-constants.js';
 import type { BlockScales, Preprocess, QLinear, QuantModel } from '../golden/qmodel.js';
 import { forwardInLockstep } from '../golden/vit-forward.js';
 import { vitShape } from '../golden/zoo.js';
 import { normalisePixels, quantiseInput } from '../data/preprocess.js';
 import { type RangeObserver, calibratingResolver, valueRange } from './calibrate.js';
+import { ptsCalibrator } from './pts-calibration.js';
 import type { FloatLayerNorm, FloatLinear, FloatVit } from './float-model.js';
 import { quantiseAtScale, quantiseBias, quantiseTensor, quantiseWeightsPerChannel } from './quantise.js';
 
@@ -105,7 +107,10 @@ export function calibrate(
     },
     linearInput: setBias,
   };
-  forwardInLockstep(model, images, cfg, calibratingResolver(model, cfg, hooks, obs));
+  const pts = ptsCalibrator(model); // FQ-ViT's fields, from the LayerNorm inputs of the same pass
+  forwardInLockstep(model, images, cfg, calibratingResolver(model, cfg, hooks, obs), pts.observe);
+  pts.finish(FQVIT_NUMERICS.lis.bits);
   deriveModelConstants(model, cfg); // throws if a scale gives no valid constant
+  deriveModelConstants(model, FQVIT_NUMERICS);
   return { model, clampedClassToken, millis: performance.now() - t0 };
 }

@@ -11,7 +11,7 @@ import { readModel, writeModel } from './qmodel-file.js';
 import { generateSyntheticModel } from './synthetic.js';
 
 /** Bump when the generator's output changes, so stale cached models are not reused. */
-export const GENERATOR_VERSION = 2; // 2: model files carry tensor digests
+export const GENERATOR_VERSION = 3; // 2: model files carry tensor digests; 3: and the FQ-ViT fields
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -6,7 +6,7 @@
  */
 import type { Dyadic } from '../golden/constants.js';
 import { deriveModelConstants, type ModelConstants, type ResidualDyadics } from '../golden/model-constants.js';
-import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import type { DyadicTable } from '../golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
 import {
@@ -15,6 +15,7 @@ import {
   type ModelScales,
   type Preprocess,
   type Provenance,
+  type PtsInputScales,
   type QLayerNorm,
   type QLinear,
   type QuantModel,
@@ -29,6 +30,7 @@ import {
   readSafetensors,
   tensor,
 } from './safetensors.js';
+import { PTS_ALPHA_MAX } from '../golden/ops/pts-layernorm.js';
 import { writeFileSync } from 'node:fs';
 
 export const MODEL_FORMAT = 'ivit-qmodel';
@@ -77,6 +79,28 @@ function layerNormTensors(prefix: string, ln: QLayerNorm, out: Record<string, Te
   out[`${prefix}.beta`] = tensor(ln.beta, [ln.beta.length]);
 }
 
+/** The tensor-name prefix of every LayerNorm, in forward order. */
+function layerNormsByPrefix(model: QuantModel): Array<[string, QLayerNorm]> {
+  return [
+    ...model.blocks.flatMap((b, i): Array<[string, QLayerNorm]> => [
+      [`blocks.${i}.norm1`, b.norm1],
+      [`blocks.${i}.norm2`, b.norm2],
+    ]),
+    ['norm', model.norm],
+  ];
+}
+
+/** The "fqvit" metadata: the LIS width and each LayerNorm's PTS input scales by tensor prefix (docs/model-format.md). */
+function fqvitJson(model: QuantModel): Json | undefined {
+  if (!model.fqvit) return undefined;
+  const layerNorms: Record<string, Json> = {};
+  for (const [prefix, ln] of layerNormsByPrefix(model)) {
+    if (!ln.pts) throw new Error(`model has FQ-ViT fields but ${prefix} has no PTS scales`);
+    layerNorms[prefix] = { scale: ln.pts.scale, alpha: Array.from(ln.pts.alpha) };
+  }
+  return { lisBits: model.fqvit.lisBits, layerNorms };
+}
+
 /** Encode a model (its constants derived with the PyTorch numerics and stored alongside). */
 export function encodeModel(model: QuantModel): Buffer {
   const c = model.config;
@@ -107,6 +131,8 @@ export function encodeModel(model: QuantModel): Buffer {
     provenance: JSON.stringify(model.provenance),
   };
   if (model.preprocess) metadata.preprocess = JSON.stringify(model.preprocess);
+  const fq = fqvitJson(model);
+  if (fq !== undefined) metadata.fqvit = JSON.stringify(fq);
   return encodeSafetensors(t, metadata);
 }
 
@@ -224,6 +250,7 @@ export function decodeModel(buf: Buffer, source: string, warn: Warn = processWar
     provenance: md.provenance === undefined ? {} : checkProvenance(parse('provenance'), fail),
   };
   if (md.preprocess !== undefined) model.preprocess = checkPreprocess(parse('preprocess'), config.inChannels, fail);
+  if (md.fqvit !== undefined) readFqvit(parse('fqvit'), model, fail);
   // The stored integer constants must be exactly what the scales give.
   let derived: string;
   try {
@@ -234,7 +261,44 @@ export function decodeModel(buf: Buffer, source: string, warn: Warn = processWar
   if (md.constants !== undefined && JSON.stringify(parse('constants')) !== derived) {
     fail('metadata "constants" disagree with the constants derived from the scales (file edited or corrupt)');
   }
+  if (model.fqvit) {
+    try {
+      deriveModelConstants(model, FQVIT_NUMERICS);
+    } catch (e) {
+      return fail(`the FQ-ViT fields give no valid constants: ${(e as Error).message}`);
+    }
+  }
   return model;
+}
+
+/** `fqvit`: {"lisBits": 1…8, "layerNorms": {prefix: {"scale": float32 > 0, "alpha": [C integers 0…3]}}}, every LayerNorm. */
+function readFqvit(v: unknown, model: QuantModel, fail: (msg: string) => never): void {
+  const f = v as { lisBits?: unknown; layerNorms?: unknown } | null;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) fail('metadata "fqvit" is not an object');
+  const bits = f.lisBits;
+  if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 1 || bits > 8)
+    fail(`metadata "fqvit".lisBits must be an integer 1…8, got ${JSON.stringify(bits)}`);
+  const lns = f.layerNorms as Record<string, unknown> | null;
+  if (typeof lns !== 'object' || lns === null || Array.isArray(lns)) fail('metadata "fqvit".layerNorms is not an object');
+  const c = model.config.embedDim;
+  const all = layerNormsByPrefix(model);
+  const known = new Set(all.map(([p]) => p));
+  for (const k of Object.keys(lns)) if (!known.has(k)) fail(`metadata "fqvit".layerNorms has "${k}", which is no LayerNorm of this model`);
+  for (const [prefix, ln] of all) {
+    const e = lns[prefix] as { scale?: unknown; alpha?: unknown } | undefined;
+    const where = `metadata "fqvit".layerNorms["${prefix}"]`;
+    if (typeof e !== 'object' || e === null) fail(`${where} is missing`);
+    const s = e.scale;
+    if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s) || Math.fround(s) !== s)
+      fail(`${where}.scale = ${JSON.stringify(s)} is not a positive float32`);
+    const a = e.alpha;
+    if (!Array.isArray(a) || a.length !== c || !a.every((x) => Number.isInteger(x) && x >= 0 && x <= PTS_ALPHA_MAX)) {
+      fail(`${where}.alpha must be ${c} integers 0…${PTS_ALPHA_MAX} (one per channel)`);
+    }
+    const pts: PtsInputScales = { scale: s as number, alpha: Uint8Array.from(a as number[]) };
+    ln.pts = pts;
+  }
+  model.fqvit = { lisBits: bits as number };
 }
 
 /** `preprocess`: {"mean": [..], "std": [..]}, one finite entry per input channel, every std positive. */

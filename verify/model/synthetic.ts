@@ -3,15 +3,17 @@
  * and quantised per output channel the way the reference does (numerics.md §1); activation scales are
  * calibrated the way QuantAct's first batch sets them: S = max|real value| / (2^(b−1) − 1), on a seeded
  * calibration image, by running the golden forward pass itself with the calibrating constant resolver that
- * `ivit import` uses (verify/import/calibrate.ts).
+ * `ivit import` uses (verify/import/calibrate.ts). The FQ-ViT fields (PTS scales s, α_c per LayerNorm, the LIS
+ * width) are fitted with ptfCalibrate to the LayerNorm inputs of that same pass (verify/import/pts-calibration.ts).
  */
 import { symmetricScale } from '../golden/constants.js';
 import { clamp, fl32 } from '../golden/intmath.js';
 import type { NumericsConfig } from '../golden/numerics-config.js';
-import { PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import { forwardInLockstep } from '../golden/vit-forward.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
 import { calibratingResolver } from '../import/calibrate.js';
+import { ptsCalibrator } from '../import/pts-calibration.js';
 import { quantiseWeightsPerChannel } from '../import/quantise.js';
 import { Rng } from './prng.js';
 import type { BlockScales, QBlock, QLayerNorm, QLinear, QuantModel } from '../golden/qmodel.js';
@@ -123,6 +125,8 @@ export function generateSyntheticModel(config: VitConfig, seed: number, opts: Sy
   };
   const clsPos = rng('cls+pos');
   const hooks = { patchScale: (m: QuantModel, tokenRange: number) => fillClassAndPosition(m, tokenRange, clsPos, cfg) };
-  forwardInLockstep(model, [syntheticImage(config, seed, 'calibration')], cfg, calibratingResolver(model, cfg, hooks));
+  const pts = ptsCalibrator(model);
+  forwardInLockstep(model, [syntheticImage(config, seed, 'calibration')], cfg, calibratingResolver(model, cfg, hooks), pts.observe);
+  pts.finish(FQVIT_NUMERICS.lis.bits);
   return model;
 }

@@ -60,11 +60,11 @@ def lis(x: torch.Tensor, x0: int, b: int, c: int, bits: int) -> tuple[torch.Tens
 
 
 def lis_attn_v(codes: torch.Tensor, masked: torch.Tensor, v: torch.Tensor, frac_bits: int) -> torch.Tensor:
-    """codes, masked [rows, N]; v [N, d] int8: sum_j (v_j << F) >> code_j over the unmasked (floor shifts)."""
-    up = v.unsqueeze(0) << frac_bits  # [1, N, d]
+    """codes, masked [..., rows, N]; v [..., N, d] int8: sum_j (v_j << F) >> code_j over the unmasked (floor shifts)."""
+    up = v.unsqueeze(-3) << frac_bits  # [..., 1, N, d]
     sh = up >> codes.unsqueeze(-1)  # arithmetic shift = floor
     sh = torch.where(masked.unsqueeze(-1) == 1, torch.zeros_like(sh), sh)
-    return sh.sum(dim=1)
+    return sh.sum(dim=-2)
 
 
 def pts_layernorm(q: torch.Tensor, alpha: torch.Tensor, m: torch.Tensor, n: torch.Tensor, b: torch.Tensor, out_bits: int = 8) -> torch.Tensor:

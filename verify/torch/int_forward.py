@@ -12,8 +12,9 @@ from typing import Callable
 
 import torch
 
+import fqvit_ops as fqops
 import int_ops as ops
-from qmodel import QModel
+from qmodel import LIS_VFRAC_BITS, QModel, derive_fqvit_constants
 
 I64 = torch.int64
 Observer = Callable[[str, torch.Tensor], None]  # name, tensor [batch, ...]
@@ -57,7 +58,7 @@ def extract_patches(images: torch.Tensor, patch: int) -> torch.Tensor:
 class IntViT:
     """Holds a model's integers on a device and runs the exact forward pass."""
 
-    def __init__(self, model: QModel, device: torch.device, matmul: str = "f64") -> None:
+    def __init__(self, model: QModel, device: torch.device, matmul: str = "f64", numerics: str = "pytorch") -> None:
         if matmul == "int64" and device.type != "cpu":
             raise ValueError("int64 matmul is available on the CPU only (use f64, which is exact)")
         self.model = model
@@ -82,6 +83,18 @@ class IntViT:
             )
         self.norm_bias = torch.tensor(k["normBias"], dtype=I64, device=device)
         self.head_w, self.head_b = t(model.head.weight), t(model.head.bias)
+        if numerics not in ("pytorch", "fqvit"):
+            raise ValueError(f"numerics {numerics!r}: pytorch or fqvit")
+        # fqvit: PTS LayerNorm, LIS attention (docs/numerics.md "FQ-ViT"), constants derived here (qmodel.py)
+        self.fq = derive_fqvit_constants(model) if numerics == "fqvit" else None
+
+    def _ln(self, x: torch.Tensor, bias: torch.Tensor, rq: dict, fq: dict | None) -> torch.Tensor:
+        """I-LayerNorm + requant to int8, or (fqvit) requant to int8 at s*2^alpha_c + PTS LayerNorm."""
+        if fq is None:
+            return self._rq(ops.layernorm(x, bias), rq, ACT_BITS)
+        q = self._rq(x, fq["requant"], ACT_BITS)
+        v = lambda key: torch.tensor(fq[key], dtype=I64, device=self.device)  # noqa: E731
+        return fqops.pts_layernorm(q, v("alpha"), v("m"), v("n"), v("b"))
 
     def _lin(self, x: torch.Tensor, wb: tuple[torch.Tensor, torch.Tensor], what: str) -> torch.Tensor:
         return ops.linear(x, wb[0], wb[1], self.matmul, what)
@@ -112,7 +125,8 @@ class IntViT:
             rq = kb["requant"]
             p = f"block{i}."
             t = x.shape[1]
-            a1 = self._rq(ops.layernorm(x, wb["ln1Bias"]), rq["ln1"], ACT_BITS)
+            fb = self.fq["blocks"][i] if self.fq else None
+            a1 = self._ln(x, wb["ln1Bias"], rq["ln1"], fb["ln1"] if fb else None)
             obs(p + "ln1", a1)
             qkv = self._rq(self._lin(a1, wb["qkv"], p + "qkv"), rq["qkv"], ACT_BITS)
             obs(p + "qkv", qkv)
@@ -123,18 +137,24 @@ class IntViT:
             ops.check_signed(logit_acc, 32, p + "attn.qk accumulator")
             logits = self._rq(logit_acc, rq["logit"], ACT_BITS)  # d^-1/2 lives in this requant's ratio
             obs(p + "attn.logits", logits)
-            probs = ops.shiftmax(logits, kb["softmaxX0"], SOFTMAX_N, SOFTMAX_K)
-            obs(p + "attn.probs", probs)
-            av_acc = ops.matmul_exact(probs, v, self.matmul)  # [B, heads, T, d]
+            if fb:
+                lc = fb["lis"]
+                codes, masked = fqops.lis(logits, lc["x0"], lc["b"], lc["c"], lc["bits"])
+                obs(p + "attn.probs", torch.where(masked == 1, torch.full_like(codes, -1), codes))
+                av_acc = fqops.lis_attn_v(codes, masked, v, LIS_VFRAC_BITS)
+            else:
+                probs = ops.shiftmax(logits, kb["softmaxX0"], SOFTMAX_N, SOFTMAX_K)
+                obs(p + "attn.probs", probs)
+                av_acc = ops.matmul_exact(probs, v, self.matmul)  # [B, heads, T, d]
             ops.check_signed(av_acc, 32, p + "attn.pv accumulator")
             av_acc = av_acc.permute(0, 2, 1, 3).reshape(bsz, t, c)
-            av = self._rq(av_acc, rq["av"], ACT_BITS)
+            av = self._rq(av_acc, fb["av"] if fb else rq["av"], ACT_BITS)
             obs(p + "attn.av", av)
             proj = self._rq(self._lin(av, wb["proj"], p + "proj"), rq["proj"], RES_BITS)
             obs(p + "proj", proj)
             res1 = ops.residual(proj, kb["res1"]["main"], x, kb["res1"]["skip"], RES_BITS, dev)
             obs(p + "res1", res1)
-            a2 = self._rq(ops.layernorm(res1, wb["ln2Bias"]), rq["ln2"], ACT_BITS)
+            a2 = self._ln(res1, wb["ln2Bias"], rq["ln2"], fb["ln2"] if fb else None)
             obs(p + "ln2", a2)
             g = self._rq(self._lin(a2, wb["fc1"], p + "fc1"), rq["fc1"], ACT_BITS)
             obs(p + "fc1", g)
@@ -146,7 +166,7 @@ class IntViT:
             obs(p + "res2", x)
 
         # Head: LN is per token, so only the class token is normalised.
-        head_in = self._rq(ops.layernorm(x[:, 0, :], self.norm_bias), k["headIn"], ACT_BITS)
+        head_in = self._ln(x[:, 0, :], self.norm_bias, k["headIn"], self.fq["norm"] if self.fq else None)
         obs("norm", head_in)
         head_acc = self._lin(head_in, (self.head_w, self.head_b), "head")
         obs("head", head_acc)

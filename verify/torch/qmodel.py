@@ -134,6 +134,9 @@ class Linear:
 class LayerNorm:
     gamma: np.ndarray
     beta: np.ndarray
+    # FQ-ViT's PTS input scales (docs/model-format.md "fqvit"): base scale s and alpha_c; None without the fields
+    pts_scale: np.float32 | None = None
+    pts_alpha: np.ndarray | None = None
 
 
 @dataclass
@@ -161,6 +164,8 @@ class QModel:
     constants: dict[str, Any] = field(default_factory=dict)
     # S_in / S_out of every requant site, kept for the float32 (fake-quant) mode
     site_scales: dict[str, tuple[Any, np.float32]] = field(default_factory=dict)
+    # the LIS code width of the FQ-ViT fields; None in a file without them
+    lis_bits: int | None = None
 
     @property
     def tokens(self) -> int:
@@ -230,8 +235,83 @@ def load_model(path: str) -> QModel:
         scales={k: _scale(v, k) for k, v in sc.items() if k != "blocks"},
         stored_constants=json.loads(meta["constants"]) if "constants" in meta else None,
     )
+    if "fqvit" in meta:
+        _read_fqvit(json.loads(meta["fqvit"]), model, path)
     derive_constants(model)
     return model
+
+
+def _layer_norms(model: QModel) -> list[tuple[str, LayerNorm]]:
+    out = [(f"blocks.{i}.norm{j}", b.norm1 if j == 1 else b.norm2) for i, b in enumerate(model.blocks) for j in (1, 2)]
+    return out + [("norm", model.norm)]
+
+
+def _read_fqvit(f: Any, model: QModel, path: str) -> None:
+    """The "fqvit" metadata: lisBits and, per LayerNorm prefix, the PTS base scale and alpha_c in 0..3."""
+    bits = f.get("lisBits") if isinstance(f, dict) else None
+    if not isinstance(bits, int) or not 1 <= bits <= 8:
+        raise ModelFileError(f"{path}: fqvit.lisBits must be an integer 1..8, got {bits!r}")
+    c = model.config["embedDim"]
+    for prefix, ln in _layer_norms(model):
+        e = f.get("layerNorms", {}).get(prefix)
+        if not isinstance(e, dict):
+            raise ModelFileError(f"{path}: fqvit.layerNorms[{prefix}] is missing")
+        alpha = e.get("alpha")
+        if not isinstance(alpha, list) or len(alpha) != c or not all(isinstance(a, int) and 0 <= a <= 3 for a in alpha):
+            raise ModelFileError(f"{path}: fqvit.layerNorms[{prefix}].alpha must be {c} integers 0..3")
+        ln.pts_scale = _scale(e.get("scale"), f"fqvit.layerNorms[{prefix}].scale")
+        ln.pts_alpha = np.array(alpha, dtype=np.int64)
+    model.lis_bits = bits
+
+
+LIS_VFRAC_BITS = 15  # F: attention x V sums (V << F) >> code at scale S_V * 2^-F
+
+
+def lis_constants(scale: np.float32) -> dict[str, int]:
+    """FQ-ViT's float32 constants of the logit scale S: x0 = floor(fl32(-0.6931/S)), b, c of I-BERT's polynomial."""
+    a = 0.35815147
+    s = F32(scale)
+    x0 = math.floor(F32(-0.6931) / s)
+    b = math.floor(F32(0.96963238 / a) / s)
+    c = math.floor(F32(1 / a) / F32(s * s))
+    return {"x0": int(x0), "b": int(b), "c": int(c)}
+
+
+def pts_channels(ln: LayerNorm, s_res: np.float32, s_out: np.float32) -> dict[str, Any]:
+    """The PTS input requant (residual -> int8 at fl32(s*2^alpha_c)) and FQ-ViT's get_MN on gamma_c/S_out, B_c."""
+    if ln.pts_scale is None or ln.pts_alpha is None:
+        raise ModelFileError("the model carries no FQ-ViT PTS scales (fqvit fields)")
+    pairs = [dyadic(F32(s_res), F32(ln.pts_scale * F32(2.0**int(a)))) for a in ln.pts_alpha]
+    m, n, b = [], [], []
+    for g, be in zip(ln.gamma.tolist(), ln.beta.tolist()):
+        a = abs(g / float(s_out))
+        nc = min(31, max(0, 7 - math.floor(math.log2(a))))
+        mc = min(255, max(0, math.floor(a * 2.0**nc)))
+        m.append(-mc if g < 0 else mc)
+        n.append(nc)
+        b.append(round(be / float(s_out) * 2.0**nc))  # Python's round: half to even
+    return {"requant": {"m": [p[0] for p in pairs], "c": [p[1] for p in pairs]}, "alpha": ln.pts_alpha.tolist(), "m": m, "n": n, "b": b}
+
+
+def derive_fqvit_constants(model: QModel) -> dict[str, Any]:
+    """The constants the fqvit preset adds or changes (docs/model-format.md): PTS sites, LIS, the av requant."""
+    if model.lis_bits is None:
+        raise ModelFileError("the model carries no FQ-ViT fields (fqvit metadata)")
+    sc = model.scales
+    s_x = sc["embed"]
+    blocks = []
+    for b in model.blocks:
+        s = b.scales
+        blocks.append(
+            {
+                "ln1": pts_channels(b.norm1, s_x, s["a1"]),
+                "ln2": pts_channels(b.norm2, s["res1"], s["a2"]),
+                "lis": {**lis_constants(s["logit"]), "bits": model.lis_bits},
+                "av": dyadic_vec(F32(s["qkv"] * F32(2.0**-LIS_VFRAC_BITS)), s["av"]),
+            }
+        )
+        s_x = s["res2"]
+    return {"blocks": blocks, "norm": pts_channels(model.norm, s_x, sc["headIn"])}
 
 
 def derive_constants(model: QModel) -> None:

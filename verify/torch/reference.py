@@ -44,9 +44,9 @@ def argmax_first(logits: torch.Tensor) -> int:
 
 
 def run_images(model: QModel, images: list[np.ndarray], device: torch.device, matmul: str = "f64",
-               batch: int = 4) -> tuple[list[ImageRun], float]:
+               batch: int = 4, numerics: str = "pytorch") -> tuple[list[ImageRun], float]:
     """The integer pass over `images` in batches; returns one summary per image and the seconds taken."""
-    vit = IntViT(model, device, matmul)
+    vit = IntViT(model, device, matmul, numerics)
     runs: list[ImageRun] = []
     t0 = time.perf_counter()
     for start in range(0, len(images), batch):
