@@ -7,34 +7,9 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { type ArrayGemm, buildArrayBench, checkGemm, lintArray } from '../../verify/rtl/array-bench.js';
-import { mulberry32 } from '../../isa/asm/prng.js';
+import { type GemmDraw as Drawn, buildArrayBench, checkGemm, gemmOf, lintArray } from '../../verify/rtl/array-bench.js';
 import type { ArrayGeometry } from '../../sim/array/shape.js';
 import type { DataflowName } from '../../sim/array/timing.js';
-
-interface Drawn {
-  m: number;
-  n: number;
-  k: number;
-  a16: boolean;
-  init: 'zero' | 'acc' | 'bias';
-  bLayout: 'rows' | 'transposed';
-  pad: number;
-  seed: number;
-}
-
-/** Operands from the drawn seed: full-range int8 / int16 values (extremes included). */
-function gemmOf(d: Drawn): ArrayGemm {
-  const next = mulberry32(d.seed);
-  const pick = (lo: number, span: number): number => {
-    const x = next();
-    return x % 16 === 0 ? lo : x % 16 === 1 ? lo + span - 1 : lo + (x % span);
-  };
-  const A = d.a16 ? Int16Array.from({ length: d.m * d.k }, () => pick(-32768, 65536)) : Int8Array.from({ length: d.m * d.k }, () => pick(-128, 256));
-  const B = Int8Array.from({ length: d.n * d.k }, () => pick(-128, 256));
-  const initValues = d.init === 'zero' ? undefined : Int32Array.from({ length: d.init === 'acc' ? d.m * d.n : d.n }, () => pick(-1 << 20, 1 << 21));
-  return { m: d.m, n: d.n, k: d.k, a16: d.a16, A, B, bLayout: d.bLayout, init: d.init, pad: d.pad, ...(initValues ? { initValues } : {}) };
-}
 
 const drawn = (maxDim: number): fc.Arbitrary<Drawn> =>
   fc.record({

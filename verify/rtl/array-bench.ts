@@ -16,6 +16,7 @@ import type { ArrayGeometry } from '../../sim/array/shape.js';
 import { type DataflowName, arrayTiming } from '../../sim/array/timing.js';
 import { detailedArray } from '../../sim/array/detailed.js';
 import { matmulABt } from '../golden/ops/matmul.js';
+import { mulberry32 } from '../../isa/asm/prng.js';
 import { type SimBuild, type Simulator, buildSources } from './simulate.js';
 
 const SPAD_BITS = 20; // the bench's scratchpad: 1 MiB
@@ -123,6 +124,31 @@ export interface ArrayGemm {
   initValues?: Int32Array;
   /** extra row padding of A and C (strides above k and n) */
   pad: number;
+}
+
+/** A gemm's shape and options, and the seed of its operands. */
+export interface GemmDraw {
+  m: number;
+  n: number;
+  k: number;
+  a16: boolean;
+  init: 'zero' | 'acc' | 'bias';
+  bLayout: 'rows' | 'transposed';
+  pad: number;
+  seed: number;
+}
+
+/** Operands from the drawn seed: full-range int8 / int16 values (extremes included). */
+export function gemmOf(d: GemmDraw): ArrayGemm {
+  const next = mulberry32(d.seed);
+  const pick = (lo: number, span: number): number => {
+    const x = next();
+    return x % 16 === 0 ? lo : x % 16 === 1 ? lo + span - 1 : lo + (x % span);
+  };
+  const A = d.a16 ? Int16Array.from({ length: d.m * d.k }, () => pick(-32768, 65536)) : Int8Array.from({ length: d.m * d.k }, () => pick(-128, 256));
+  const B = Int8Array.from({ length: d.n * d.k }, () => pick(-128, 256));
+  const initValues = d.init === 'zero' ? undefined : Int32Array.from({ length: d.init === 'acc' ? d.m * d.n : d.n }, () => pick(-1 << 20, 1 << 21));
+  return { m: d.m, n: d.n, k: d.k, a16: d.a16, A, B, bLayout: d.bLayout, init: d.init, pad: d.pad, ...(initValues ? { initValues } : {}) };
 }
 
 export interface ArrayRun {
@@ -264,7 +290,10 @@ export function checkGemm(bench: ArrayBench, g: ArrayGemm, withDetailed: boolean
 
 /** `verilator --lint-only -Wall` over the generated array core; returns the warnings (empty when clean). */
 export function lintArray(g: ArrayGeometry, dataflow: DataflowName): string {
-  const arr = buildArray(g, dataflow);
+  return lintGeneratedArray(buildArray(g, dataflow));
+}
+
+export function lintGeneratedArray(arr: GeneratedArray): string {
   const dir = mkdtempSync(join(tmpdir(), 'ivit-array-lint-'));
   try {
     const files = [...arr.files].map(([name, text]) => {
