@@ -1,21 +1,21 @@
 #!/usr/bin/env node
 /**
- * Synthesis of the generated weight-stationary array core (rtl-gen/array/ws-array.ts, memories outside):
+ * Synthesis of a generated array core (rtl-gen/array/ws-array.ts or os-array.ts, memories outside):
  * yosys 0.23 synth_ice40 / synth_ecp5 / synth_xilinx + stat, and for iCE40 nextpnr-ice40 (hx8k, ct256) on a
  * registered-I/O wrapper (inputs from a serial shift chain, outputs XOR-reduced into a register) over seeds 1..3.
- * Usage: node scripts/synth-array.mjs <ice40|ecp5|xilinx> <RxC> [seeds, iCE40 only, default 3]
+ * Usage: node scripts/synth-array.mjs <ice40|ecp5|xilinx> <RxC> [seeds, iCE40 only, default 3] [dataflow ws|os, default ws]
  * Prints one JSON line: cell counts (LUT, FF, carry, DSP, BRAM) and the post-route Fmax per seed and median.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildWsArray } from '../dist/rtl-gen/array/ws-array.js';
+import { buildArray } from '../dist/verify/rtl/array-bench.js';
 import { CELL_CLASSES } from '../dist/rtl-gen/synth/run.js';
 
-const [family, geo, seedArg] = process.argv.slice(2);
+const [family, geo, seedArg, dataflow = 'ws'] = process.argv.slice(2);
 const [R, C] = geo.split('x').map(Number);
-const arr = buildWsArray({ rows: R, cols: C });
+const arr = buildArray({ rows: R, cols: C }, dataflow);
 const dir = mkdtempSync(join(tmpdir(), 'ivit-synth-array-'));
 const files = [...arr.files].map(([name, text]) => (writeFileSync(join(dir, name), text), join(dir, name)));
 const text = [...arr.files.values()].join('\n');
@@ -52,6 +52,7 @@ const cls = CELL_CLASSES[family];
 const count = (re) => Object.entries(cells).reduce((s, [k, v]) => (re.test(k) ? s + v : s), 0);
 const row = {
   family,
+  dataflow,
   geometry: geo,
   top: arr.top,
   lut: count(cls.lut),

@@ -1,20 +1,26 @@
 /**
  * `ivit rtl <unit> [options] -o dir [--vectors N]`: write a unit's Verilog, its test bench and its JSON descriptor,
  * and with --vectors the bench's golden-model stimulus and expected outputs. `ivit rtl check dir` runs that bench
- * under Icarus or Verilator and compares its outputs with the expectation.
+ * under Icarus or Verilator and compares its outputs with the expectation. The systolic array (array, ws-array,
+ * os-array) takes its geometry and dataflow from the configuration and has its own bench (cli/commands/rtl-array.ts).
  */
 import type { Command } from 'commander';
 import { writeUnit } from '../../rtl-gen/emit.js';
 import { describeUnit } from '../../rtl-gen/descriptor.js';
-import { UNITS } from '../../rtl-gen/units/index.js';
+import { ARRAY_UNITS, UNITS, findArrayUnit } from '../../rtl-gen/units/index.js';
 import { MAX_VECTORS, STIMULUS_UNITS, benchVectors, writeBenchVectors } from '../../verify/rtl/bench-vectors.js';
 import { BenchInputError, benchPassed, benchVerdict, checkBench } from '../../verify/rtl/bench-check.js';
 import type { Simulator } from '../../verify/rtl/simulate.js';
 import { type RawUnitFlags, addUnitOptions, parseUnit, parseUnitOptions } from './rtl-options.js';
+import { writeArrayCommand } from './rtl-array.js';
+import { arrayVectorsPassed, arrayVectorsVerdict, checkArrayVectors, isArrayVectorsDir } from '../../verify/rtl/array-check.js';
 import { ensureOutputDir } from '../output-paths.js';
 import { UserError, registerUserErrorClass } from '../errors.js';
 
 registerUserErrorClass(BenchInputError);
+
+/** gemm instructions `--vectors` may ask of the array (each is one bench run) */
+const MAX_ARRAY_GEMMS = 1000;
 
 interface RtlFlags extends RawUnitFlags {
   out?: string;
@@ -35,11 +41,11 @@ export function registerRtl(program: Command): void {
       'generate Verilog-2005, a stream test bench and a JSON descriptor (ports, latency, II, parameters) for a unit; ' +
         'with --vectors N also the bench input vectors.in and the golden expectation; `ivit rtl check <dir>` runs the bench and compares',
     )
-    .argument('<unit>', `${UNITS.map((u) => u.name).join(' | ')} (or: check <dir>, see below)`)
+    .argument('<unit>', `${[...UNITS, ...ARRAY_UNITS].map((u) => u.name).join(' | ')} (or: check <dir>, see below)`)
     .option('-o, --out <dir>', 'output directory (required)')
     .option(
       '--vectors <N>',
-      `also write N seeded golden-model vectors (rows for shiftmax/shiftgelu/layernorm, beats otherwise; 1..${MAX_VECTORS}): vectors.in, vectors.expected, vectors.json`,
+      `also write N seeded golden-model vectors (rows for shiftmax/shiftgelu/layernorm, gemm instructions for the array, beats otherwise; 1..${MAX_VECTORS}): vectors.in, vectors.expected, vectors.json (the array: gemm-<i>/, array-vectors.json)`,
     )
     .option('--seed <s>', 'seed of the --vectors stimulus', '1');
   addUnitOptions(cmd);
@@ -50,6 +56,12 @@ export function registerRtl(program: Command): void {
     const vectors = count(opts.vectors, 'vectors', 1, MAX_VECTORS);
     const seed = count(opts.seed, 'seed', 0, 2 ** 32 - 1)!;
     ensureOutputDir(out);
+    const array = findArrayUnit(unit);
+    if (array) {
+      if (vectors !== undefined && vectors > MAX_ARRAY_GEMMS) throw new UserError(`--vectors: at most ${MAX_ARRAY_GEMMS} gemms for the array, got ${vectors}`);
+      writeArrayCommand(array, opts, out, vectors, seed);
+      return;
+    }
     const entry = parseUnit(unit);
     if (vectors !== undefined && !STIMULUS_UNITS.includes(entry.name))
       throw new UserError(`--vectors: no golden-model stimulus for unit ${entry.name} (${STIMULUS_UNITS.join(', ')} have one)`);
@@ -77,6 +89,12 @@ export function registerRtl(program: Command): void {
     .option('--sim <simulator>', 'icarus | verilator', 'icarus')
     .action((dir: string, opts: { sim: string }) => {
       if (opts.sim !== 'icarus' && opts.sim !== 'verilator') throw new UserError(`--sim must be icarus or verilator, got '${opts.sim}'`);
+      if (isArrayVectorsDir(dir)) {
+        const c = checkArrayVectors(dir, opts.sim);
+        process.stdout.write(`${arrayVectorsVerdict(c)}\n`);
+        if (!arrayVectorsPassed(c)) process.exitCode = 1;
+        return;
+      }
       const result = checkBench(dir, opts.sim as Simulator);
       process.stdout.write(`${benchVerdict(result)}\n`);
       if (!benchPassed(result)) process.exitCode = 1;

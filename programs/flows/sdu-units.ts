@@ -1,10 +1,11 @@
 /**
  * Which generated units an accelerator configuration instantiates, with which options: the SDU's four row
  * datapaths (the units of the catalogue with a `fromMachine` mapping), each at the configuration's lane count
- * and numerics. `ivit rtl --config`, `ivit synth --config` and the sweep's area columns all read this.
+ * and numerics (`ivit rtl --config`, `ivit synth --config` and the sweep's area columns read this); and the
+ * systolic array of its array.rows × array.cols and dataflow (`ivit rtl array --config`).
  */
 import { type AcceleratorConfig, numericsOf } from '../../sim/config.js';
-import { UNITS, type UnitEntry, type UnitOptions } from '../../rtl-gen/units/index.js';
+import { type ArrayOptions, type ArrayUnitEntry, UNITS, type UnitEntry, type UnitOptions } from '../../rtl-gen/units/index.js';
 
 /** The options the configuration implies for one unit, or undefined when the unit is not an SDU datapath. */
 export function unitOptionsFromMachine(entry: UnitEntry, machine: AcceleratorConfig): UnitOptions | undefined {
@@ -22,4 +23,9 @@ export function machineUnits(machine: AcceleratorConfig): MachineUnit[] {
     const options = unitOptionsFromMachine(entry, machine);
     return options ? [{ entry, options }] : [];
   });
+}
+
+/** The array an `array` / `ws-array` / `os-array` entry generates for the configuration: its rows, cols and dataflow (the name's, if it fixes one). */
+export function arrayOptionsFromMachine(entry: ArrayUnitEntry, machine: AcceleratorConfig): ArrayOptions {
+  return { rows: machine.array.rows, cols: machine.array.cols, dataflow: entry.dataflow ?? machine.array.dataflow };
 }

@@ -13,6 +13,9 @@ import { buildRecipPipeUnit } from './recip-pipe-unit.js';
 import { LIS_LANE_DEFAULTS, buildLisLaneUnit } from './lis-lane.js';
 import { PTS_LAYERNORM_DEFAULTS, buildPtsLayerNormUnit } from './pts-layernorm.js';
 import { DEFAULT_PIPELINE, SDU_FORMS, type SduForm } from '../timing.js';
+import type { ArrayGeometry, GeneratedArray } from '../array/gemm-io.js';
+import { buildWsArray } from '../array/ws-array.js';
+import { buildOsArray } from '../array/os-array.js';
 import { GELU_SIGMA_RULES, type NumericsConfig, PYTORCH_NUMERICS, TVM_NUMERICS } from '../../verify/golden/numerics-config.js';
 
 /** Options shared by the command line and the sweep; each unit reads the ones that apply to it. */
@@ -182,4 +185,45 @@ export const UNITS: readonly UnitEntry[] = [
 
 export function findUnit(name: string): UnitEntry | undefined {
   return UNITS.find((u) => u.name === name);
+}
+
+export type ArrayDataflow = 'ws' | 'os';
+
+/** What the array generators read of an accelerator configuration (sim/config.ts array.rows, array.cols, array.dataflow). */
+export interface ArrayOptions extends ArrayGeometry {
+  dataflow: ArrayDataflow;
+}
+
+/**
+ * The systolic array with its gemm sequencer: not a row-stream unit (it has memory ports and runs whole gemm
+ * instructions), so it has its own entries, its own bench (verify/rtl/array-bench.ts) and its own `ivit rtl check`.
+ */
+export interface ArrayUnitEntry {
+  name: 'array' | 'ws-array' | 'os-array';
+  what: string;
+  /** the dataflow the name fixes; undefined: the configuration's array.dataflow */
+  dataflow?: ArrayDataflow;
+  build(o: ArrayOptions): GeneratedArray;
+}
+
+const buildArrayOf = (o: ArrayOptions): GeneratedArray => (o.dataflow === 'ws' ? buildWsArray(o) : buildOsArray(o));
+
+export const ARRAY_UNITS: readonly ArrayUnitEntry[] = [
+  { name: 'array', what: "systolic array and gemm sequencer of the configuration's array.rows × array.cols and array.dataflow", build: buildArrayOf },
+  {
+    name: 'ws-array',
+    what: 'weight-stationary systolic array (double-buffered weights, fold tags) and gemm sequencer',
+    dataflow: 'ws',
+    build: (o) => buildArrayOf({ ...o, dataflow: 'ws' }),
+  },
+  {
+    name: 'os-array',
+    what: 'output-stationary systolic array (output-register drain chains) and gemm sequencer',
+    dataflow: 'os',
+    build: (o) => buildArrayOf({ ...o, dataflow: 'os' }),
+  },
+];
+
+export function findArrayUnit(name: string): ArrayUnitEntry | undefined {
+  return ARRAY_UNITS.find((u) => u.name === name);
 }

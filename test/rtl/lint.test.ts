@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { UNITS } from '../../rtl-gen/units/index.js';
+import { ARRAY_UNITS, UNITS } from '../../rtl-gen/units/index.js';
+import { lintGeneratedArray } from '../../verify/rtl/array-bench.js';
 import { lintUnit } from '../../verify/rtl/lint.js';
 import { unitSources } from '../../rtl-gen/emit.js';
 
@@ -14,6 +15,15 @@ describe('rtl: every generated module is clean under verilator --lint-only -Wall
           assert.deepEqual(lintUnit(u), []);
         });
       }
+    }
+  }
+  for (const entry of ARRAY_UNITS) {
+    for (const dataflow of entry.dataflow ? [entry.dataflow] : (['ws', 'os'] as const)) {
+      it(`${entry.name} 4×3 ${dataflow}`, () => {
+        const arr = entry.build({ rows: 4, cols: 3, dataflow });
+        assert.ok(arr.top.startsWith(`ivit_array_${dataflow}_4x3`), arr.top);
+        assert.equal(lintGeneratedArray(arr), '');
+      });
     }
   }
   it('generation is deterministic (same options → byte-identical Verilog) and names differ across configurations', () => {

@@ -1,31 +1,54 @@
 /**
- * Cycle co-simulation of the generated weight-stationary array (rtl-gen/array/ws-array.ts): one test bench per
- * geometry and simulator (built once, cached by verify/rtl/simulate.ts), behavioural scratchpad and accumulator
- * memories around the core, one gemm instruction per run. A run returns the RTL's cycle count and the
- * accumulator words; `checkGemm` compares them with the golden matmul, arrayTiming() and detailedArray().
+ * Cycle co-simulation of the generated arrays (rtl-gen/array/ws-array.ts, os-array.ts): one test bench per
+ * dataflow, geometry and simulator (built once, cached by verify/rtl/simulate.ts), behavioural scratchpad and
+ * accumulator memories around the core, one gemm instruction per run. A run returns the RTL's cycle count and the
+ * accumulator words; `checkGemm` compares them with the golden matmul, arrayTiming() and detailedArray() of the
+ * same dataflow.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARRAY_AW, buildWsArray } from '../../rtl-gen/array/ws-array.js';
+import { buildWsArray } from '../../rtl-gen/array/ws-array.js';
+import { buildOsArray } from '../../rtl-gen/array/os-array.js';
+import { ARRAY_AW, type GeneratedArray } from '../../rtl-gen/array/gemm-io.js';
 import type { ArrayGeometry } from '../../sim/array/shape.js';
-import { arrayTiming } from '../../sim/array/timing.js';
+import { type DataflowName, arrayTiming } from '../../sim/array/timing.js';
 import { detailedArray } from '../../sim/array/detailed.js';
 import { matmulABt } from '../golden/ops/matmul.js';
+import { mulberry32 } from '../../isa/asm/prng.js';
 import { type SimBuild, type Simulator, buildSources } from './simulate.js';
 
 const SPAD_BITS = 20; // the bench's scratchpad: 1 MiB
 const ACC_BITS = 18; // the bench's accumulator: 256 Ki words
 
-export function buildArrayBench(g: ArrayGeometry, simulator: Simulator): SimBuild {
-  const arr = buildWsArray(g);
-  const files = new Map(arr.files);
-  files.set('ivit_array_tb.v', benchText(arr.top, g));
-  return buildSources(files, 'ivit_array_tb', simulator, arr.top);
+/** The generated array of a dataflow at a geometry. */
+export function buildArray(g: ArrayGeometry, dataflow: DataflowName): GeneratedArray {
+  return dataflow === 'ws' ? buildWsArray(g) : buildOsArray(g);
 }
 
-function benchText(top: string, g: ArrayGeometry): string {
+/** A compiled bench: the array it wraps and the simulator build. */
+export interface ArrayBench {
+  geometry: ArrayGeometry;
+  dataflow: DataflowName;
+  sim: SimBuild;
+}
+
+export function buildArrayBench(g: ArrayGeometry, dataflow: DataflowName, simulator: Simulator): ArrayBench {
+  const arr = buildArray(g, dataflow);
+  const files = new Map(arr.files);
+  files.set(`${ARRAY_BENCH_TOP}.v`, arrayBenchText(arr.top, g));
+  return { geometry: g, dataflow, sim: buildSources(files, ARRAY_BENCH_TOP, simulator, arr.top) };
+}
+
+/** The bench's module name. */
+export const ARRAY_BENCH_TOP = 'ivit_array_tb';
+
+/**
+ * The bench around an array core: it reads instr.txt (the gemm fields, then the accumulator range to dump),
+ * spad.hex and acc.hex, pulses start, and on done writes array.out (`C <cycles>`, then the words).
+ */
+export function arrayBenchText(top: string, g: ArrayGeometry): string {
   const R = g.rows;
   const C = g.cols;
   const AW = ARRAY_AW;
@@ -103,6 +126,31 @@ export interface ArrayGemm {
   pad: number;
 }
 
+/** A gemm's shape and options, and the seed of its operands. */
+export interface GemmDraw {
+  m: number;
+  n: number;
+  k: number;
+  a16: boolean;
+  init: 'zero' | 'acc' | 'bias';
+  bLayout: 'rows' | 'transposed';
+  pad: number;
+  seed: number;
+}
+
+/** Operands from the drawn seed: full-range int8 / int16 values (extremes included). */
+export function gemmOf(d: GemmDraw): ArrayGemm {
+  const next = mulberry32(d.seed);
+  const pick = (lo: number, span: number): number => {
+    const x = next();
+    return x % 16 === 0 ? lo : x % 16 === 1 ? lo + span - 1 : lo + (x % span);
+  };
+  const A = d.a16 ? Int16Array.from({ length: d.m * d.k }, () => pick(-32768, 65536)) : Int8Array.from({ length: d.m * d.k }, () => pick(-128, 256));
+  const B = Int8Array.from({ length: d.n * d.k }, () => pick(-128, 256));
+  const initValues = d.init === 'zero' ? undefined : Int32Array.from({ length: d.init === 'acc' ? d.m * d.n : d.n }, () => pick(-1 << 20, 1 << 21));
+  return { m: d.m, n: d.n, k: d.k, a16: d.a16, A, B, bLayout: d.bLayout, init: d.init, pad: d.pad, ...(initValues ? { initValues } : {}) };
+}
+
 export interface ArrayRun {
   cycles: number;
   /** C[m×n] read back from the accumulator */
@@ -112,7 +160,15 @@ export interface ArrayRun {
 const hex8 = (v: number): string => (v & 0xff).toString(16).padStart(2, '0');
 const hex32 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
 
-export function runArrayGemm(build: SimBuild, g: ArrayGemm): ArrayRun {
+/** The bench's input files for one gemm (file name → text), and where C and the poisoned region lie. */
+export interface ArrayBenchInput {
+  files: Map<string, string>;
+  accWords: Int32Array;
+  cAddr: number;
+  cstride: number;
+}
+
+export function arrayBenchInput(g: ArrayGemm): ArrayBenchInput {
   const astride = g.k + g.pad;
   const esize = g.a16 ? 2 : 1;
   const aAddr = 16;
@@ -149,35 +205,49 @@ export function runArrayGemm(build: SimBuild, g: ArrayGemm): ArrayRun {
     spadLines.push(hex8(v));
     next = at + 1;
   }
+  const init = { zero: 0, acc: 1, bias: 2 }[g.init];
+  const fields = [aAddr, astride, g.a16 ? 1 : 0, bAddr, bstride, bstep, cAddr, cstride, init, biasAddr, g.m, g.n, g.k, 0, accWords.length];
+  const files = new Map([
+    ['spad.hex', spadLines.join('\n') + '\n'],
+    ['acc.hex', Array.from(accWords, hex32).join('\n') + '\n'],
+    ['instr.txt', fields.join(' ') + '\n'],
+  ]);
+  return { files, accWords, cAddr, cstride };
+}
+
+/** Read the bench's array.out in `dir`: the cycle count and C, checking that no word outside C changed. */
+export function readArrayOut(dir: string, g: ArrayGemm, input: ArrayBenchInput): ArrayRun {
+  const { accWords, cAddr, cstride } = input;
+  const lines = readFileSync(join(dir, 'array.out'), 'utf8').trim().split('\n');
+  const head = /^C (\d+)$/.exec(lines[0] ?? '');
+  if (!head) throw new Error(`array bench: no cycle count in its output (${lines[0] ?? 'empty'})`);
+  const words = lines.slice(1).map((h) => {
+    if (/[xz]/i.test(h)) throw new Error(`array bench: X/Z in the accumulator (${h})`);
+    return Number.parseInt(h, 16) | 0;
+  });
+  if (words.length !== accWords.length) throw new Error(`array bench: ${words.length} accumulator words back, expected ${accWords.length}`);
+  // Every word outside C must be untouched.
+  const c = new Int32Array(g.m * g.n);
+  const inC = new Uint8Array(accWords.length);
+  for (let i = 0; i < g.m; i++) {
+    for (let j = 0; j < g.n; j++) {
+      c[i * g.n + j] = words[cAddr + i * cstride + j]!;
+      inC[cAddr + i * cstride + j] = 1;
+    }
+  }
+  for (let x = 0; x < words.length; x++) {
+    if (!inC[x] && words[x] !== accWords[x]) throw new Error(`array bench: accumulator word ${x} outside C changed to ${words[x]}`);
+  }
+  return { cycles: Number(head[1]), c };
+}
+
+export function runArrayGemm(bench: ArrayBench, g: ArrayGemm): ArrayRun {
+  const input = arrayBenchInput(g);
   const work = mkdtempSync(join(tmpdir(), 'ivit-array-run-'));
   try {
-    writeFileSync(join(work, 'spad.hex'), spadLines.join('\n') + '\n');
-    writeFileSync(join(work, 'acc.hex'), Array.from(accWords, hex32).join('\n') + '\n');
-    const init = { zero: 0, acc: 1, bias: 2 }[g.init];
-    const fields = [aAddr, astride, g.a16 ? 1 : 0, bAddr, bstride, bstep, cAddr, cstride, init, biasAddr, g.m, g.n, g.k, 0, accWords.length];
-    writeFileSync(join(work, 'instr.txt'), fields.join(' ') + '\n');
-    execFileSync(build.run.file, build.run.args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-    const lines = readFileSync(join(work, 'array.out'), 'utf8').trim().split('\n');
-    const head = /^C (\d+)$/.exec(lines[0] ?? '');
-    if (!head) throw new Error(`array bench: no cycle count in its output (${lines[0] ?? 'empty'})`);
-    const words = lines.slice(1).map((h) => {
-      if (/[xz]/i.test(h)) throw new Error(`array bench: X/Z in the accumulator (${h})`);
-      return Number.parseInt(h, 16) | 0;
-    });
-    if (words.length !== accWords.length) throw new Error(`array bench: ${words.length} accumulator words back, expected ${accWords.length}`);
-    // Every word outside C must be untouched.
-    const c = new Int32Array(g.m * g.n);
-    const inC = new Uint8Array(accWords.length);
-    for (let i = 0; i < g.m; i++) {
-      for (let j = 0; j < g.n; j++) {
-        c[i * g.n + j] = words[cAddr + i * cstride + j]!;
-        inC[cAddr + i * cstride + j] = 1;
-      }
-    }
-    for (let x = 0; x < words.length; x++) {
-      if (!inC[x] && words[x] !== accWords[x]) throw new Error(`array bench: accumulator word ${x} outside C changed to ${words[x]}`);
-    }
-    return { cycles: Number(head[1]), c };
+    for (const [name, text] of input.files) writeFileSync(join(work, name), text);
+    execFileSync(bench.sim.run.file, bench.sim.run.args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    return readArrayOut(work, g, input);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -201,8 +271,8 @@ export interface ArrayCheck {
   firstValueMismatch: number;
 }
 
-export function checkGemm(build: SimBuild, geo: ArrayGeometry, g: ArrayGemm, withDetailed: boolean): ArrayCheck {
-  const rtl = runArrayGemm(build, g);
+export function checkGemm(bench: ArrayBench, g: ArrayGemm, withDetailed: boolean): ArrayCheck {
+  const rtl = runArrayGemm(bench, g);
   const want = goldenGemm(g);
   let firstValueMismatch = -1;
   for (let x = 0; x < want.length; x++) {
@@ -212,14 +282,18 @@ export function checkGemm(build: SimBuild, geo: ArrayGeometry, g: ArrayGemm, wit
     }
   }
   const shape = { m: g.m, n: g.n, k: g.k, passes: g.a16 ? 2 : 1 };
-  const closedForm = arrayTiming(geo, shape, 'ws').cycles;
-  const detailed = withDetailed ? detailedArray(geo, shape, { a: () => 1, b: () => 1 }, 'ws').cycles : undefined;
+  const { geometry, dataflow } = bench;
+  const closedForm = arrayTiming(geometry, shape, dataflow).cycles;
+  const detailed = withDetailed ? detailedArray(geometry, shape, { a: () => 1, b: () => 1 }, dataflow).cycles : undefined;
   return { rtlCycles: rtl.cycles, closedForm, ...(detailed === undefined ? {} : { detailed }), firstValueMismatch };
 }
 
 /** `verilator --lint-only -Wall` over the generated array core; returns the warnings (empty when clean). */
-export function lintArray(g: ArrayGeometry): string {
-  const arr = buildWsArray(g);
+export function lintArray(g: ArrayGeometry, dataflow: DataflowName): string {
+  return lintGeneratedArray(buildArray(g, dataflow));
+}
+
+export function lintGeneratedArray(arr: GeneratedArray): string {
   const dir = mkdtempSync(join(tmpdir(), 'ivit-array-lint-'));
   try {
     const files = [...arr.files].map(([name, text]) => {
