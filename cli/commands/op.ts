@@ -21,6 +21,7 @@ import { floorSqrtBig, newtonSqrt10Big } from '../../verify/golden/ops/isqrt.js'
 import { requantOne } from '../../verify/golden/ops/requant.js';
 import { checkUnsignedBig } from '../../verify/golden/intmath.js';
 import { lisAttnV, lisConstants, lisRow } from '../../verify/golden/ops/lis.js';
+import { SULQ_DEFAULT_WIDTHS, SULQ_GRIDS, type SulqGrid, sulqAttnV, sulqConstants, sulqParams, sulqRow } from '../../verify/golden/ops/sulq.js';
 import { PTS_ALPHA_MAX, ptsChannelConstants, ptsLayerNormRow } from '../../verify/golden/ops/pts-layernorm.js';
 
 type OpFn = (p: JsonObject, cfg: NumericsConfig) => Record<string, unknown>;
@@ -88,6 +89,28 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       const r = lisRow(x, { ...k, bits, inputBits: cfg.activationBits, polyBits: u.polyBits, sumBits: u.sumBits }, SITE);
       const attnV = v ? { attnV: lisAttnV(r.codes, r.masked, v, { vFracBits, vBits: cfg.activationBits, accBits: u.accBits }, SITE), vFracBits } : {};
       return { codes: r.codes, masked: r.masked, x0: k.x0, b: k.b, c: k.c, sum: jsonInt(r.sum), ...attnV };
+    },
+  },
+  sulq: {
+    keys: ['p', 'eta', 'bits', 'grid', 'inputFracBits', 'pMin', 'pMax', 'v'],
+    run: (p, cfg) => {
+      const probs = requireIntArray(p, 'p', 'sulq');
+      const eta = requireScale(p, 'eta', 'sulq');
+      const bits = optionalInt(p, 'bits', SULQ_DEFAULT_WIDTHS.bits, 'sulq', 2, 8);
+      const grid = p.grid ?? SULQ_DEFAULT_WIDTHS.grid;
+      if (typeof grid !== 'string' || !(SULQ_GRIDS as readonly string[]).includes(grid)) {
+        throw new UserError(`sulq: "grid" must be one of ${SULQ_GRIDS.join(', ')}, got ${JSON.stringify(grid)}`);
+      }
+      // the input is Shiftmax's output, scale 2^−(k−1), unless the caller names another scale
+      const f = optionalInt(p, 'inputFracBits', cfg.softmax.k - 1, 'sulq', 1, 30);
+      const pMin = optionalInt(p, 'pMin', 0, 'sulq', 0, 2 ** f);
+      const pMax = optionalInt(p, 'pMax', 2 ** f, 'sulq', 0, 2 ** f);
+      const v = optionalIntArray(p, 'v', 'sulq');
+      if (v && v.length !== probs.length) throw new UserError(`sulq: "v" has ${v.length} entries for ${probs.length} probabilities`);
+      const k = sulqConstants(eta, bits, f, grid as SulqGrid, { pMin, pMax });
+      const codes = sulqRow(probs, sulqParams(k), SITE);
+      const attnV = v ? { attnV: sulqAttnV(codes, v, k, SULQ_DEFAULT_WIDTHS, SITE) } : {};
+      return { codes, eta: k.eta, inputFracBits: f, levels: k.levels, thresholds: k.thresholds, shifts: k.shifts, ...attnV };
     },
   },
   'pts-layernorm': {

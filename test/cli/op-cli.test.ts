@@ -65,6 +65,29 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
     const bad = ivit(['op', 'lis', '--json', JSON.stringify({ x, scale: 0.1, v: [1] })]);
     assert.ok(isCleanUserError(bad) && bad.stderr.includes('"v" has 1 entries for 5 scores'), bad.stderr);
   });
+  it('sulq: codes, the constants and attention·V (the worked example of test/golden/sulq)', () => {
+    const p = [27930, 4189, 567, 76, 0];
+    assert.deepEqual(op('sulq', { p, eta: 0.01, bits: 3, v: [100, -50, 20, 7, 127] }), {
+      codes: [8, 5, 2, 0, 0],
+      eta: 328,
+      inputFracBits: 15,
+      levels: 8,
+      thresholds: [110, 452, 1060, 2142, 4069, 7499, 13605, 24477],
+      shifts: [8, 9, 10, 11, 12, 13, 13, 14, 15],
+      attnV: { shiftAdd: 2921984, vSum: 204, correction: 66912, out: 2855072 },
+    });
+    assert.deepEqual((op('sulq', { p, eta: 0.01 }) as { codes: number[] }).codes, [15, 9, 3, 1, 0], 'b = 4 by default');
+    assert.equal((op('sulq', { p: [1], eta: 0.01 }, ['--numerics', 'tvm']) as { inputFracBits: number }).inputFracBits, 7, 'TVM Shiftmax: k = 8');
+    for (const [params, msg] of [
+      [{ p, eta: 0.01, grid: 'paper' }, '"grid" must be one of forward, calibration'],
+      [{ p, eta: 0.01, v: [1] }, '"v" has 1 entries for 5 probabilities'],
+      [{ p: [70000], eta: 0.01 }, 'SULQ input at ivit op: value 70000 overflows its declared unsigned 16-bit width'],
+      [{ p, eta: 2 }, 'eta must be in (0, 1]'],
+    ] as const) {
+      const bad = ivit(['op', 'sulq', '--json', JSON.stringify(params)]);
+      assert.ok(isCleanUserError(bad) && bad.stderr.includes(msg), bad.stderr);
+    }
+  });
   it('pts-layernorm: α, γ, β, S_out → (M, N, B) and the int8 output', () => {
     const params = { x: [10, -20, 30, 5], alpha: [0, 1, 2, 0], gamma: [1, 0.5, -2, 1], beta: [0, 0.1, 0, -0.2], sOut: 0.02 };
     assert.deepEqual(op('pts-layernorm', params), {
