@@ -23,7 +23,7 @@ export function rowFramingPorts(side: 'in' | 'out', lanes: number, element = 'an
 export type ParamValue = number | string | boolean;
 
 /** The four SDU units plus the blocks generated on their own for measurement (synthesis, exhaustive tests, the array PE's area). */
-export type UnitName = SduUnitKind | 'shift-exp-lane' | 'gelu-divider' | 'mac-pe' | 'lis' | 'pts-layernorm';
+export type UnitName = SduUnitKind | 'shift-exp-lane' | 'gelu-divider' | 'mac-pe' | 'lis' | 'pts-layernorm' | 'sulq-lane';
 
 export interface GeneratedUnit {
   unit: UnitName;

@@ -232,6 +232,15 @@ export function lisLaneTiming(q: { rowLength: number; lanes: number }): SduUnitT
   return { latency: beats - 1 + LIS_LANE_REGISTERS, initiationInterval: beats };
 }
 
+/** Registers of the I&S-ViT SULQ decode lane: inputs, threshold comparisons, code and shift, V << s. */
+export const SULQ_LANE_REGISTERS = 4;
+
+/** SULQ decode lane (code, shift and V << s of one element per cycle per lane): one pass, one beat per cycle. */
+export function sulqLaneTiming(q: { rowLength: number; lanes: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  return { latency: beats - 1 + SULQ_LANE_REGISTERS, initiationInterval: beats };
+}
+
 /**
  * FQ-ViT PTS LayerNorm: sum pass (B), D register, square root (start + ⌈dBits/2⌉ + 1), reciprocal
  * (start + 31 quotient bits + done), norm pass (B) + product and output registers. The next row is taken

@@ -41,6 +41,7 @@ function sweepConfigs(quick: boolean): SweepEntry[] {
   all.push({ unit: 'requant', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
   everyFamily('lis', {});
   everyFamily('pts-layernorm', { lanes: 1 });
+  everyFamily('sulq-lane', {});
   return quick ? all.filter((e) => e.family !== 'ice40' || e.unit === 'shift-exp-lane') : all;
 }
 

@@ -11,6 +11,7 @@ import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';
 import { buildRecipPipeUnit } from './recip-pipe-unit.js';
 import { LIS_LANE_DEFAULTS, buildLisLaneUnit } from './lis-lane.js';
+import { SULQ_LANE_DEFAULTS, buildSulqLaneUnit } from './sulq-lane.js';
 import { PTS_LAYERNORM_DEFAULTS, buildPtsLayerNormUnit } from './pts-layernorm.js';
 import { DEFAULT_PIPELINE, SDU_FORMS, type SduForm } from '../timing.js';
 import type { ArrayGeometry, GeneratedArray } from '../array/gemm-io.js';
@@ -164,6 +165,17 @@ export const UNITS: readonly UnitEntry[] = [
       pick(o.variant, ['fqvit'] as const, 'lis');
       if ((o.lanes ?? 1) !== 1) throw new RangeError('lis: one lane only');
       return buildLisLaneUnit({ ...LIS_LANE_DEFAULTS, n: o.n ?? LIS_LANE_DEFAULTS.n });
+    },
+  },
+  {
+    name: 'sulq-lane',
+    what: 'I&S-ViT SULQ decode lane: the code of a Shiftmax probability by threshold comparisons, its shift, and V << shift (η = 0.01, 4-bit, f = 15)',
+    variants: ['isvit'],
+    maxRowLength: 65536,
+    build: (o) => {
+      pick(o.variant, ['isvit'] as const, 'sulq-lane');
+      if ((o.lanes ?? 1) !== 1) throw new RangeError('sulq-lane: one lane only');
+      return buildSulqLaneUnit(SULQ_LANE_DEFAULTS);
     },
   },
   {

@@ -7,7 +7,7 @@ import { unitSources } from '../../rtl-gen/emit.js';
 describe('rtl: every generated module is clean under verilator --lint-only -Wall', function () {
   this.timeout(300000);
   for (const entry of UNITS) {
-    const laneCounts = entry.name === 'shift-exp-lane' || entry.name === 'gelu-divider' || entry.name === 'lis' ? [1] : [1, 3];
+    const laneCounts = entry.name === 'shift-exp-lane' || entry.name === 'gelu-divider' || entry.name === 'lis' || entry.name === 'sulq-lane' ? [1] : [1, 3];
     for (const variant of entry.variants) {
       for (const lanes of laneCounts) {
         it(`${entry.name} --variant ${variant} --lanes ${lanes}`, () => {
