@@ -12,8 +12,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function ivit(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env }, timeout: 300000 });
+/** @param killAfterMs a hung command is killed after this long (a safety net, not a check: tests set their own timeouts) */
+export function ivit(args: string[], env: Record<string, string> = {}, killAfterMs = 300000): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env }, timeout: killAfterMs });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
