@@ -4,7 +4,7 @@
  * and numerics (`ivit rtl --config`, `ivit synth --config` and the sweep's area columns read this); and the
  * systolic array of its array.rows × array.cols and dataflow (`ivit rtl array --config`).
  */
-import { type AcceleratorConfig, numericsOf } from '../../sim/config.js';
+import { type AcceleratorConfig, ConfigError, numericsOf } from '../../sim/config.js';
 import { type ArrayOptions, type ArrayUnitEntry, UNITS, type UnitEntry, type UnitOptions } from '../../rtl-gen/units/index.js';
 
 /** The options the configuration implies for one unit, or undefined when the unit is not an SDU datapath. */
@@ -27,5 +27,8 @@ export function machineUnits(machine: AcceleratorConfig): MachineUnit[] {
 
 /** The array an `array` / `ws-array` / `os-array` entry generates for the configuration: its rows, cols and dataflow (the name's, if it fixes one). */
 export function arrayOptionsFromMachine(entry: ArrayUnitEntry, machine: AcceleratorConfig): ArrayOptions {
-  return { rows: machine.array.rows, cols: machine.array.cols, dataflow: entry.dataflow ?? machine.array.dataflow };
+  const dataflow = entry.dataflow ?? machine.array.dataflow;
+  // input-stationary exists only as SCALE-Sim's timing model (array.model scalesim): there is no IS array to generate
+  if (dataflow === 'is') throw new ConfigError('array.dataflow "is" has no generated array (only ws and os; is is a timing model of array.model scalesim)');
+  return { rows: machine.array.rows, cols: machine.array.cols, dataflow };
 }
