@@ -5,7 +5,8 @@
 import type { GeneratedUnit, UnitName } from '../design.js';
 import { SHIFTMAX_DEFAULTS, buildShiftmaxUnit } from './shiftmax.js';
 import { SHIFTGELU_DEFAULTS, buildShiftGeluUnit } from './shiftgelu.js';
-import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from './layernorm.js';
+import { buildLayerNormUnit } from './layernorm.js';
+import { LAYERNORM_DEFAULTS } from './layernorm-parts.js';
 import { buildLayerNormOverlapUnit } from './layernorm-overlap.js';
 import { REQUANT_DEFAULTS, buildRequantUnit } from './requant.js';
 import { EXP_LANE_DEFAULTS, buildExpLaneUnit } from './exp-lane-unit.js';

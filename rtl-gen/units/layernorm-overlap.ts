@@ -16,12 +16,20 @@
 import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
 import { buildSeqDivider } from '../blocks/seq-divider.js';
 import { buildSeqIsqrt } from '../blocks/seq-isqrt.js';
-import { type GeneratedUnit, rowFramingPorts } from '../design.js';
+import type { GeneratedUnit } from '../design.js';
 import { layerNormOverlapDivideBits, layerNormOverlapTiming } from '../timing.js';
 import { delayControl, lane, maskedSum } from './row-control.js';
-import { type LayerNormUnitParams, layerNormWidths } from './layernorm.js';
-
-const INT31_MAX = (1n << 31n) - 1n;
+import {
+  type LayerNormUnitParams,
+  engineRegisters,
+  floorStd,
+  laneBeatSums,
+  layerNormOutputs,
+  layerNormPorts,
+  layerNormWidths,
+  normPass,
+  roundedMean,
+} from './layernorm-parts.js';
 const NEWTON_START = 65536;
 
 export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit {
@@ -65,12 +73,7 @@ export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit
   const statsFirst = m.reg('stats_first', 1, { reset: 1 });
   m.next(statsFirst, inLast, statsBeat);
 
-  let beatSum: Expr = lit(0, w.sumBits, true);
-  let beatCount: Expr = lit(0, w.countBits);
-  xs.forEach((x, j) => {
-    beatSum = m.add(beatSum, m.mux(keepBits[j]!, x, lit(0, p.inputBits, true)), w.sumBits);
-    beatCount = m.add(beatCount, keepBits[j]!, w.countBits);
-  });
+  const { beatSum, beatCount } = laneBeatSums(m, xs, keepBits, w, p.inputBits);
   const beatSumQ = m.delay('beat_sum_q', beatSum);
   const beatCountQ = m.delay('beat_count_q', beatCount);
   // x² < 2^(2·inputBits − 1) + 1: the low 2·inputBits bits hold it
@@ -100,29 +103,18 @@ export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit
   const divStart = m.wire('div_start', m.or(m.or(is(E.meanStart), is(E.recipStart)), p.sqrt === 'floor' ? lit(0, 1) : is(E.sqrtStart)));
   const selBits = bitsFor(choices.length - 1);
   const divSel = m.mux(is(E.meanStart), lit(0, selBits), m.mux(is(E.recipStart), lit(2, selBits), lit(1, selBits)));
-  const sumNeg = m.msb(eSum);
-  const sumMag = m.wire('sum_mag', m.mux(sumNeg, m.sub(lit(0, 1), eSum, w.sumBits), eSum), { discards: 'top bit: |Σx| < 2^(sumBits − 1)' });
-  const vReg = m.reg('variance', w.varBits);
-  const kReg = p.sqrt === 'floor' ? undefined : m.reg('newton_k', w.denBits);
-  const stdReg = m.reg('std', w.denBits);
-  const num = m.mux(
-    is(E.meanStart),
-    m.extend(m.asUnsigned(m.truncate(sumMag, w.sumBits - 1, false)), w.numBits),
-    m.mux(is(E.recipStart), lit(INT31_MAX, w.numBits), m.extend(vReg, w.numBits)),
-  );
-  const den = m.mux(is(E.meanStart), m.extend(eCount, w.denBits), kReg ? m.mux(is(E.recipStart), stdReg, kReg) : stdReg);
+  const { vReg, kReg, stdReg, num, den, sumNeg } = engineRegisters(m, {
+    sum: eSum,
+    count: eCount,
+    w,
+    p,
+    meanStart: is(E.meanStart),
+    recipStart: is(E.recipStart),
+  });
   const div = m.instance(divider, 'div', { start: divStart, num: m.named(num, 'div_num'), den: m.named(den, 'div_den'), sel: m.named(divSel, 'div_sel') });
   const quot = div.quot!;
 
-  // μ = RNE(Σ/C): round the magnitude half to even, then restore the sign (RNE is odd-symmetric)
-  const remTwice = m.concat([div.rem!, lit(0, 1)]);
-  const countW = m.extend(eCount, remTwice.width);
-  const roundUp = m.or(m.gt(remTwice, countW), m.and(m.eq(remTwice, countW), m.bit(quot, 0)));
-  const meanMag = m.add(m.truncate(quot, p.inputBits, false), roundUp, p.inputBits + 1);
-  const meanSigned = m.mux(sumNeg, m.sub(lit(0, 1), meanMag, p.inputBits + 1), m.asSigned(meanMag));
-  const mean = m.reg('mean', p.inputBits + 1, { signed: true });
-  const meanDone = m.wire('mean_done', m.and(is(E.meanWait), div.done!));
-  m.next(mean, m.truncate(meanSigned, p.inputBits + 1, true), meanDone);
+  const { mean, meanDone } = roundedMean(m, { div, count: eCount, sumNeg, inputBits: p.inputBits, meanWait: is(E.meanWait) });
 
   // V = Σx² − μ·(2Σx − C·μ): C·μ registered, then the second product and the difference
   const cmuBits = p.inputBits + 1 + w.countBits + 1;
@@ -139,10 +131,7 @@ export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit
   const step = kReg ? m.reg('newton_step', stepBits) : undefined;
   let sqrtDone: Expr;
   if (!kReg || !step) {
-    const sq = m.instance(isqrt!, 'isqrt', { start: is(E.sqrtStart), value: vReg });
-    sqrtDone = m.wire('sqrt_done', m.and(is(E.sqrtWait), sq.done!));
-    const root = m.extend(sq.root!, w.denBits);
-    m.next(stdReg, m.mux(m.eq(root, lit(0, w.denBits)), lit(1, w.denBits), root), sqrtDone); // std = max(1, ⌊√V⌋)
+    sqrtDone = floorStd(m, { isqrt: isqrt!, start: is(E.sqrtStart), wait: is(E.sqrtWait), vReg, stdReg, w });
   } else {
     // first step: k = ⌊(2^16 + ⌊V / 2^16⌋)/2⌋ with no divide; then nine divides k ← ⌊(k + ⌊V/k⌋)/2⌋
     const halfSum = m.shrConst(m.add(lit(NEWTON_START, 18), m.shrConst(vReg, 16), Math.max(18, w.varBits - 16) + 1), 1);
@@ -169,16 +158,7 @@ export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit
   m.next(normLoaded, m.mux(handOver, lit(1, 1), m.mux(m.and(normBeat, inLast), lit(0, 1), normLoaded)));
 
   const yw = p.inputBits + 1;
-  // |y·F| ≤ 2^31 (|y| ≤ √V ≤ std), so z = ⌊y·F/2⌋ fits 32 signed bits: register only those
-  const zs = xs.map((x, j) => m.delay(`z${j}`, m.truncate(m.shrConst(m.mul(m.sub(x, normMean, yw + 1), normF), 1), 32, true)));
-  const biasQ = Array.from({ length: L }, (_, j) => m.delay(`bias${j}`, lane(m, inBias, j, p.biasBits, true)));
-  const prodKeep = m.delay('prod_keep', inKeep);
-  const prodCtl = delayControl(m, 'prod_ctl', normBeat, inLast, 1);
-  const outs = zs.map((z, j) => m.mux(m.bit(prodKeep, j), m.asUnsigned(m.add(m.asSigned(z), biasQ[j]!, p.outputBits)), lit(0, p.outputBits)));
-  const outP = m.delay('out_y_q', m.concat([...outs].reverse()));
-  const outKeep = m.delay('out_keep_q', prodKeep);
-  const outLast = m.delay('out_last_q', prodCtl.data);
-  const outValid = m.flag('out_valid_q', prodCtl.valid);
+  const out = normPass(m, { y: (j) => m.sub(xs[j]!, normMean, yw + 1), factor: normF, inBias, inKeep, beat: normBeat, inLast, p });
 
   // ---- engine transitions ----
   const next = (cond: Expr, to: number, otherwise: Expr): Expr => m.mux(cond, lit(to, eb), otherwise);
@@ -197,11 +177,7 @@ export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit
   ns = next(capture, E.meanStart, ns);
   m.next(eState, ns);
 
-  m.output('in_ready', inReady, 'the unit takes a beat of the offered pass this cycle');
-  m.output('out_valid', outValid, 'a beat of results');
-  m.output('out_last', outLast, 'last beat of the row');
-  m.output('out_keep', outKeep, 'lanes holding a channel');
-  m.output('out_y', outP, `⌊(x − μ)·F/2⌋ + B, int${p.outputBits} per lane`);
+  layerNormOutputs(m, inReady, 'the unit takes a beat of the offered pass this cycle', out, p.outputBits);
 
   const timing = (rowLength: number) => layerNormOverlapTiming({ rowLength, lanes: L, inputBits: p.inputBits, sqrt: p.sqrt, varBits: w.varBits });
   const t1 = timing(1);
@@ -210,13 +186,7 @@ export function buildLayerNormOverlapUnit(p: LayerNormUnitParams): GeneratedUnit
     top,
     modules: isqrt ? [divider, isqrt, m] : [divider, m],
     params: { ...p, form: 'overlap' },
-    inputs: [
-      ...rowFramingPorts('in', L, 'a channel'),
-      { name: 'in_pass', laneBits: 1, lanes: 1, signed: false, doc: '0: stats pass, 1: norm pass' },
-      { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'x' },
-      { name: 'in_bias', laneBits: p.biasBits, lanes: L, signed: true, doc: 'B' },
-    ],
-    outputs: [...rowFramingPorts('out', L, 'a channel'), { name: 'out_y', laneBits: p.outputBits, lanes: L, signed: true, doc: 'normalised + bias' }],
+    ...layerNormPorts(p, [{ name: 'in_pass', laneBits: 1, lanes: 1, signed: false, doc: '0: stats pass, 1: norm pass' }]),
     handshake: 'ready',
     passes: 2,
     timing,

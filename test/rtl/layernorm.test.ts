@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { LAYERNORM_DEFAULTS, buildLayerNormUnit } from '../../rtl-gen/units/layernorm.js';
+import { buildLayerNormUnit } from '../../rtl-gen/units/layernorm.js';
+import { LAYERNORM_DEFAULTS } from '../../rtl-gen/units/layernorm-parts.js';
 import { overlapRowSchedule, sduRowTiming, sduRunCycles } from '../../rtl-gen/timing.js';
 import { buildLayerNormOverlapUnit } from '../../rtl-gen/units/layernorm-overlap.js';
 import { buildSimulation } from '../../verify/rtl/simulate.js';
