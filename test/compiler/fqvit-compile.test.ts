@@ -13,7 +13,7 @@ import { compileGraph } from '../../programs/compiler/compile.js';
 import { runProgram } from '../../sim/run.js';
 import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import { deriveModelConstants } from '../../verify/golden/model-constants.js';
-import type { VitConfig } from '../../verify/golden/zoo.js';
+import { tinyVitModel } from '../support/tiny-vit.js';
 
 const fq = applyOverrides(DEFAULT_CONFIG, ['numerics.preset=fqvit']);
 
@@ -58,19 +58,7 @@ describe('compiler: the fqvit datapath (LIS, shift-mode P·V, PTS LayerNorm)', (
   });
 
   it('a model with the FQ-ViT fields compiles with its LIS and PTS constants, simulates bit-exact on every layer, and times as its shape-only graph', () => {
-    const config: VitConfig = {
-      family: 'vit',
-      name: 'tiny',
-      imageSize: 32,
-      patchSize: 8,
-      inChannels: 3,
-      embedDim: 48,
-      depth: 2,
-      heads: 3,
-      mlpDim: 96,
-      numClasses: 10,
-    };
-    const model = generateSyntheticModel(config, 7);
+    const { config, model } = tinyVitModel();
     const numerics = numericsOf(fq);
     const k = deriveModelConstants(model, numerics);
     const g = graphFromModel(model, numerics);

@@ -5,7 +5,7 @@
  * without the fields is refused naming the site; the model file keeps the fields and refuses bad ones.
  */
 import { strict as assert } from 'node:assert';
-import { generateSyntheticModel, syntheticImage } from '../../verify/model/synthetic.js';
+import { syntheticImage } from '../../verify/model/synthetic.js';
 import { decodeModel, encodeModel } from '../../verify/model/qmodel-file.js';
 import { FQVIT_NUMERICS, PYTORCH_NUMERICS, numericsConfig } from '../../verify/golden/numerics-config.js';
 import { deriveModelConstants } from '../../verify/golden/model-constants.js';
@@ -18,22 +18,10 @@ import { ptsChannelConstants, ptsLayerNormRow } from '../../verify/golden/ops/pt
 import { ptfCalibrate } from '../../verify/import/ptf.js';
 import { SafetensorsError, decodeSafetensors, encodeSafetensors } from '../../verify/model/safetensors.js';
 import type { QLayerNorm, QuantModel } from '../../verify/golden/qmodel.js';
-import { type VitConfig, vitShape } from '../../verify/golden/zoo.js';
+import { vitShape } from '../../verify/golden/zoo.js';
+import { tinyVitModel } from '../support/tiny-vit.js';
 
-const config: VitConfig = {
-  family: 'vit',
-  name: 'tiny',
-  imageSize: 32,
-  patchSize: 8,
-  inChannels: 3,
-  embedDim: 48,
-  depth: 2,
-  heads: 3,
-  mlpDim: 96,
-  numClasses: 10,
-};
-const model = generateSyntheticModel(config, 7);
-const image = syntheticImage(config, 7);
+const { config, model, image } = tinyVitModel();
 const n = vitShape(config).tokens;
 const c = config.embedDim;
 
