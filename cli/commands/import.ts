@@ -48,6 +48,7 @@ interface ImportOptions {
   std?: string;
   data: string;
   name?: string;
+  lisBits?: string;
 }
 
 function runImport(opts: ImportOptions): void {
@@ -56,6 +57,8 @@ function runImport(opts: ImportOptions): void {
     throw new UserError(`--format must be one of ${CHECKPOINT_FORMATS.join(', ')}, got "${opts.format}"`);
   const heads = opts.heads === undefined ? undefined : positiveInt('--heads', opts.heads);
   const count = positiveInt('--calib', opts.calib);
+  const lisBits = opts.lisBits === undefined ? undefined : positiveInt('--lis-bits', opts.lisBits);
+  if (lisBits !== undefined && lisBits > 8) throw new UserError(`--lis-bits must be 1..8, got "${opts.lisBits}"`);
   let obs: RangeObserver = MINMAX;
   if (opts.percentile !== undefined) {
     const p = Number(opts.percentile);
@@ -100,7 +103,7 @@ function runImport(opts: ImportOptions): void {
     calibrationImages: count,
     calibrationRange: obs.kind === 'minmax' ? 'minmax' : `percentile ${obs.percentile}`,
   };
-  const r = calibrate(ck.model, images.pixels, preprocess, obs, provenance);
+  const r = calibrate(ck.model, images.pixels, preprocess, obs, provenance, lisBits);
   out.write(
     `${chalk.bold('calibration')}  first ${count} images of ${images.file}, ranges ${range}: ${(r.millis / 1000).toFixed(1)} s (input scale ${r.model.scales.input.toPrecision(6)})\n`,
   );
@@ -133,6 +136,7 @@ export function registerImport(program: Command): void {
     .option('--mean <m,...>', 'input normalisation mean per channel, when the checkpoint has none')
     .option('--std <s,...>', 'input normalisation std per channel, when the checkpoint has none')
     .option('--data <fashion-mnist|dir>', 'calibration data: fashion-mnist, or a directory (or file) with train-images-idx3-ubyte[.gz]', 'fashion-mnist')
+    .option('--lis-bits <b>', "the FQ-ViT fields' Log-Int-Softmax code width, 1..8 (default: the fqvit preset's, 4)")
     .option('--name <name>', 'model name in its config (default: the checkpoint file name)')
     .action((opts: ImportOptions) => runImport(opts));
 }

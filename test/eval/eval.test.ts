@@ -2,7 +2,8 @@
  * `ivit eval` on the stand-in Fashion-MNIST model (fashion-model.ts): the golden top-1 comes from the data
  * set's real labels (recomputed here image by image through `--image`'s path), the PyTorch int64 pass gives
  * the golden logits on every image, a sampled image is bit-exact on the simulator; without torch the
- * PyTorch columns say so and the golden column still runs; bad input is one line, exit 2. Also
+ * PyTorch columns say so and the golden column still runs; --numerics fqvit runs the golden pool, the int64
+ * column and the simulator under FQ-ViT's preset; bad input is one line, exit 2. Also
  * `ivit run --image fashion-mnist:test:0` on the same model.
  */
 import { strict as assert } from 'node:assert';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { dataset } from '../../verify/data/datasets.js';
 import { readIdxLabels } from '../../verify/data/idx.js';
 import { loadInputImage } from '../../verify/data/image-input.js';
-import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { runGolden } from '../../verify/golden/run-golden.js';
 import { writeModel } from '../../verify/model/qmodel-file.js';
 import type { EvalReport } from '../../verify/eval/evaluate.js';
@@ -33,9 +34,23 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'ivit-eval-'));
   const modelFile = join(dir, 'fashion.safetensors');
   const bareFile = join(dir, 'bare.safetensors');
+  const noFqvitFile = join(dir, 'no-fqvit.safetensors');
   const floatFile = join(dir, 'float.safetensors');
   const model = writeFashionTestModels(modelFile, bareFile);
   const labels = readIdxLabels(dataset('fashion-mnist').files('test').labels);
+  {
+    // the same model without its FQ-ViT fields (the LIS width, every LayerNorm's PTS scales)
+    const { fqvit: _drop, ...noFqvit } = model;
+    const stripLn = <T extends { pts?: unknown }>(ln: T): T => {
+      const { pts: _p, ...rest } = ln;
+      return rest as T;
+    };
+    writeModel(noFqvitFile, {
+      ...noFqvit,
+      norm: stripLn(model.norm),
+      blocks: model.blocks.map((b) => ({ ...b, norm1: stripLn(b.norm1), norm2: stripLn(b.norm2) })),
+    });
+  }
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const evalJson = (args: string[], env: Record<string, string> = {}, file = modelFile): EvalReport => {
@@ -125,6 +140,37 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
     assert.ok(!('unavailable' in refused.columns.fakeQuant));
   });
 
+  torchIt('--numerics fqvit: the golden pool, the PyTorch int64 column and the simulator sample run FQ-ViT; no fake-quant column', () => {
+    assert.ok(model.fqvit, 'the stand-in model carries FQ-ViT fields');
+    const r = evalJson(['--float', floatFile, '--numerics', 'fqvit', '--sim-sample', '1', '--workers', '2']);
+    assert.equal(r.numerics, 'fqvit');
+    let correct = 0;
+    let differsFromIvit = 0;
+    for (let i = 0; i < LIMIT; i++) {
+      const img = loadInputImage(`fashion-mnist:test:${i}`, model).image;
+      const g = runGolden(model, img, FQVIT_NUMERICS);
+      if (g.argmax === labels[i]) correct++;
+      if (g.checksum !== runGolden(model, img, PYTORCH_NUMERICS).checksum) differsFromIvit++;
+    }
+    assert.ok(differsFromIvit > 0, 'fqvit logits differ from I-ViT’s on some image');
+    const golden = r.columns.golden;
+    assert.ok(!('unavailable' in golden));
+    assert.equal(golden.correct, correct);
+    assert.ok(!('unavailable' in r.int64VsGolden), JSON.stringify(r.int64VsGolden));
+    assert.equal(r.int64VsGolden.imagesEqual, LIMIT);
+    assert.equal(r.int64VsGolden.logitsEqual, LIMIT * 10);
+    assert.deepEqual(r.columns.fakeQuant, { unavailable: 'omitted (no FQ-ViT float pass)' });
+    assert.deepEqual(r.argmaxAgreement.fakeQuantVsGolden, { unavailable: 'omitted (no FQ-ViT float pass)' });
+    assert.ok(!('unavailable' in r.columns.fp32));
+    assert.ok(r.simulator);
+    assert.equal(r.simulator.bitExact, 1);
+    assert.equal(r.simulator.images[0]!.mismatchedLayers.length, 0);
+    // --set numerics.preset=fqvit is the same evaluation
+    const viaSet = evalJson(['--set', 'numerics.preset=fqvit', '--limit', '5']);
+    assert.equal(viaSet.numerics, 'fqvit');
+    assert.ok(!('unavailable' in viaSet.int64VsGolden) && viaSet.int64VsGolden.imagesEqual === 5);
+  });
+
   it('without torch the PyTorch columns say "unavailable (python3-torch missing)" and the golden column still runs (text report)', () => {
     // a real python that cannot import torch: Debian's, without its site packages
     const noTorch = join(dir, 'python-no-site');
@@ -158,6 +204,8 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
       [['--model', modelFile, '--data', 'fashion-mnist', '--limit', '0'], /--limit must be an integer ≥ 1/],
       [['--model', modelFile, '--data', 'fashion-mnist', '--float', join(dir, 'nope.safetensors')], /--float .*nope\.safetensors: no such file/],
       [['--model', 'deit-s', '--data', 'fashion-mnist'], /needs a quantised model file/],
+      [['--model', noFqvitFile, '--data', 'fashion-mnist', '--numerics', 'fqvit'], /no-fqvit\.safetensors: no FQ-ViT fields .*ivit import --checkpoint/],
+      [['--model', modelFile, '--data', 'fashion-mnist', '--numerics', 'ivit'], /--numerics must be one of pytorch, tvm, fqvit, got "ivit"/],
       ...(torchAvailable
         ? [[['--model', modelFile, '--data', 'fashion-mnist', '--limit', '3', '--float', modelFile], /expected F32/] as [string[], RegExp]]
         : []),

@@ -9,13 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AcceleratorConfig } from '../../sim/config.js';
-import type { NumericsConfig } from '../golden/numerics-config.js';
+import type { NumericsConfig, NumericsPresetName } from '../golden/numerics-config.js';
 import type { QuantModel } from '../golden/qmodel.js';
 import { argmax } from '../golden/run-golden.js';
 import { loadEvalSet } from './eval-data.js';
 import { goldenLogits } from './golden-pool.js';
 import { type SimImage, runSimSample, sampleIndices } from './sim-sample.js';
-import { type TorchColumn, type TorchResults, runTorchColumns, torchUnavailable } from './torch-columns.js';
+import { type TorchColumn, type TorchNumerics, type TorchResults, runTorchColumns, torchUnavailable } from './torch-columns.js';
 import type { Shard } from '../../programs/flows/shard.js';
 
 export class EvalInputError extends Error {
@@ -40,6 +40,8 @@ export interface EvalReport {
   modelName: string;
   data: string;
   split: 'test';
+  /** the numerics preset of the golden model, the int64 column and the simulator sample (absent in older reports: pytorch) */
+  numerics?: NumericsPresetName;
   count: number;
   classes: Array<{ name: string; images: number }>;
   floatCheckpoint: string | null;
@@ -69,6 +71,8 @@ export interface EvalShardInfo {
 export interface EvalOptions {
   modelPath: string;
   model: QuantModel;
+  /** the preset `numerics` was built from (which the PyTorch int64 pass runs) */
+  preset: NumericsPresetName;
   numerics: NumericsConfig;
   data: string;
   limit?: number;
@@ -126,8 +130,17 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>): Agreement {
   return { agree, of: a.length };
 }
 
+/** The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch and fqvit). */
+function torchNumerics(preset: NumericsPresetName): TorchNumerics | { unavailable: string } {
+  return preset === 'pytorch' || preset === 'fqvit' ? preset : { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` };
+}
+
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const { model } = opts;
+  if ((opts.numerics.layerNorm === 'pts' || opts.numerics.attention === 'lis') && model.fqvit === undefined)
+    throw new EvalInputError(
+      `${opts.modelPath}: no FQ-ViT fields (fqvit metadata) for --numerics ${opts.preset}; make a model file with them: ivit import --checkpoint FLOAT.safetensors --out MODEL.safetensors`,
+    );
   const k = model.config.numClasses;
   const notes: string[] = [];
   const phase = opts.onPhase ?? (() => {});
@@ -143,12 +156,14 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const golden = await goldenLogits(model, opts.numerics, set.inputs, set.count, { workers: opts.workers, onProgress: progress });
   const goldenArgmax = Int32Array.from({ length: set.count }, (_, i) => argmax(golden.logits.subarray(i * k, (i + 1) * k)));
 
-  const noTorch = torchUnavailable();
+  const tn = torchNumerics(opts.preset);
+  const noTorch = typeof tn === 'string' ? torchUnavailable() : tn.unavailable;
   let torch: TorchResults | undefined;
   if (noTorch === null) {
     let current: TorchColumn | undefined;
     torch = await runTorchColumns(opts.modelPath, k, set, {
       threads: opts.workers,
+      numerics: tn as TorchNumerics,
       ...('path' in fc ? { floatCheckpoint: fc.path } : {}),
       onProgress: (col, done, total) => {
         if (col !== current) phase({ fp32: 'PyTorch FP32', fakequant: 'PyTorch fake-quant float32', int64: 'PyTorch int64 reference' }[(current = col)]);
@@ -206,18 +221,19 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     modelName: model.config.name,
     data: set.dataset.name,
     split: set.split,
+    numerics: opts.preset,
     count: set.count,
     classes,
     floatCheckpoint: 'path' in fc ? fc.path : null,
     columns: {
       fp32,
-      fakeQuant: torch ? column(torch.fakeQuantArgmax, labels, k) : { unavailable: why },
+      fakeQuant: fakeQuantColumn(torch, why, (a) => column(a, labels, k)),
       golden: column(goldenArgmax, labels, k),
     },
     int64VsGolden,
     argmaxAgreement: {
       fp32VsGolden: torch?.fp32Argmax ? agreement(torch.fp32Argmax, goldenArgmax) : { unavailable: 'unavailable' in fp32 ? fp32.unavailable : why },
-      fakeQuantVsGolden: torch ? agreement(torch.fakeQuantArgmax, goldenArgmax) : { unavailable: why },
+      fakeQuantVsGolden: fakeQuantColumn(torch, why, (a) => agreement(a, goldenArgmax)),
     },
     simulator,
     throughput: {
@@ -232,6 +248,12 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       ? { shard: { ...opts.shard, first: set.first, count: set.count, total: set.total, fingerprint: evalFingerprint(opts, set.total, fc) } }
       : {}),
   };
+}
+
+/** A figure of the fake-quant pass, or why there is none (no PyTorch, or a preset without that pass). */
+function fakeQuantColumn<T>(torch: TorchResults | undefined, why: string, of: (argmax: Int32Array) => T): T | { unavailable: string } {
+  if (!torch) return { unavailable: why };
+  return torch.fakeQuantArgmax ? of(torch.fakeQuantArgmax) : { unavailable: torch.fakeQuantOmitted ?? 'omitted' };
 }
 
 function evalFingerprint(opts: EvalOptions, total: number, fc: { path: string } | { unavailable: string }): string {

@@ -101,6 +101,7 @@ export function mergeEvalReports(files: ReadonlyArray<{ name: string; report: Ev
     modelName: first.modelName,
     data: first.data,
     split: first.split,
+    ...(first.numerics !== undefined ? { numerics: first.numerics } : {}),
     count,
     classes: first.classes.map((c, i) => ({ name: c.name, images: sum(reports.map((r) => r.classes[i]!.images)) })),
     floatCheckpoint: first.floatCheckpoint,

@@ -15,7 +15,9 @@ function table(rows: string[][]): string[] {
 
 export function evalReportText(r: EvalReport): string {
   const out: string[] = [];
-  out.push(`ivit eval: ${r.model} (${r.modelName}) on ${r.data} ${r.split}, ${r.count} images${r.floatCheckpoint ? `; FP32 from ${r.floatCheckpoint}` : ''}`);
+  out.push(
+    `ivit eval: ${r.model} (${r.modelName}) on ${r.data} ${r.split}, ${r.count} images, numerics ${r.numerics ?? 'pytorch'}${r.floatCheckpoint ? `; FP32 from ${r.floatCheckpoint}` : ''}`,
+  );
   out.push(
     ...table([
       ['top-1', ...COLUMNS.map((c) => COLUMN_TITLES[c])],

@@ -30,7 +30,9 @@ export type TorchColumn = 'fp32' | 'fakequant' | 'int64';
 export interface TorchResults {
   /** argmax per image; absent when no float checkpoint was given */
   fp32Argmax?: Int32Array;
-  fakeQuantArgmax: Int32Array;
+  /** absent when the preset has no fake-quant pass (fakeQuantOmitted says why) */
+  fakeQuantArgmax?: Int32Array;
+  fakeQuantOmitted?: string;
   /** [count × numClasses], the exact integer pass's logits */
   int64Logits: BigInt64Array;
   /** the FP32 correct count Python computed from the labels it was handed (a check of the plumbing) */
@@ -48,8 +50,12 @@ export function torchUnavailable(): string | null {
   return r.status === 0 ? null : 'unavailable (python3-torch missing)';
 }
 
+/** The presets eval_reference.py runs: `fqvit` runs the int64 pass only (no FQ-ViT fake-quant pass). */
+export type TorchNumerics = 'pytorch' | 'fqvit';
+
 export interface TorchOptions {
   floatCheckpoint?: string;
+  numerics: TorchNumerics;
   threads: number;
   onProgress?: (column: TorchColumn, done: number, total: number) => void;
 }
@@ -60,7 +66,18 @@ export async function runTorchColumns(modelPath: string, numClasses: number, set
     writeFileSync(join(dir, 'inputs.i8'), set.inputs);
     writeFileSync(join(dir, 'pixels.u8'), set.pixels);
     writeFileSync(join(dir, 'labels.u8'), set.labels);
-    const args = [script, '--model', modelPath, '--dir', dir, '--count', String(set.count), ...(opts.floatCheckpoint ? ['--float', opts.floatCheckpoint] : [])];
+    const args = [
+      script,
+      '--model',
+      modelPath,
+      '--dir',
+      dir,
+      '--count',
+      String(set.count),
+      '--numerics',
+      opts.numerics,
+      ...(opts.floatCheckpoint ? ['--float', opts.floatCheckpoint] : []),
+    ];
     const env = { ...process.env, IVIT_TORCH_THREADS: process.env.IVIT_TORCH_THREADS ?? String(opts.threads) };
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
       const child = spawn(pythonPath(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,6 +114,7 @@ export async function runTorchColumns(modelPath: string, numClasses: number, set
       normalise: { mean: number; std: number };
       seconds: Partial<Record<TorchColumn, number>>;
       fp32Correct?: number;
+      fakeQuantOmitted?: string;
     };
     const read = (name: string): Buffer => readFileSync(join(dir, name));
     const i32 = (name: string): Int32Array => {
@@ -109,7 +127,7 @@ export async function runTorchColumns(modelPath: string, numClasses: number, set
       throw new Error(`int64 logits: ${int64Logits.length} values for ${set.count} images × ${numClasses} classes`);
     return {
       ...(opts.floatCheckpoint ? { fp32Argmax: i32('fp32-argmax.i32') } : {}),
-      fakeQuantArgmax: i32('fakequant-argmax.i32'),
+      ...(summary.fakeQuantOmitted !== undefined ? { fakeQuantOmitted: summary.fakeQuantOmitted } : { fakeQuantArgmax: i32('fakequant-argmax.i32') }),
       int64Logits,
       ...(summary.fp32Correct !== undefined ? { fp32Correct: summary.fp32Correct } : {}),
       environment: { torch: summary.torch, python: summary.python, device: summary.device },

@@ -55,6 +55,8 @@ export function calibrate(
   preprocess: Preprocess,
   obs: RangeObserver,
   provenance: QuantModel['provenance'],
+  /** the LIS code width the model file's FQ-ViT fields carry */
+  lisBits: number = FQVIT_NUMERICS.lis.bits,
 ): CalibrationResult {
   const t0 = performance.now();
   const cfg = PYTORCH_NUMERICS;
@@ -109,7 +111,7 @@ export function calibrate(
   };
   const pts = ptsCalibrator(model); // FQ-ViT's fields, from the LayerNorm inputs of the same pass
   forwardInLockstep(model, images, cfg, calibratingResolver(model, cfg, hooks, obs), pts.observe);
-  pts.finish(FQVIT_NUMERICS.lis.bits);
+  pts.finish(lisBits);
   deriveModelConstants(model, cfg); // throws if a scale gives no valid constant
   deriveModelConstants(model, FQVIT_NUMERICS);
   return { model, clampedClassToken, millis: performance.now() - t0 };

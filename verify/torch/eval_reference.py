@@ -2,7 +2,7 @@
 """The PyTorch columns of `ivit eval`: FP32 model, float32 fake-quant pass, exact int64 pass, on prepared inputs.
 
     /usr/bin/python3 verify/torch/eval_reference.py --model Q.safetensors --dir DIR --count N
-        [--float F32.safetensors] [--device cpu|cuda] [--batch B]
+        [--float F32.safetensors] [--device cpu|cuda] [--batch B] [--numerics pytorch|fqvit]
 
 DIR holds what the TypeScript side wrote (verify/eval/torch-columns.ts), so both sides see the same images:
   inputs.i8   int8 [N, C, H, W]: the quantised model inputs (verify/data/preprocess.ts), used by the
@@ -13,6 +13,9 @@ It writes into DIR:
   int64-logits.i64   int64 [N, K]: the exact integer pass's logits (compared element by element with the golden model);
   fakequant-argmax.i32, fp32-argmax.i32   int32 [N];
 and prints one JSON object (environment, seconds per column, the FP32 top-1 count as a check of the labels).
+--numerics fqvit runs the int64 pass with FQ-ViT's LIS attention and PTS LayerNorm (int_forward.IntViT, the code
+run_reference.py uses) and skips the fake-quant pass: fq_forward.py is I-ViT's float32 semantics only, so
+fakequant-argmax.i32 is not written and the summary says "fakeQuantOmitted".
 Progress goes to stderr as JSON lines {"column": ..., "done": ..., "total": ...}.
 """
 from __future__ import annotations
@@ -38,6 +41,10 @@ from model_def import build_model  # noqa: E402
 from safetensors_io import read_safetensors_f32  # noqa: E402
 
 ARCH_KEYS = ("image_size", "patch_size", "num_layers", "num_heads", "hidden_dim", "mlp_dim", "num_classes")
+
+
+# fq_forward.py is I-ViT's float32 pass (Shiftmax, I-LayerNorm); FQ-ViT's float LIS/PTS pass is not written
+FAKEQUANT_OMITTED = "omitted (no FQ-ViT float pass)"
 
 
 class EvalInputError(Exception):
@@ -106,8 +113,8 @@ def fakequant_column(qm, inputs: np.ndarray, device: torch.device, batch: int) -
 
 
 @torch.no_grad()
-def int64_column(qm, inputs: np.ndarray, device: torch.device, batch: int) -> np.ndarray:
-    vit = IntViT(qm, device)
+def int64_column(qm, inputs: np.ndarray, device: torch.device, batch: int, numerics: str) -> np.ndarray:
+    vit = IntViT(qm, device, numerics=numerics)
     n, k = inputs.shape[0], qm.config["numClasses"]
     out = np.empty((n, k), dtype=np.int64)
     for s, e in batches(n, batch):
@@ -124,6 +131,7 @@ def main() -> int:
     ap.add_argument("--float", dest="float_ckpt", default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit"])
     args = ap.parse_args()
     setup_threads()
     device = pick_device(args.device)
@@ -144,11 +152,14 @@ def main() -> int:
             seconds["fp32"] = time.perf_counter() - t0
             fp.astype("<i4").tofile(os.path.join(args.dir, "fp32-argmax.i32"))
             summary["fp32Correct"] = int((fp == labels).sum())
+        if args.numerics == "pytorch":
+            t0 = time.perf_counter()
+            fakequant_column(qm, inputs, device, args.batch).astype("<i4").tofile(os.path.join(args.dir, "fakequant-argmax.i32"))
+            seconds["fakequant"] = time.perf_counter() - t0
+        else:
+            summary["fakeQuantOmitted"] = FAKEQUANT_OMITTED
         t0 = time.perf_counter()
-        fakequant_column(qm, inputs, device, args.batch).astype("<i4").tofile(os.path.join(args.dir, "fakequant-argmax.i32"))
-        seconds["fakequant"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        int64_column(qm, inputs, device, args.batch).astype("<i8").tofile(os.path.join(args.dir, "int64-logits.i64"))
+        int64_column(qm, inputs, device, args.batch, args.numerics).astype("<i8").tofile(os.path.join(args.dir, "int64-logits.i64"))
         seconds["int64"] = time.perf_counter() - t0
     except (EvalInputError, ModelFileError, OSError, ValueError) as e:
         sys.stderr.write(json.dumps({"error": str(e)}) + "\n")
