@@ -174,6 +174,7 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
         expX0: k.expX0,
         layerNormBias: k.layerNormBias,
         lis: k.lis,
+        ibert: k.ibert,
         pts: k.pts,
       });
       imgs.forEach((img, i) => assert.deepEqual(Array.from(batch[i]!.logits), Array.from(vitForward(all, img, PYTORCH_NUMERICS, k).logits)));

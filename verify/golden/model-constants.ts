@@ -7,6 +7,8 @@ import { NumericsInputError } from './intmath.js';
 import type { NumericsConfig } from './numerics-config.js';
 import { type LisConstants, lisConstants } from './ops/lis.js';
 import { type PtsChannels, ptsChannelConstants } from './ops/pts-layernorm.js';
+import { type IBertGeluConstants, type IBertSoftmaxConstants, ibertGeluConstants, ibertSoftmaxConstants } from './ops/ibert.js';
+import type { QBlock } from './qmodel.js';
 import type { DyadicTable } from './ops/requant.js';
 import {
   type BlockRequantSite,
@@ -43,9 +45,24 @@ export interface BlockConstants {
   ln2Bias: Float64Array;
   /** LIS attention only */
   lis?: LisSiteConstants;
+  /** I-BERT softmax / GELU only (numerics.attention / geluUnit = ibert) */
+  ibert?: IBertBlockConstants;
   /** PTS LayerNorm only: α_c and (M_c, N_c, B_c) of norm1 and norm2 */
   ln1Pts?: PtsChannels;
   ln2Pts?: PtsChannels;
+}
+
+/** The I-BERT units' constants of one block, from its logit and GELU input scales (absent where the unit is not used). */
+export interface IBertBlockConstants {
+  softmax?: IBertSoftmaxConstants;
+  gelu?: IBertGeluConstants;
+}
+
+export function ibertBlockConstants(b: QBlock, cfg: NumericsConfig): IBertBlockConstants {
+  return {
+    ...(cfg.attention === 'ibert' ? { softmax: ibertSoftmaxConstants(b.scales.logit) } : {}),
+    ...(cfg.geluUnit === 'ibert' ? { gelu: ibertGeluConstants(b.scales.gelu, cfg.ibert.erfBits) } : {}),
+  };
 }
 
 export interface ModelConstants {
@@ -120,6 +137,7 @@ export function deriveModelConstants(model: QuantModel, cfg: NumericsConfig): Mo
       geluX0: expX0(geluExpScale(b), cfg.flavour),
       ln2Bias: layerNormBiases(b.norm2),
     };
+    if (cfg.attention === 'ibert' || cfg.geluUnit === 'ibert') out.ibert = ibertBlockConstants(b, cfg);
     if (cfg.attention === 'lis') out.lis = { ...lisConstants(b.scales.logit), bits: lisBitsOf(model, cfg) };
     if (pts) {
       out.ln1Pts = ptsChannels(b.norm1, b.scales.a1, `block${i}.ln1`);

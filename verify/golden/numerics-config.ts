@@ -47,12 +47,32 @@ export interface PtsUnitParams {
   varianceBits: number;
 }
 
-export const ATTENTION_UNITS = ['shiftmax', 'lis'] as const;
+/** I-BERT's integer softmax and GELU (verify/golden/ops/ibert.ts): the ablation's baseline (docs/ablation.md). */
+export interface IBertUnitParams {
+  /** the i-exp polynomial z (unsigned); z·2^30 < 2^53 needs ≤ 23 */
+  softmaxPolyBits: number;
+  /** the exp requant (I-BERT's QuantAct(16), signed) */
+  expRequantBits: number;
+  /** the row sum of the requantised exps (unsigned) */
+  sumBits: number;
+  /** k of out = ⌊E·⌊2^32/Σ⌋ / 2^(32−k)⌋ at scale 2^−k: 15 gives Shiftmax's 2^−15 (I-BERT's own BERT uses 8) */
+  softmaxOutputBits: number;
+  /** the i-erf value after its shift (signed): the shift n is derived per layer so |c| >> n fits */
+  erfBits: number;
+  /** the i-erf polynomial (signed) */
+  geluPolyBits: number;
+}
+
+export const ATTENTION_UNITS = ['shiftmax', 'lis', 'ibert'] as const;
+export const GELU_UNITS = ['shiftgelu', 'ibert'] as const;
 export const LAYERNORM_UNITS = ['ilayernorm', 'pts'] as const;
 
 export interface NumericsConfig {
-  /** the softmax of attention: I-ViT's Shiftmax, or FQ-ViT's Log-Int-Softmax with attention·V as Σ V >> code */
+  /** the softmax of attention: I-ViT's Shiftmax, FQ-ViT's Log-Int-Softmax with attention·V as Σ V >> code, or I-BERT's */
   attention: (typeof ATTENTION_UNITS)[number];
+  /** the GELU unit: I-ViT's ShiftGELU or I-BERT's i-erf GELU */
+  geluUnit: (typeof GELU_UNITS)[number];
+  ibert: IBertUnitParams;
   /** LayerNorm: I-LayerNorm on the 16-bit residual, or FQ-ViT's PTS LayerNorm on int8 with scales s·2^α_c */
   layerNorm: (typeof LAYERNORM_UNITS)[number];
   lis: LisUnitParams;
@@ -89,6 +109,8 @@ export interface NumericsConfig {
 export const PYTORCH_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
   attention: 'shiftmax',
   layerNorm: 'ilayernorm',
+  geluUnit: 'shiftgelu',
+  ibert: Object.freeze({ softmaxPolyBits: 23, expRequantBits: 16, sumBits: 32, softmaxOutputBits: 15, erfBits: 8, geluPolyBits: 32 }),
   lis: Object.freeze({ bits: 4, vFracBits: 15, accBits: 32, polyBits: 32, sumBits: 64 }),
   pts: Object.freeze({ varianceBits: 48 }),
   flavour: 'pytorch',

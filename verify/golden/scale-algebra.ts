@@ -7,6 +7,7 @@ import { fl32, pow2 } from './intmath.js';
 import { geluSigmaScale, layerNormChannelScale, layerNormScale } from './constants.js';
 import type { NumericsConfig } from './numerics-config.js';
 import type { PtsInputScales, QBlock, QLayerNorm, QLinear } from './qmodel.js';
+import { ibertGeluConstants } from './ops/ibert.js';
 
 export type ScaleVector = Float32Array;
 
@@ -43,7 +44,15 @@ export function geluOutputScale(sIn: number, k: number): number {
  * (exact in float32: a power of two).
  */
 export function attentionContextScale(sQkv: number, cfg: NumericsConfig): number {
-  return cfg.attention === 'lis' ? fl32(sQkv * pow2(-cfg.lis.vFracBits)) : fl32(softmaxOutputScale(cfg.softmax.k) * sQkv);
+  if (cfg.attention === 'lis') return fl32(sQkv * pow2(-cfg.lis.vFracBits));
+  if (cfg.attention === 'ibert') return fl32(pow2(-cfg.ibert.softmaxOutputBits) * sQkv); // I-BERT softmax: 2^−k
+  return fl32(softmaxOutputScale(cfg.softmax.k) * sQkv);
+}
+
+/** The GELU output scale under the configured unit: ShiftGELU's S·2^−(k−1), or I-BERT's S·|S_erf| / 2. */
+export function geluUnitOutputScale(sIn: number, cfg: NumericsConfig): number {
+  if (cfg.geluUnit === 'ibert') return fl32(fl32(sIn * ibertGeluConstants(sIn, cfg.ibert.erfBits).erfScale) / 2);
+  return geluOutputScale(sIn, cfg.gelu.k);
 }
 
 /** The PTS LayerNorm input scale of each channel, fl32(s·2^α_c). */
@@ -89,7 +98,7 @@ export function blockRequantPlan(site: BlockRequantSite, block: QBlock, headDim:
     case 'fc1':
       return { sIn: linearOutputScales(s.a2, block.fc1), bits: act };
     case 'h':
-      return { sIn: geluOutputScale(s.gelu, cfg.gelu.k), bits: act };
+      return { sIn: geluUnitOutputScale(s.gelu, cfg), bits: act };
     case 'fc2':
       return { sIn: linearOutputScales(s.h, block.fc2), bits: cfg.residualBits };
   }

@@ -17,9 +17,10 @@ import { layerNormRow, type LayerNormParams } from './ops/layernorm.js';
 import { shiftmaxRow } from './ops/shiftmax.js';
 import { shiftGeluParams, shiftGeluRow } from './ops/shiftgelu.js';
 import { type LisAttnVParams, lisAttnV, lisRow } from './ops/lis.js';
+import { type IBertGeluConstants, type IBertSoftmaxConstants, ibertGeluRow, ibertSoftmaxRow } from './ops/ibert.js';
 import { type PtsChannels, type PtsLayerNormParams, ptsLayerNormRow } from './ops/pts-layernorm.js';
 import type { BlockRequantSite } from './scale-algebra.js';
-import type { LisSiteConstants, ModelConstants, ResidualDyadics } from './model-constants.js';
+import type { IBertBlockConstants, LisSiteConstants, ModelConstants, ResidualDyadics } from './model-constants.js';
 import { vitShape } from './zoo.js';
 import type { QLinear, QuantModel } from './qmodel.js';
 
@@ -42,6 +43,8 @@ export interface ConstantResolver {
   layerNormBias(site: LayerNormSiteRef): ArrayLike<number>;
   /** LIS attention: the unit's constants (asked after the logit requant has fixed the logit scale) */
   lis(site: ExpSiteRef): LisSiteConstants;
+  /** I-BERT softmax / GELU: the block's constants (asked after the requant that fixes the unit's input scale) */
+  ibert(site: ExpSiteRef): IBertBlockConstants;
   /** PTS LayerNorm: α_c and (M_c, N_c, B_c) (asked after the input requant to s·2^α_c) */
   pts(site: LayerNormSiteRef): PtsChannels;
 }
@@ -53,6 +56,7 @@ export interface BatchConstantResolver {
   expX0(site: ExpSiteRef): number;
   layerNormBias(site: LayerNormSiteRef): ArrayLike<number>;
   lis(site: ExpSiteRef): LisSiteConstants;
+  ibert(site: ExpSiteRef): IBertBlockConstants;
   pts(site: LayerNormSiteRef): PtsChannels;
 }
 
@@ -63,6 +67,7 @@ export type ConstantRequest =
   | { kind: 'expX0'; site: ExpSiteRef }
   | { kind: 'layerNormBias'; site: LayerNormSiteRef }
   | { kind: 'lis'; site: ExpSiteRef }
+  | { kind: 'ibert'; site: ExpSiteRef }
   | { kind: 'pts'; site: LayerNormSiteRef };
 
 /** The answer to a request of each kind. */
@@ -72,6 +77,7 @@ export interface ConstantAnswers {
   expX0: number;
   layerNormBias: ArrayLike<number>;
   lis: LisSiteConstants;
+  ibert: IBertBlockConstants;
   pts: PtsChannels;
 }
 export type ConstantAnswer = ConstantAnswers[keyof ConstantAnswers];
@@ -91,6 +97,8 @@ function answerOne(k: ConstantResolver, r: ConstantRequest): ConstantAnswer {
       return k.layerNormBias(r.site);
     case 'lis':
       return k.lis(r.site);
+    case 'ibert':
+      return k.ibert(r.site);
     case 'pts':
       return k.pts(r.site);
   }
@@ -110,6 +118,7 @@ export function constantsResolver(k: ModelConstants): ConstantResolver {
     expX0: (s) => (s.name === 'softmax' ? k.blocks[s.block]!.softmaxX0 : k.blocks[s.block]!.geluX0),
     layerNormBias: (s) => (s.block === null ? k.normBias : s.name === 'ln1' ? k.blocks[s.block]!.ln1Bias : k.blocks[s.block]!.ln2Bias),
     lis: (s) => present(k.blocks[s.block]!.lis, `LIS constants of ${siteLabel(s)}`),
+    ibert: (s) => present(k.blocks[s.block]!.ibert, `I-BERT constants of ${siteLabel(s)}`),
     pts: (s) =>
       present(s.block === null ? k.normPts : s.name === 'ln1' ? k.blocks[s.block]!.ln1Pts : k.blocks[s.block]!.ln2Pts, `PTS constants of ${siteLabel(s)}`),
   };
@@ -340,6 +349,33 @@ class Forward {
     return avAcc;
   }
 
+  /** I-BERT softmax of every row [heads × n, n]: out ≤ 2^k at 2^−k (int32: 2^15 passes int16). */
+  private ibertSoftmax(logits: Int32Array, k: IBertSoftmaxConstants, b: number): Int32Array {
+    const { cfg, tokens: n } = this;
+    const rows = this.model.config.heads * n;
+    const u = cfg.ibert;
+    const p = {
+      ...k,
+      inputBits: cfg.activationBits,
+      polyBits: u.softmaxPolyBits,
+      expRequantBits: u.expRequantBits,
+      sumBits: u.sumBits,
+      outputBits: u.softmaxOutputBits,
+    };
+    const probs = new Int32Array(rows * n);
+    for (let r = 0; r < rows; r++) {
+      probs.set(ibertSoftmaxRow(logits.subarray(r * n, (r + 1) * n), p, `block${b}.attn.ibert-softmax [head ${Math.floor(r / n)}, row ${r % n}]`).out, r * n);
+    }
+    return probs;
+  }
+
+  /** I-BERT GELU of every element [n, hidden]. */
+  private ibertGelu(g: Int32Array, k: IBertGeluConstants, b: number): Int32Array {
+    const { cfg } = this;
+    const p = { ...k, inputBits: cfg.activationBits, erfBits: cfg.ibert.erfBits, polyBits: cfg.ibert.geluPolyBits };
+    return Int32Array.from(ibertGeluRow(g, p, `block${b}.ibert-gelu`).out);
+  }
+
   /** ShiftGELU of every token row [n, hidden]. */
   private shiftGelu(g: Int32Array, x0: number, hidden: number, b: number): Int32Array {
     const { cfg, tokens: n } = this;
@@ -372,6 +408,11 @@ class Forward {
       const { codes, probs } = this.lis(logits, lc, b);
       this.observe(name('attn.probs'), probs, [heads, n, n]);
       avAcc = this.lisAttentionValues(codes, qkv, b);
+    } else if (cfg.attention === 'ibert') {
+      const ib = yield* ask<'ibert'>({ kind: 'ibert', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
+      const probsAll = this.ibertSoftmax(logits, present(ib.softmax, `I-BERT softmax constants of block${b}`), b);
+      this.observe(name('attn.probs'), probsAll, [heads, n, n]);
+      avAcc = this.attentionValues(probsAll, qkv, b);
     } else {
       const x0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
       const probsAll = this.shiftmax(logits, x0, b);
@@ -390,8 +431,15 @@ class Forward {
     const hidden = blk.fc1.outFeatures;
     const g = yield* this.requant(rq('fc1'), this.linear(Int8Array.from(a2), n, blk.fc1, name('fc1')), hidden, act);
     this.observe(name('fc1'), g, [n, hidden]);
-    const geluX0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'gelu' } });
-    const hq = yield* this.requant(rq('h'), this.shiftGelu(g, geluX0, hidden, b), 1, act);
+    let gOut: Int32Array;
+    if (cfg.geluUnit === 'ibert') {
+      const ib = yield* ask<'ibert'>({ kind: 'ibert', site: { block: b, name: 'gelu' } }); // after the fc1 requant has fixed its scale
+      gOut = this.ibertGelu(g, present(ib.gelu, `I-BERT GELU constants of block${b}`), b);
+    } else {
+      const geluX0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'gelu' } });
+      gOut = this.shiftGelu(g, geluX0, hidden, b);
+    }
+    const hq = yield* this.requant(rq('h'), gOut, 1, act);
     this.observe(name('gelu'), hq, [n, hidden]);
     const f2 = yield* this.requant(rq('fc2'), this.linear(Int8Array.from(hq), n, blk.fc2, name('fc2')), c, cfg.residualBits);
     this.observe(name('fc2'), f2, [n, c]);
@@ -494,6 +542,8 @@ function answerBatch(k: BatchConstantResolver, reqs: readonly ConstantRequest[])
       return k.layerNormBias(r.site);
     case 'lis':
       return k.lis(r.site);
+    case 'ibert':
+      return k.ibert(r.site);
     case 'pts':
       return k.pts(r.site);
   }

@@ -8,7 +8,7 @@
 import { dyadicFromScales, expX0, symmetricScale } from '../golden/constants.js';
 import { NumericsInputError, fl32 } from '../golden/intmath.js';
 import type { NumericsConfig } from '../golden/numerics-config.js';
-import { dyadicTable, layerNormBiases, lisBitsOf } from '../golden/model-constants.js';
+import { dyadicTable, ibertBlockConstants, layerNormBiases, lisBitsOf } from '../golden/model-constants.js';
 import { lisConstants } from '../golden/ops/lis.js';
 import type { QLinear, QuantModel } from '../golden/qmodel.js';
 import { type RequantPlan, blockRequantPlan, blockResidualPlan, geluExpScale, layerNormOutputScales, linearOutputScales } from '../golden/scale-algebra.js';
@@ -174,6 +174,9 @@ export function calibratingResolver(model: QuantModel, cfg: NumericsConfig, hook
       if (site.block === null) return layerNormBiases(model.norm);
       const blk = model.blocks[site.block]!;
       return layerNormBiases(site.name === 'ln1' ? blk.norm1 : blk.norm2);
+    },
+    ibert(site) {
+      return ibertBlockConstants(model.blocks[site.block]!, cfg);
     },
     lis(site) {
       return { ...lisConstants(model.blocks[site.block]!.scales.logit), bits: lisBitsOf(model, cfg) };
