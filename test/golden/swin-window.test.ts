@@ -20,7 +20,7 @@ import {
   windowPartitionOrder,
   windowReverseOrder,
 } from '../../verify/golden/swin-window.js';
-import { swinConfig, swinShape } from '../../verify/golden/zoo.js';
+import { SWIN_ZOO_NAMES, swinConfig, swinShape } from '../../verify/golden/zoo.js';
 
 const identity = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
 const list = (a: ArrayLike<number>): number[] => Array.from(a);
@@ -131,6 +131,19 @@ describe('Swin window geometry', () => {
     );
     const k = 5 * 28 + 9;
     assert.deepEqual(list(order.subarray(k * 4, k * 4 + 4)), [10 * 56 + 18, 11 * 56 + 18, 10 * 56 + 19, 11 * 56 + 19]);
+  });
+
+  it('every zoo Swin stage has a geometry: gathers of side² tokens, one mask per window, a merge gather between stages', () => {
+    for (const name of SWIN_ZOO_NAMES) {
+      const { stages } = swinShape(swinConfig(name));
+      stages.forEach((st, s) => {
+        assert.equal(shiftedWindowOrder(st.side, st.window, st.shift).length, st.side * st.side, `${name} stage ${s}`);
+        const regions = shiftedWindowMaskRegions(st.side, st.window, st.shift);
+        assert.equal(regions.length, st.windows, `${name} stage ${s}`);
+        assert.ok(regions.every((ids) => ids.length === st.windowTokens));
+        if (s + 1 < stages.length) assert.equal(patchMergeOrder(st.side).length, stages[s + 1]!.side ** 2 * 4, `${name} stage ${s} merge`);
+      });
+    }
   });
 
   it('rejects bad geometry with a message naming the value', () => {
