@@ -77,14 +77,16 @@ describe('I-BERT integer softmax', () => {
     );
   });
 
-  it('approximates the softmax at S ≤ 0.06: each probability within 0.02 of the float one (the polynomial and the x0 floor)', () => {
+  // x0 = ⌊−ln2/S⌋ stretches ln 2 to |x0|·S, up to S too far, so the error grows with S: measured at most 1.51·S over
+  // every int8 row maximum × 5 row lengths × 561 scales in [0.004, 0.06] (0.085 at S = 0.058), hence the bound 2·S
+  it('approximates the softmax at S ≤ 0.06: each probability within 2·S of the float one (the polynomial and the x0 floor)', () => {
     fc.assert(
       fc.property(fc.array(int8, { minLength: 2, maxLength: 64 }), fineScaleArb, (x, s) => {
         const r = ibertSoftmaxRow(x, { ...ibertSoftmaxConstants(s), ...SM_W }, 't');
         const m = Math.max(...x);
         const ex = x.map((v) => Math.exp((v - m) * s));
         const sum = ex.reduce((a, v) => a + v, 0);
-        r.out.forEach((o, j) => assert.ok(Math.abs(o * 2 ** -SM_W.outputBits - ex[j]! / sum) < 0.02, `x=${x[j]} s=${s}`));
+        r.out.forEach((o, j) => assert.ok(Math.abs(o * 2 ** -SM_W.outputBits - ex[j]! / sum) < 2 * s, `x=${x[j]} s=${s}`));
       }),
       { numRuns: 200 },
     );
@@ -127,14 +129,16 @@ describe('I-BERT integer GELU', () => {
   });
 
   it('approximates GELU at S ≤ 0.06: |out·S_out − GELU(x·S)| ≤ 0.02 + 0.02·|x·S|', () => {
-    fc.assert(
-      fc.property(int8, fineScaleArb, (v, s) => {
-        const { out, scale } = ibertGeluFloat([v], s);
-        const err = Math.abs(out[0]! * scale - gelu(v * s));
-        assert.ok(err <= 0.02 + 0.02 * Math.abs(v * s), `x=${v} s=${s}: ${out[0]! * scale} vs ${gelu(v * s)}`);
-      }),
-      { numRuns: 500 },
-    );
+    // every int8 input at 113 scales across the range: a drawn sample could miss the worst corner
+    for (let i = 0; i <= 112; i++) {
+      const s = fl32(0.004 + 0.0005 * i);
+      const x = Array.from({ length: 256 }, (_, j) => j - 128);
+      const { out, scale } = ibertGeluFloat(x, s);
+      x.forEach((v, j) => {
+        const err = Math.abs(out[j]! * scale - gelu(v * s));
+        assert.ok(err <= 0.02 + 0.02 * Math.abs(v * s), `x=${v} s=${s}: ${out[j]! * scale} vs ${gelu(v * s)}`);
+      });
+    }
   });
 
   it('refuses an input past int8', () => {
