@@ -22,6 +22,8 @@ import { requantOne } from '../../verify/golden/ops/requant.js';
 import { checkUnsignedBig } from '../../verify/golden/intmath.js';
 import { lisAttnV, lisConstants, lisRow } from '../../verify/golden/ops/lis.js';
 import { SULQ_DEFAULT_WIDTHS, SULQ_GRIDS, type SulqGrid, sulqAttnV, sulqConstants, sulqParams, sulqRow } from '../../verify/golden/ops/sulq.js';
+import { ibertGeluConstants, ibertGeluRow, ibertSoftmaxConstants, ibertSoftmaxRow } from '../../verify/golden/ops/ibert.js';
+import { geluUnitOutputScale } from '../../verify/golden/scale-algebra.js';
 import { PTS_ALPHA_MAX, ptsChannelConstants, ptsLayerNormRow } from '../../verify/golden/ops/pts-layernorm.js';
 
 type OpFn = (p: JsonObject, cfg: NumericsConfig) => Record<string, unknown>;
@@ -111,6 +113,32 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       const codes = sulqRow(probs, sulqParams(k), SITE);
       const attnV = v ? { attnV: sulqAttnV(codes, v, k, SULQ_DEFAULT_WIDTHS, SITE) } : {};
       return { codes, eta: k.eta, inputFracBits: f, levels: k.levels, thresholds: k.thresholds, shifts: k.shifts, ...attnV };
+    },
+  },
+  'ibert-softmax': {
+    keys: ['x', 'scale', 'k'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'ibert-softmax');
+      const scale = requireScale(p, 'scale', 'ibert-softmax');
+      const u = cfg.ibert;
+      // out ≤ 2^k must fit the 32-bit product E16·F ≤ 2^32 shifted by 32 − k
+      const k = optionalInt(p, 'k', u.softmaxOutputBits, 'ibert-softmax', 1, 31);
+      const c = ibertSoftmaxConstants(scale);
+      const widths = { inputBits: cfg.activationBits, polyBits: u.softmaxPolyBits, expRequantBits: u.expRequantBits, sumBits: u.sumBits, outputBits: k };
+      const r = ibertSoftmaxRow(x, { ...c, ...widths }, SITE);
+      return { out: r.out, k, x0: c.x0, b: c.b, c: c.c, max: r.max, exp: r.exp, shift: r.shift, exp16: r.exp16, sum: r.sum, factor: r.factor };
+    },
+  },
+  'ibert-gelu': {
+    keys: ['x', 'scale'],
+    run: (p, cfg) => {
+      const x = requireIntArray(p, 'x', 'ibert-gelu');
+      const scale = requireScale(p, 'scale', 'ibert-gelu');
+      const u = cfg.ibert;
+      const c = ibertGeluConstants(scale, u.erfBits);
+      const r = ibertGeluRow(x, { ...c, inputBits: cfg.activationBits, erfBits: u.erfBits, polyBits: u.geluPolyBits }, SITE);
+      const outScale = geluUnitOutputScale(scale, { ...cfg, geluUnit: 'ibert' }); // S·|S_erf| / 2, as the whole model
+      return { out: r.out, sigma: r.sigma, erf: r.erf, b: c.b, c: c.c, n: c.n, shift: c.shift, erfScale: c.erfScale, outScale };
     },
   },
   'pts-layernorm': {

@@ -8,6 +8,7 @@ import { INSTRUCTION_BYTES } from '../../isa/table.js';
 import type { ProgramImage, ProgramSymbol } from '../../isa/container.js';
 import type { AcceleratorConfig } from '../../sim/config.js';
 import { DTYPE_BYTES, type DType, type GraphNode, type VitGraph, matrixOf } from '../graph/graph.js';
+import { requireAcceleratorNumerics } from '../graph/accelerator-numerics.js';
 import { LowerCtx } from './context.js';
 import { bytesOfInts } from './dram.js';
 import { CompileError } from './errors.js';
@@ -58,6 +59,7 @@ const MAX_PLAN_ATTEMPTS = 40;
  * the unpipelined one, then shorter tiles.
  */
 export function compileGraph(graph: VitGraph, cfgIn: AcceleratorConfig, opts: CompileOptions = {}): CompiledProgram {
+  requireAcceleratorNumerics(graph.numerics); // a graph assembled elsewhere must not reach the lowering either
   const plans = [...planCandidates(graph, cfgIn)];
   const streaming = Math.min(graph.tokens, cfgIn.array.dataflow === 'ws' ? 2 * cfgIn.array.rows : 1);
   const long = plans.filter((p) => p.rowTile >= streaming);

@@ -10,6 +10,7 @@ import type { PtsChannels } from '../../verify/golden/ops/pts-layernorm.js';
 import type { DyadicTable } from '../../verify/golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../../verify/golden/zoo.js';
 import type { QLinear, QuantModel } from '../../verify/golden/qmodel.js';
+import { requireAcceleratorNumerics } from './accelerator-numerics.js';
 import type { DType, GraphNode, LinearWeights, PtsSpec, RequantSpec, TensorDesc, VitGraph } from './graph.js';
 
 function tableOf(d: DyadicTable | undefined, perChannel: boolean): RequantSpec {
@@ -38,12 +39,13 @@ function ptsSpecOf(ch: PtsChannels | undefined, site: string): PtsSpec {
 
 /** The graph of a quantised model, with every integer constant the golden model uses. */
 export function graphFromModel(model: QuantModel, numerics: NumericsConfig): VitGraph {
+  requireAcceleratorNumerics(numerics); // before the constants: an I-BERT model derives them fine, then cannot run
   return buildGraph(model.config, numerics, { model, constants: deriveModelConstants(model, numerics) });
 }
 
 /** The graph of a configuration, shapes only: compiles to a timing-only program. */
 export function graphFromConfig(config: VitConfig, numerics: NumericsConfig): VitGraph {
-  return buildGraph(config, numerics, undefined);
+  return buildGraph(config, requireAcceleratorNumerics(numerics), undefined);
 }
 
 function buildGraph(config: VitConfig, numerics: NumericsConfig, src: { model: QuantModel; constants: ModelConstants } | undefined): VitGraph {

@@ -88,6 +88,54 @@ describe('ivit op (hand-derived examples through the CLI)', () => {
       assert.ok(isCleanUserError(bad) && bad.stderr.includes(msg), bad.stderr);
     }
   });
+  it('ibert-softmax: the docs/numerics.md worked example, every integer derived by hand', () => {
+    // S = 0.1: x0 = ⌊−ln2/0.1⌋ = −7, b = ⌊(0.96963238/0.35815147)/0.1⌋ = 27, c = ⌊(1/0.35815147)/0.01⌋ = 279;
+    // d = x − 10 = 0, −5, −10, −30 → (q, r) = (0, 0), (0, −5), (1, −3), (4, −2) → z = 279, 169, 207, 229,
+    // E = z·2^(30−q); c·2^30 has 39 bits, so E16 = E >> 24; Σ = 36212, F = ⌊2^32/Σ⌋ = 118606, out = ⌊E16·F / 2^17⌋
+    assert.deepEqual(op('ibert-softmax', { x: [10, 5, 0, -20], scale: 0.1 }), {
+      out: [16157, 9787, 5994, 828],
+      k: 15,
+      x0: -7,
+      b: 27,
+      c: 279,
+      max: 10,
+      exp: [279 * 2 ** 30, 169 * 2 ** 30, 207 * 2 ** 29, 229 * 2 ** 26],
+      shift: 24,
+      exp16: [17856, 10816, 6624, 916],
+      sum: 36212,
+      factor: 118606,
+    });
+    // I-BERT's own k = 8: out = ⌊E16·F / 2^24⌋
+    assert.deepEqual((op('ibert-softmax', { x: [10, 5, 0, -20], scale: 0.1, k: 8 }) as { out: number[] }).out, [126, 76, 46, 6]);
+    for (const [params, msg] of [
+      [{ x: [200], scale: 0.1 }, 'ibert-softmax input at ivit op: value 200 overflows its declared signed 8-bit width'],
+      [{ x: [1], scale: 0.1, k: 40 }, 'ibert-softmax: k = 40 is outside [1, 31]'],
+      [{ x: [1], scale: -1 }, '"scale" must be a positive finite number'],
+      [{ x: [1], scale: 0.1, n: 3 }, 'unknown parameter "n"'],
+    ] as const) {
+      const bad = ivit(['op', 'ibert-softmax', '--json', JSON.stringify(params)]);
+      assert.ok(isCleanUserError(bad) && bad.stderr.includes(msg), bad.stderr);
+    }
+  });
+  it('ibert-gelu: i-erf with the per-layer shift n, every integer derived by hand', () => {
+    // S = 0.05: S' = fl32(0.05/1.4142), b = ⌊−1.769/S'⌋ = −51, c = ⌊(1/−0.2888)/S'²⌋ = −2771 (12 bits) → n = 12 − 7 = 5
+    // for 8-bit erf; x = 40: m = min(40, 51) = 40, (40 − 51)² − 2771 = −2650, y = ⌊−2650/32⌋ = −83; σ = −(y + shift) = 170
+    assert.deepEqual(op('ibert-gelu', { x: [40, 10, 0, -10, -40, -127], scale: 0.05 }), {
+      out: [6800, 1220, 0, -530, -200, -127],
+      sigma: [170, 122, 87, 53, 5, 1],
+      erf: [-83, -35, 0, 34, 82, 86],
+      b: -51,
+      c: -2771,
+      n: 5,
+      shift: -87,
+      erfScale: Math.fround(Math.fround(Math.fround(Math.fround(0.05 / Math.fround(1.4142)) ** 2) * Math.fround(-0.2888)) * 32) * -1,
+      outScale: 0.0002888055460061878,
+    });
+    const bad = ivit(['op', 'ibert-gelu', '--json', JSON.stringify({ x: [300], scale: 0.05 })]);
+    assert.ok(isCleanUserError(bad) && bad.stderr.includes('ibert-gelu input at ivit op: value 300 overflows its declared signed 8-bit width'), bad.stderr);
+    const noScale = ivit(['op', 'ibert-gelu', '--json', JSON.stringify({ x: [3] })]);
+    assert.ok(isCleanUserError(noScale) && noScale.stderr.includes('"scale"'), noScale.stderr);
+  });
   it('pts-layernorm: α, γ, β, S_out → (M, N, B) and the int8 output', () => {
     const params = { x: [10, -20, 30, 5], alpha: [0, 1, 2, 0], gamma: [1, 0.5, -2, 1], beta: [0, 0.1, 0, -0.2], sOut: 0.02 };
     assert.deepEqual(op('pts-layernorm', params), {
