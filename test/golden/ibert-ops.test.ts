@@ -19,9 +19,9 @@ import { WidthOverflowError, fl32 } from '../../verify/golden/intmath.js';
 import { PYTORCH_NUMERICS, numericsConfig } from '../../verify/golden/numerics-config.js';
 import { deriveModelConstants } from '../../verify/golden/model-constants.js';
 import { constantsResolver, vitForward } from '../../verify/golden/vit-forward.js';
-import { generateSyntheticModel, syntheticImage } from '../../verify/model/synthetic.js';
 import { requantTensor } from '../../verify/golden/ops/requant.js';
-import { type VitConfig, vitShape } from '../../verify/golden/zoo.js';
+import { vitShape } from '../../verify/golden/zoo.js';
+import { tinyVitModel } from '../support/tiny-vit.js';
 
 const int8 = fc.integer({ min: -128, max: 127 });
 const scaleArb = fc.double({ min: 0.004, max: 0.25, noNaN: true }).map(fl32);
@@ -147,20 +147,7 @@ describe('I-BERT integer GELU', () => {
 });
 
 describe('golden forward pass with the I-BERT units (numerics.attention = ibert, geluUnit = ibert)', () => {
-  const config: VitConfig = {
-    family: 'vit',
-    name: 'tiny',
-    imageSize: 32,
-    patchSize: 8,
-    inChannels: 3,
-    embedDim: 48,
-    depth: 2,
-    heads: 3,
-    mlpDim: 96,
-    numClasses: 10,
-  };
-  const model = generateSyntheticModel(config, 11);
-  const image = syntheticImage(config, 11);
+  const { config, model, image } = tinyVitModel(11);
   const n = vitShape(config).tokens;
   const tensors = (cfg = PYTORCH_NUMERICS): Map<string, Int32Array> => {
     const t = new Map<string, Int32Array>();
