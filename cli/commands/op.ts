@@ -153,7 +153,7 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       if (bad >= 0) throw new UserError(`pts-layernorm: alpha[${bad}] = ${alpha[bad]} is outside 0…${PTS_ALPHA_MAX}`);
       const sOut = p.sOut === undefined ? 1 : requireScale(p, 'sOut', 'pts-layernorm');
       const mnb = ptsChannelConstants(gamma, beta, sOut);
-      const params = { sqrt: cfg.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
+      const params = { sqrt: cfg.pts.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
       const r = ptsLayerNormRow(x, { alpha, ...mnb }, params, SITE);
       return { out: r.out, m: mnb.m, n: mnb.n, b: mnb.b, sum: r.sum, d: r.d, std: r.std, factor: r.factor };
     },

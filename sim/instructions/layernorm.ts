@@ -6,6 +6,7 @@ import { operandRef, readRows, writeRows } from '../exec/operands.js';
 import { tableEntries, writeResults } from '../exec/sdu.js';
 import { layerNormRows } from '../exec/fast-layernorm.js';
 import { ptsLayerNormCost, sduCost } from '../timing/units.js';
+import { numericsOf } from '../config.js';
 import type { MachineState } from '../state.js';
 import type { ExecContext } from './behaviour.js';
 import { ptsLayerNormRow } from '../../verify/golden/ops/pts-layernorm.js';
@@ -28,7 +29,7 @@ function executePts(st: MachineState, f: Fields<'layernorm'>, ctx: ExecContext):
     b.push(tab.getInt32(PTS_ENTRY_BYTES * c + 8, true));
   }
   const dst = operandRef(f, 'd');
-  const p = { sqrt: ctx.numerics.sqrt, inputBits: ELEM_BITS[srcRef.type], varianceBits: ctx.numerics.pts.varianceBits, outputBits: ELEM_BITS[dst.type] };
+  const p = { sqrt: ctx.numerics.pts.sqrt, inputBits: ELEM_BITS[srcRef.type], varianceBits: ctx.numerics.pts.varianceBits, outputBits: ELEM_BITS[dst.type] };
   const out = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     out.set(ptsLayerNormRow(src.subarray(r * cols, (r + 1) * cols), { alpha, m, n, b }, p, `${ctx.site} row ${r}`).out, r * cols);
@@ -54,7 +55,7 @@ export const layernorm: InstructionBehaviour<'layernorm'> = {
   },
   cost: (f, cfg) =>
     f.lnmode === 'pts'
-      ? ptsLayerNormCost(f.rows, f.cols, cfg.sdu.lanes, cfg.numerics.sqrt)
+      ? ptsLayerNormCost(f.rows, f.cols, cfg.sdu.lanes, numericsOf(cfg).pts.sqrt)
       : sduCost('layernorm', f.rows, f.cols, cfg.sdu.lanes, f.qmode !== 'none', cfg.sdu.form),
   execute(st, f, ctx) {
     if (f.lnmode === 'pts') return executePts(st, f, ctx);

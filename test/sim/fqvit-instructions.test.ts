@@ -83,7 +83,7 @@ describe('FQ-ViT instructions (lis, gemm amode=shift, layernorm lnmode=pts)', ()
     const { run } = runProgram(p, { config: base });
     const x = readI8(initialDram(p, base.dram.bytes), 0x0, R * C);
     const got = readI8(run.state!.dram, 0x1000, R * C);
-    const pp = { sqrt: numerics.sqrt, inputBits: 8, varianceBits: numerics.pts.varianceBits, outputBits: 8 };
+    const pp = { sqrt: numerics.pts.sqrt, inputBits: 8, varianceBits: numerics.pts.varianceBits, outputBits: 8 };
     let distinct = 0;
     for (let r = 0; r < R; r++) {
       const want = ptsLayerNormRow(row(x, r, C), { alpha, m, n, b }, pp, 'test').out;

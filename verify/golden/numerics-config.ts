@@ -45,6 +45,11 @@ export interface LisUnitParams {
 export interface PtsUnitParams {
   /** width of D = C·Σx̃² − (Σx̃)² (unsigned) */
   varianceBits: number;
+  /**
+   * the PTS standard deviation √D: floor (FQ-ViT's torch.sqrt rounded down, and the generated RTL unit's digit
+   * recurrence) by default; `numerics.sqrt` is I-LayerNorm's rule and does not reach it (docs/numerics.md "FQ-ViT")
+   */
+  sqrt: SqrtRule;
 }
 
 /** I-BERT's integer softmax and GELU (verify/golden/ops/ibert.ts): the ablation's baseline (docs/ablation.md). */
@@ -112,7 +117,7 @@ export const PYTORCH_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
   geluUnit: 'shiftgelu',
   ibert: Object.freeze({ softmaxPolyBits: 23, expRequantBits: 16, sumBits: 32, softmaxOutputBits: 15, erfBits: 8, geluPolyBits: 32 }),
   lis: Object.freeze({ bits: 4, vFracBits: 15, accBits: 32, polyBits: 32, sumBits: 64 }),
-  pts: Object.freeze({ varianceBits: 48 }),
+  pts: Object.freeze({ varianceBits: 48, sqrt: 'floor' as const }),
   flavour: 'pytorch',
   sqrt: 'newton10',
   requantTie: 'half-even',

@@ -202,7 +202,7 @@ class Forward {
       outputBits: cfg.lnOutputBits,
     };
     // PTS reads the int8 requant of the residual and writes the next linear layer's int8 input directly
-    this.pts = { sqrt: cfg.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
+    this.pts = { sqrt: cfg.pts.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
     this.lisAv = { vFracBits: cfg.lis.vFracBits, vBits: cfg.activationBits, accBits: cfg.lis.accBits };
   }
 

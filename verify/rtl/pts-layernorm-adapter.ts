@@ -3,6 +3,7 @@ import type { GeneratedUnit } from '../../rtl-gen/design.js';
 import type { UnitAdapter } from './cosim.js';
 import { chunk } from './adapters.js';
 import { ptsLayerNormRow } from '../golden/ops/pts-layernorm.js';
+import { FQVIT_NUMERICS } from '../golden/numerics-config.js';
 
 export interface PtsRowCase {
   q: number[];
@@ -38,7 +39,7 @@ export function ptsLayerNormAdapter(u: GeneratedUnit): UnitAdapter<PtsRowCase> {
       return [...pass(false), ...pass(true)];
     },
     expected: (row) => {
-      const g = ptsLayerNormRow(row.q, row, { sqrt: 'floor', inputBits, varianceBits: 64, outputBits }, 'rtl cosim');
+      const g = ptsLayerNormRow(row.q, row, { sqrt: FQVIT_NUMERICS.pts.sqrt, inputBits, varianceBits: 64, outputBits }, 'rtl cosim');
       return chunk(g.out, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, b.values.map(big)]);
     },
     describe: (row) => JSON.stringify(row),

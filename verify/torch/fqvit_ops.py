@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from int_ops import INT31_MAX, WidthError, isqrt_newton10
+from int_ops import INT31_MAX, WidthError, isqrt_floor
 
 I64 = torch.int64
 F64 = torch.float64
@@ -76,7 +76,7 @@ def pts_layernorm(q: torch.Tensor, alpha: torch.Tensor, m: torch.Tensor, n: torc
     d = c * sxx - sx * sx
     if d.numel() and int(d.max()) >= 2**48:
         raise WidthError(f"PTS variance {int(d.max())} >= 2^48")
-    std = isqrt_newton10(d).clamp(min=1)
+    std = isqrt_floor(d).clamp(min=1)  # the fqvit preset's pts.sqrt: floor (docs/numerics.md "FQ-ViT")
     f = torch.div(torch.full_like(std, INT31_MAX), std, rounding_mode="floor")
     y = (c * xt - sx) * f  # < sqrt(C) * 2^31
     acc = m * y + (b << 31)

@@ -211,6 +211,15 @@ def isqrt_newton10(v: torch.Tensor) -> torch.Tensor:
     return kk
 
 
+def isqrt_floor(v: torch.Tensor) -> torch.Tensor:
+    """The true floor(sqrt(v)) of non-negative int64 v < 2^52: the float64 root, corrected by one either way."""
+    if v.numel() and int(v.max()) >= 2**52:
+        raise WidthError(f"isqrt_floor input {int(v.max())} >= 2^52")
+    r = torch.sqrt(v.to(torch.float64)).floor().to(I64)
+    r = r - (r * r > v).to(I64)
+    return r + ((r + 1) * (r + 1) <= v).to(I64)
+
+
 def layernorm(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """I-LayerNorm over the last axis: out_i = floor(y_i * F / 2) + B_i (per-channel scale S_n*gamma_i)."""
     c = x.shape[-1]
