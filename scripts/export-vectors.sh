@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerate the committed PyTorch test vectors: verify/vectors/<model>.json.
+# Regenerate the committed PyTorch test vectors: verify/vectors/<model>.json (the I-ViT preset, pytorch) and
+# verify/vectors/<model>-fqvit.json (the fqvit preset: PTS LayerNorm, LIS attention) from the same model and images.
 # Generates each model (seeded synthetic weights, seed 1) and the seeded input images (seeds 1, 2, 3)
 # through the TypeScript CLI into a temporary folder, then runs the independent int64 PyTorch reference
 # (verify/torch/export_vectors.py) on them: CUDA when the machine has it, else the CPU. A real image is
@@ -8,7 +9,7 @@
 # Usage: scripts/export-vectors.sh [model ...]        (default: deit-t deit-s)
 # Environment: IVIT_PYTHON (default /usr/bin/python3, which needs torch), IVIT_TORCH_DEVICE (cpu | cuda),
 #              IVIT_VECTOR_IMAGES (default "1 2 3"), IVIT_FASHION_MNIST (test-set indices, default "0";
-#              empty for none), IVIT_TORCH_THREADS (default 2).
+#              empty for none), IVIT_TORCH_THREADS (default 2), IVIT_VECTOR_NUMERICS (default "pytorch fqvit").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(deit-t deit-s)
 read -r -a image_seeds <<< "${IVIT_VECTOR_IMAGES:-1 2 3}"
 read -r -a fashion <<< "${IVIT_FASHION_MNIST-0}"
+read -r -a presets <<< "${IVIT_VECTOR_NUMERICS:-pytorch fqvit}"
 model_seed=1
 
 fashion_args=()
@@ -46,6 +48,10 @@ for m in "${models[@]}"; do
   done
   device_args=()
   [ -n "${IVIT_TORCH_DEVICE:-}" ] && device_args=(--device "$IVIT_TORCH_DEVICE")
-  "$PY" verify/torch/export_vectors.py --name "$m" --seed "$model_seed" --model "$tmp/$m.safetensors" \
-    "${args[@]}" "${fashion_args[@]}" "${device_args[@]}" --out "verify/vectors/$m.json" --command "scripts/export-vectors.sh $m"
+  for preset in "${presets[@]}"; do
+    out="verify/vectors/$m.json"
+    [ "$preset" = pytorch ] || out="verify/vectors/$m-$preset.json"
+    "$PY" verify/torch/export_vectors.py --name "$m" --seed "$model_seed" --model "$tmp/$m.safetensors" --numerics "$preset" \
+      "${args[@]}" "${fashion_args[@]}" "${device_args[@]}" --out "$out" --command "IVIT_VECTOR_NUMERICS=$preset scripts/export-vectors.sh $m"
+  done
 done

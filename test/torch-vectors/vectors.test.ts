@@ -2,13 +2,14 @@
  * The golden model against the committed PyTorch vectors (verify/vectors/<model>.json), bit for bit:
  * the synthetic models and images are regenerated here in TypeScript from their seeds, and every layer
  * hash, the logits checksum, the argmax and the top-5 logits must equal what the independent int64
- * PyTorch reference computed (scripts/export-vectors.sh). Needs no Python.
+ * PyTorch reference computed (scripts/export-vectors.sh), under the numerics preset the file names
+ * (<model>.json: pytorch, the I-ViT chain; <model>-fqvit.json: FQ-ViT's PTS LayerNorm and LIS attention). Needs no Python.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { NUMERICS_PRESETS, type NumericsConfig } from '../../verify/golden/numerics-config.js';
 import { type GoldenRun, runGolden } from '../../verify/golden/run-golden.js';
 import { tensorHash } from '../../verify/golden/tensor-hash.js';
 import { loadModel } from '../../verify/model/model-source.js';
@@ -80,22 +81,33 @@ function imageOf(img: VectorImage, model: QuantModel): Int8Array {
   throw new Error(`${img.id}: an image of kind "${img.kind}" cannot be rebuilt here`);
 }
 
+/** The preset a vectors file was computed under; an unknown name fails here rather than running the default. */
+function presetOf(v: VectorFile, file: string): NumericsConfig {
+  const preset = (NUMERICS_PRESETS as Record<string, NumericsConfig>)[v.numerics];
+  assert.ok(preset, `${file}: unknown numerics preset "${v.numerics}"`);
+  return preset;
+}
+
 const files = readdirSync(vectorDir)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
 describe('PyTorch vectors (verify/vectors)', () => {
-  it('exist for DeiT-T and DeiT-S with at least 3 seeded images and a real one each, and record torch and the device', () => {
-    for (const name of ['deit-t', 'deit-s']) {
-      assert.ok(files.includes(`${name}.json`), `verify/vectors/${name}.json is missing (scripts/export-vectors.sh)`);
-      const v = readVectors(`${name}.json`);
+  it('exist for DeiT-T and DeiT-S under the pytorch and fqvit presets, with at least 3 seeded images and a real one each, and record torch and the device', () => {
+    const expected = ['deit-t', 'deit-s'].flatMap((m): Array<[string, string, string]> => [
+      [`${m}.json`, m, 'pytorch'],
+      [`${m}-fqvit.json`, m, 'fqvit'],
+    ]);
+    for (const [file, name, numerics] of expected) {
+      assert.ok(files.includes(file), `verify/vectors/${file} is missing (scripts/export-vectors.sh)`);
+      const v = readVectors(file);
       assert.equal(v.format, 'ivit-torch-vectors');
       assert.equal(v.model, name);
-      assert.equal(v.numerics, 'pytorch');
-      assert.ok(v.images.filter((i) => i.kind === 'synthetic').length >= 3, `${name}: fewer than 3 synthetic images`);
+      assert.equal(v.numerics, numerics);
+      assert.ok(v.images.filter((i) => i.kind === 'synthetic').length >= 3, `${file}: fewer than 3 synthetic images`);
       assert.ok(
         v.images.some((i) => i.kind === 'fashion-mnist'),
-        `${name}: no Fashion-MNIST image`,
+        `${file}: no Fashion-MNIST image`,
       );
       assert.match(v.torch, /^\d+\.\d+/);
       assert.match(v.device, /^(cpu|cuda): /);
@@ -117,7 +129,7 @@ describe('PyTorch vectors (verify/vectors)', () => {
 
   for (const f of files) {
     const v = readVectors(f);
-    describe(`${v.model} (seed ${v.modelSeed}, vectors from torch ${v.torch} on ${v.device})`, () => {
+    describe(`${v.model}, ${v.numerics} preset (seed ${v.modelSeed}, vectors from torch ${v.torch} on ${v.device})`, () => {
       let model: QuantModel;
       before(function () {
         this.timeout(600_000); // a first run generates the model (then cached under .cache/models)
@@ -127,7 +139,7 @@ describe('PyTorch vectors (verify/vectors)', () => {
         it(`${img.id}: every layer hash, checksum, argmax and top-5 equal the golden model's`, () => {
           const image = imageOf(img, model);
           assert.equal(tensorHash(image, 'image'), img.imageHash, `${img.id}: the regenerated input image differs from the one PyTorch used`);
-          const run: GoldenRun = runGolden(model, image, PYTORCH_NUMERICS, { layerHashes: true });
+          const run: GoldenRun = runGolden(model, image, presetOf(v, f), { layerHashes: true });
           const golden = run.layerHashes.map((l) => l.name);
           assert.deepEqual(golden, Object.keys(img.layers), `${img.id}: layer names or order differ`);
           const firstBad = run.layerHashes.find((l) => img.layers[l.name] !== l.hash);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the committed test vectors of one model: verify/vectors/<model>.json.
+"""Write the committed test vectors of one model under one numerics preset: verify/vectors/<model>[-<preset>].json.
 
     /usr/bin/python3 verify/torch/export_vectors.py --name deit-t --seed 1 --model M.safetensors \
         --image synthetic-seed1 I1.safetensors --image synthetic-seed2 I2.safetensors ... --out FILE
@@ -42,6 +42,8 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", default=None)
     ap.add_argument("--matmul", default="f64", choices=["f64", "int64"])
+    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit"],
+                    help="the numerics preset the reference runs (fqvit: PTS LayerNorm and LIS attention)")
     ap.add_argument("--command", default="", help="the command line to record")
     args = ap.parse_args()
     setup_threads()
@@ -66,13 +68,13 @@ def main() -> int:
     if not images:
         print("export_vectors: no images (--image or --fashion-mnist)", file=sys.stderr)
         return 2
-    runs, seconds = run_images(model, images, device, args.matmul)
+    runs, seconds = run_images(model, images, device, args.matmul, numerics=args.numerics)
     doc = {
         "format": "ivit-torch-vectors",
         "version": 1,
         "model": args.name,
         "modelSeed": args.seed,
-        "numerics": "pytorch",
+        "numerics": args.numerics,
         **environment(device),
         "matmul": args.matmul,
         "constantsCheck": "the file's stored constants equal the independent derivation",
