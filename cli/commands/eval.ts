@@ -5,7 +5,6 @@ import chalk from 'chalk';
 import { UserError, registerUserErrorClass } from '../errors.js';
 import { machineFromFlags, machineOptions, type MachineFlags } from './run.js';
 import './image-option.js'; // registers the data-set and picture errors as user errors
-import { NUMERICS_PRESETS } from '../../verify/golden/numerics-config.js';
 import { numericsOf } from '../../sim/config.js';
 import { isZooName } from '../../verify/model/model-source.js';
 import { readModel } from '../../verify/model/qmodel-file.js';
@@ -32,7 +31,6 @@ interface EvalFlags extends MachineFlags {
   json?: boolean;
   jsonOut?: string;
   simSample?: string;
-  numerics?: string;
 }
 
 function positive(v: string | undefined, flag: string, min: number): number | undefined {
@@ -64,10 +62,6 @@ export function registerEval(program: Command): void {
       .option('--limit <n>', 'only the first n test images')
       .option('--workers <n>', 'golden-model worker threads (default: the number of cores)')
       .option('--float <file>', "the float checkpoint for the FP32 column (default: the model's provenance.checkpoint)")
-      .option(
-        '--numerics <preset>',
-        `numerics of the golden model, the PyTorch int64 column and the simulator sample: ${Object.keys(NUMERICS_PRESETS).join(' | ')} (= --set numerics.preset=…; fqvit needs the model file's FQ-ViT fields)`,
-      )
       .option('--sim-sample <k>', 'also run k images end to end on the simulator, checked bit-exact against the golden model')
       .option('--json', 'print one JSON object')
       .option('--json-out <file>', 'also write the JSON object to a file (the text report still prints)')
@@ -81,10 +75,7 @@ export function registerEval(program: Command): void {
     const limit = positive(flags.limit, '--limit', 1);
     const workers = positive(flags.workers, '--workers', 1) ?? defaultWorkers();
     const simSample = positive(flags.simSample, '--sim-sample', 0);
-    if (flags.numerics !== undefined && !(flags.numerics in NUMERICS_PRESETS))
-      throw new UserError(`--numerics must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${flags.numerics}"`);
-    // --numerics is numerics.preset; a --set after it may still change the preset's sqrt or geluSigma
-    const accelerator = machineFromFlags({ ...flags, set: [...(flags.numerics !== undefined ? [`numerics.preset=${flags.numerics}`] : []), ...flags.set] });
+    const accelerator = machineFromFlags(flags);
     const model = readModel(flags.model);
     const bar = new CommandProgress('ivit eval', 5 + (simSample ? 1 : 0)); // inputs, golden, FP32, fake-quant, int64[, simulator]
     if (shard) bar.note(`shard ${shard.index}/${shard.of} of the images`);

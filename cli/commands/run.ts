@@ -15,7 +15,8 @@ import { loadModel } from '../../verify/model/model-source.js';
 import { runEndToEnd } from '../../programs/flows/end-to-end.js';
 import { CompileError } from '../../programs/compiler/errors.js';
 import { compilerReport, compilerReportCsv, compilerReportText } from '../../programs/flows/op-report.js';
-import { registerUserErrorClass } from '../errors.js';
+import { UserError, registerUserErrorClass } from '../errors.js';
+import { NUMERICS_PRESETS } from '../../verify/golden/numerics-config.js';
 import { parseSeed } from './golden.js';
 import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';
 import { checkOutputFile, ensureOutputDir } from '../output-paths.js';
@@ -31,6 +32,7 @@ export interface MachineFlags {
   arrayModel?: string;
   lanes?: string;
   bandwidth?: string;
+  numerics?: string;
 }
 
 export const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -45,7 +47,11 @@ export function machineOptions(cmd: Command): Command {
     .option('--dataflow <ws|os|is>', 'array dataflow (is: with --array-model scalesim only)')
     .option('--array-model <overlap|scalesim>', "array timing: overlap (this machine's overlapped folds, default) or scalesim (SCALE-Sim v2's count)")
     .option('--lanes <n>', 'SDU lanes')
-    .option('--bandwidth <bytes>', 'DMA bytes per cycle');
+    .option('--bandwidth <bytes>', 'DMA bytes per cycle')
+    .option(
+      '--numerics <preset>',
+      `numerics preset: ${Object.keys(NUMERICS_PRESETS).join(' | ')} (= --set numerics.preset=…; fqvit needs the model's FQ-ViT fields)`,
+    );
 }
 
 export function machineFromFlags(f: MachineFlags): AcceleratorConfig {
@@ -57,6 +63,11 @@ export function machineFromFlags(f: MachineFlags): AcceleratorConfig {
     [f.lanes, 'sdu.lanes'],
     [f.bandwidth, 'dma.bytesPerCycle'],
   ];
+  // --numerics first: a --set after it may still change the preset's sqrt or geluSigma
+  if (f.numerics !== undefined) {
+    if (!(f.numerics in NUMERICS_PRESETS)) throw new UserError(`--numerics must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${f.numerics}"`);
+    named.unshift([f.numerics, 'numerics.preset']);
+  }
   const overrides = [...named.filter(([v]) => v !== undefined).map(([v, k]) => `${k}=${v}`), ...f.set];
   return applyOverrides(f.config ? loadConfigFile(f.config) : DEFAULT_CONFIG, overrides);
 }

@@ -1,5 +1,5 @@
 /** Aggregates an executed run into the figures every report format shows. */
-import type { AcceleratorConfig } from '../config.js';
+import { type AcceleratorConfig, numericsOf } from '../config.js';
 import { type ExecutedInstruction, STALL_CAUSES, type SimRun, type StallCause } from '../engine.js';
 import type { ProgramImage } from '../../isa/container.js';
 import { UNITS, type UnitName, perUnit } from '../../isa/table.js';
@@ -243,7 +243,7 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       dmaLatency: cfg.dma.latency,
       scratchpad: `${cfg.scratchpad.bytes} B in ${cfg.scratchpad.banks} banks`,
       accumulator: `${cfg.accumulator.words} words in ${cfg.accumulator.banks} banks`,
-      numerics: `${cfg.numerics.preset}/${cfg.numerics.sqrt}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}`,
+      numerics: numericsLabel(cfg),
     },
     mode,
     totalCycles: total,
@@ -271,4 +271,11 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
     stalls,
     regions: [...regions.values()],
   };
+}
+
+/** The preset and the square root its LayerNorm uses (PTS has its own: `pts.sqrt`), e.g. "pytorch/newton10", "fqvit/pts-floor". */
+function numericsLabel(cfg: AcceleratorConfig): string {
+  const n = numericsOf(cfg);
+  const root = n.layerNorm === 'pts' ? `pts-${n.pts.sqrt}` : n.sqrt;
+  return `${cfg.numerics.preset}/${root}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}`;
 }

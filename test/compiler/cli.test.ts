@@ -22,6 +22,23 @@ describe('ivit run / compile / sweep', () => {
     for (const c of ['gemm', 'shiftmax', 'shiftgelu', 'layernorm', 'requant', 'residual']) assert.match(ops, new RegExp(`^${c}, [1-9]`, 'm'));
   });
 
+  it('ivit run --numerics fqvit is --set numerics.preset=fqvit: same machine header and cycles; a bad preset is a clean user error', () => {
+    const timing = (extra: string[]) => {
+      const r = ivit(['run', '--model', 'deit-t', '--timing-only', '--json', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { cycles: number; machine: { numerics: string }; operators: Record<string, { count: number }> };
+      return { cycles: j.cycles, numerics: j.machine.numerics, lis: j.operators['lis']!.count };
+    };
+    const flag = timing(['--numerics', 'fqvit']);
+    assert.deepEqual(flag, timing(['--set', 'numerics.preset=fqvit']));
+    assert.equal(flag.numerics, 'fqvit/pts-floor', "the header names the PTS root, not I-LayerNorm's");
+    assert.ok(flag.lis > 0, 'the fqvit program runs lis instructions');
+    assert.notEqual(flag.cycles, timing([]).cycles);
+    const bad = ivit(['run', '--model', 'deit-t', '--timing-only', '--numerics', 'ivit']);
+    assert.ok(isCleanUserError(bad), bad.stderr);
+    assert.match(bad.stderr, /--numerics must be one of pytorch, tvm, fqvit, got "ivit"/);
+  });
+
   it('ivit compile writes a container and assembly that assembles back to the same container', () => {
     const r = ivit(['compile', '--model', 'deit-t', '--shape-only', '-o', join(dir, 'p.ivp'), '--asm', join(dir, 'p.s')]);
     assert.equal(r.code, 0, r.stderr);

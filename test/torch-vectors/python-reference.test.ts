@@ -293,7 +293,9 @@ if (torchAvailable || process.env.IVIT_REQUIRE_TORCH === '1') {
         const sOut = 0.02 + 0.08 * rng.uniform();
         const rows = Array.from({ length: 4 }, () => Array.from({ length: c }, () => rng.int(-128, 127)));
         const mnb = ptsChannelConstants(gamma, beta, sOut);
-        const golden = rows.map((r) => ptsLayerNormRow(r, { alpha, ...mnb }, { sqrt: FQVIT_NUMERICS.pts.sqrt, inputBits: 8, varianceBits: 48, outputBits: 8 }, 'test').out);
+        const golden = rows.map(
+          (r) => ptsLayerNormRow(r, { alpha, ...mnb }, { sqrt: FQVIT_NUMERICS.pts.sqrt, inputBits: 8, varianceBits: 48, outputBits: 8 }, 'test').out,
+        );
         cases.push({ op: 'pts-layernorm', rows, alpha, ...mnb });
         expected.push(golden);
         cases.push({ op: 'pts-module', rows, alpha, gamma, beta, s: 0.01, sOut });
