@@ -10,7 +10,7 @@ import { clamp, fl32 } from '../golden/intmath.js';
 import { type NumericsConfig, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
 import type { QSwinBlock, QSwinModel, QSwinStage } from '../golden/qswin.js';
 import { type SwinScaleSource, swinForward, swinScaleSlot } from '../golden/swin-forward.js';
-import { type SwinConfig, swinShape } from '../golden/zoo.js';
+import { SWIN_ZOO_NAMES, type SwinConfig, isSwinName, swinConfig, swinShape } from '../golden/zoo.js';
 import { MINMAX, requantInputRange } from '../import/calibrate.js';
 import { Rng } from './prng.js';
 import { INPUT_RANGE, layerNormParams, quantizeLinear, syntheticImage, unsetBlockScales } from './synthetic.js';
@@ -32,6 +32,18 @@ export const SWIN_REDUCED: Readonly<SwinConfig> = Object.freeze({
   mlpRatio: 4,
   numClasses: 10,
 });
+
+/** The Swin names the tools accept: the zoo's (swin-t, swin-s, swin-b) and the tests' reduced Swin. */
+export const SWIN_MODEL_NAMES: readonly string[] = [...SWIN_ZOO_NAMES, SWIN_REDUCED.name];
+
+export function isSwinModelName(name: string): boolean {
+  return isSwinName(name) || name.toLowerCase() === SWIN_REDUCED.name;
+}
+
+/** The config of a Swin name (SWIN_MODEL_NAMES). */
+export function swinModelConfig(name: string): SwinConfig {
+  return name.toLowerCase() === SWIN_REDUCED.name ? SWIN_REDUCED : swinConfig(name);
+}
 
 /** The spread of the int8 relative-bias entries (about a fifth of the logit range). */
 const BIAS_STD = 24;
