@@ -19,11 +19,26 @@ import { runSwinGolden, swinLayerCount } from '../../verify/golden/run-swin-gold
 import { attentionContextScale, attentionLogitScale, geluOutputScale, layerNormOutputScales } from '../../verify/golden/scale-algebra.js';
 import { swinForward } from '../../verify/golden/swin-forward.js';
 import { maskedPairs } from '../../verify/golden/swin-window.js';
-import { swinShape } from '../../verify/golden/zoo.js';
+import { type VitConfig, swinShape } from '../../verify/golden/zoo.js';
 import { SWIN_REDUCED, generateSyntheticSwin } from '../../verify/model/synthetic-swin.js';
-import { syntheticImage } from '../../verify/model/synthetic.js';
+import { generateSyntheticModel, syntheticImage } from '../../verify/model/synthetic.js';
+import { encodeModel } from '../../verify/model/qmodel-file.js';
+import { type Tensor, decodeSafetensors, encodeSafetensors, tensor } from '../../verify/model/safetensors.js';
+import { decodeSwinModel, encodeSwinModel } from '../../verify/model/swin-model-file.js';
 
 const cfg = PYTORCH_NUMERICS;
+const smallVit: VitConfig = {
+  family: 'vit',
+  name: 'tiny',
+  imageSize: 16,
+  patchSize: 8,
+  inChannels: 3,
+  embedDim: 16,
+  depth: 1,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 4,
+};
 
 /** Every named tensor of one pass, copied. */
 function observed(model: QSwinModel, image: Int8Array): Map<string, number[]> {
@@ -247,5 +262,57 @@ describe('Swin golden forward pass (reduced Swin)', function () {
     assert.throws(() => swinForward(model, image, numericsConfig('fqvit')), NumericsInputError);
     const short = { ...model, stages: model.stages.slice(0, 1) };
     assert.throws(() => swinForward(short, image, cfg), /1 stages, the config has 2/);
+  });
+});
+
+describe('Swin model file', () => {
+  it('round-trips a synthetic Swin: every tensor and scale, and the same layer hashes', () => {
+    const model = generateSyntheticSwin(SWIN_REDUCED, 7);
+    const back = decodeSwinModel(encodeSwinModel(model), 'memory');
+    assert.deepEqual(back, model);
+    const image = syntheticImage(SWIN_REDUCED, 7);
+    assert.deepEqual(runSwinGolden(back, image, cfg, { layerHashes: true }).layerHashes, runSwinGolden(model, image, cfg, { layerHashes: true }).layerHashes);
+  });
+
+  it('refuses a ViT file, a missing tensor, a wrong shape and a bad scale, naming them', () => {
+    const model = generateSyntheticSwin(SWIN_REDUCED, 7);
+    const st = decodeSafetensors(encodeSwinModel(model), 'memory');
+    const reencode = (edit: (t: Map<string, Tensor>, md: Record<string, string>) => void): Buffer => {
+      const tensors = new Map(st.tensors);
+      const md = { ...st.metadata };
+      edit(tensors, md);
+      return encodeSafetensors(Object.fromEntries([...tensors].map(([k, v]) => [k, tensor(v.data, v.shape)])), md);
+    };
+    assert.throws(
+      () => decodeSwinModel(encodeModel(generateSyntheticModel(smallVit, 1)), 'vit.safetensors'),
+      /vit\.safetensors: not an I-ViT quantised Swin model/,
+    );
+    const table = 'layers.0.blocks.1.attn.relative_position_bias_table';
+    assert.throws(
+      () =>
+        decodeSwinModel(
+          reencode((t) => t.delete(table)),
+          'f',
+        ),
+      new RegExp(`tensor "${table.replace(/\./g, '\\.')}" is missing`),
+    );
+    assert.throws(
+      () =>
+        decodeSwinModel(
+          reencode((t) => t.set(table, tensor(new Int8Array(49), [7, 7]))),
+          'f',
+        ),
+      /has shape \[7, 7\], expected \[49, 1\]/,
+    );
+    const scales = JSON.parse(st.metadata.scales!);
+    scales.stages[0].merge.normOut = -1;
+    assert.throws(
+      () =>
+        decodeSwinModel(
+          reencode((_, md) => (md.scales = JSON.stringify(scales))),
+          'f',
+        ),
+      /scale stages\[0\]\.merge\.normOut = -1 is not a positive float32/,
+    );
   });
 });
