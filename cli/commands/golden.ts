@@ -11,7 +11,9 @@ import { writeImage, writeModel } from '../../verify/model/qmodel-file.js';
 import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';
 import { generateSyntheticModel } from '../../verify/model/synthetic.js';
 import { zooConfig } from '../../verify/golden/zoo.js';
+import { existsSync } from 'node:fs';
 import { runSwinGolden } from '../../verify/golden/run-swin-golden.js';
+import { isSwinModelFile, readSwinModel, writeSwinModel } from '../../verify/model/swin-model-file.js';
 import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
 import { SWIN_MODEL_NAMES, generateSyntheticSwin, isSwinModelName, swinModelConfig } from '../../verify/model/synthetic-swin.js';
 
@@ -35,14 +37,20 @@ function withTvmVarianceReason<T>(flavour: string, run: () => T): T {
   }
 }
 
-/** `ivit golden --model swin-t`: the seeded synthetic Swin (generated, not cached: Swin has no model file yet) on its seeded image. */
-function runSwin(name: string, seed: number, cfg: NumericsConfig, opts: { numerics: string; layers: boolean; json: boolean }): void {
-  const config = swinModelConfig(name);
+/**
+ * `ivit golden --model swin-t` (or a Swin model file): the seeded synthetic Swin (generated each time, not cached) or
+ * the file's, on the seeded image.
+ */
+function runSwin(spec: string, seed: number, cfg: NumericsConfig, opts: { numerics: string; layers: boolean; json: boolean }): void {
   const t0 = performance.now();
-  const model = withTvmVarianceReason(cfg.flavour, () => generateSyntheticSwin(config, seed, { numerics: cfg }));
+  const synthetic = isSwinModelName(spec);
+  const model = synthetic
+    ? withTvmVarianceReason(cfg.flavour, () => generateSyntheticSwin(swinModelConfig(spec), seed, { numerics: cfg }))
+    : readSwinModel(spec);
+  const config = model.config;
   const loadMs = performance.now() - t0;
   const r = withTvmVarianceReason(cfg.flavour, () => runSwinGolden(model, syntheticImage(config, seed), cfg, { layerHashes: opts.layers }));
-  const source = `${config.name} (synthetic, seed ${seed})`;
+  const source = synthetic ? `${config.name} (synthetic, seed ${seed})` : spec;
   if (opts.json) {
     const out = { model: config.name, source, seed, numerics: opts.numerics, sqrt: cfg.sqrt, geluSigma: cfg.geluSigma, checksum: r.checksum, argmax: r.argmax };
     const timing = { logit: r.logits[r.argmax], forwardMs: Math.round(r.millis), loadMs: Math.round(loadMs) };
@@ -54,7 +62,7 @@ function runSwin(name: string, seed: number, cfg: NumericsConfig, opts: { numeri
   );
   if (opts.layers) for (const l of r.layerHashes) process.stdout.write(`  ${l.name.padEnd(30)} [${l.shape.join('×')}] ${l.hash}\n`);
   process.stdout.write(`  logits checksum ${chalk.cyan(r.checksum)}  argmax ${chalk.green(String(r.argmax))} (logit ${r.logits[r.argmax]})\n`);
-  process.stdout.write(`  forward pass ${(r.millis / 1000).toFixed(2)} s  (model generated in ${(loadMs / 1000).toFixed(2)} s)\n`);
+  process.stdout.write(`  forward pass ${(r.millis / 1000).toFixed(2)} s  (model ready in ${(loadMs / 1000).toFixed(2)} s)\n`);
 }
 
 export function registerGolden(program: Command): void {
@@ -79,7 +87,7 @@ export function registerGolden(program: Command): void {
     .action((opts: { model: string; seed: string; image?: string; numerics: string; sqrt?: string; geluSigma?: string; layers?: boolean; json?: boolean }) => {
       const seed = parseSeed(opts.seed);
       const cfg = numericsFromFlags(opts.numerics, opts.sqrt, opts.geluSigma);
-      if (isSwinModelName(opts.model)) {
+      if (isSwinModelName(opts.model) || (existsSync(opts.model) && isSwinModelFile(opts.model))) {
         if (opts.image !== undefined) throw new UserError(`--image: Swin models run on their seeded synthetic image only, for now`);
         runSwin(opts.model, seed, cfg, { numerics: opts.numerics, layers: opts.layers === true, json: opts.json === true });
         return;
@@ -121,12 +129,20 @@ export function registerGolden(program: Command): void {
   modelCmd
     .command('gen')
     .description('write the seeded synthetic quantised model (and optionally its input image) as safetensors')
-    .requiredOption('--model <name>', 'zoo model')
+    .requiredOption('--model <name>', `zoo model (ViT/DeiT, or Swin: ${SWIN_MODEL_NAMES.join(', ')})`)
     .option('--seed <n>', 'seed', '1')
     .requiredOption('-o, --out <file>', 'output model file (.safetensors)')
     .option('--image-out <file>', 'also write the seeded input image')
     .action((opts: { model: string; seed: string; out: string; imageOut?: string }) => {
       const seed = parseSeed(opts.seed);
+      if (isSwinModelName(opts.model)) {
+        const config = swinModelConfig(opts.model);
+        const model = generateSyntheticSwin(config, seed);
+        writeSwinModel(opts.out, model);
+        if (opts.imageOut) writeImage(opts.imageOut, syntheticImage(config, seed), config, model.scales.input);
+        process.stdout.write(`wrote ${opts.out}${opts.imageOut ? ` and ${opts.imageOut}` : ''}\n`);
+        return;
+      }
       const config = zooConfig(opts.model);
       const model = generateSyntheticModel(config, seed);
       writeModel(opts.out, model);

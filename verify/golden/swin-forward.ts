@@ -48,13 +48,6 @@ export interface SwinResidualSite {
   name: 'res1' | 'res2';
 }
 
-/** The layer-hash prefix of a site: stage1.block0.qkv, stage0.merge.norm, patch. */
-export function swinSiteLabel(site: SwinRequantSite | SwinResidualSite): string {
-  if (site.stage === null) return site.name;
-  if (site.block === null) return `stage${site.stage}.merge.${site.name === 'mergeNorm' ? 'norm' : 'reduction'}`;
-  return `stage${site.stage}.block${site.block}.${site.name}`;
-}
-
 /** Where each requant and residual site gets its output scale; the data let a calibrator look at the values. */
 export interface SwinScaleSource {
   requant(site: SwinRequantSite, plan: RequantPlan, z: ArrayLike<number>, channels: number): number;
@@ -102,7 +95,7 @@ export function swinScaleSlot(model: QSwinModel, site: SwinRequantSite | SwinRes
 }
 
 /** The golden source: every scale as the model holds it. */
-export function modelSwinScales(model: QSwinModel): SwinScaleSource {
+function modelSwinScales(model: QSwinModel): SwinScaleSource {
   return { requant: (site) => swinScaleSlot(model, site).get(), residual: (site) => swinScaleSlot(model, site).get() };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The quantised Swin model file (docs/model-format.md, "Swin"): safetensors as the ViT file (qmodel-file.ts), with
+ * The quantised Swin model file (docs/model-format.md, "Swin model files"): safetensors as the ViT file (qmodel-file.ts), with
  * metadata format "ivit-qswin". Tensors follow the reference Swin's names: patch_embed.proj, patch_embed.norm,
  * layers.S.blocks.B.{norm1, attn.qkv, attn.relative_position_bias_table (I8 [(2w−1)², heads]), attn.proj, norm2,
  * mlp.fc1, mlp.fc2}, layers.S.downsample.{norm, reduction} (no bias tensor: the reduction has none), norm, head.
@@ -11,8 +11,8 @@ import type { PatchMergeScales, QSwinModel, QSwinStage, SwinModelScales } from '
 import { type SwinConfig, swinShape } from '../golden/zoo.js';
 import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readFileBytes, tensor } from './safetensors.js';
 
-export const SWIN_MODEL_FORMAT = 'ivit-qswin';
-export const SWIN_MODEL_FORMAT_VERSION = 1;
+const SWIN_MODEL_FORMAT = 'ivit-qswin';
+const SWIN_MODEL_FORMAT_VERSION = 1;
 
 const MODEL_SCALE_KEYS: ReadonlyArray<keyof SwinModelScales> = ['input', 'patch', 'embed', 'headIn', 'logits'];
 const MERGE_SCALE_KEYS: ReadonlyArray<keyof PatchMergeScales> = ['normOut', 'reductionOut'];
@@ -186,6 +186,15 @@ export function decodeSwinModel(buf: Buffer, source: string): QSwinModel {
     scales: pick(MODEL_SCALE_KEYS, scales, '') as SwinModelScales,
     provenance: provenance as QSwinModel['provenance'],
   };
+}
+
+/** Whether a file is a Swin model file (its metadata format), so a tool can pick the reader. */
+export function isSwinModelFile(path: string): boolean {
+  try {
+    return decodeSafetensors(readFileBytes(path), path).metadata.format === SWIN_MODEL_FORMAT;
+  } catch {
+    return false; // not readable as safetensors: the ViT reader reports why
+  }
 }
 
 export function readSwinModel(path: string): QSwinModel {

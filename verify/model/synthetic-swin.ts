@@ -53,7 +53,7 @@ function relativeBiasTable(window: number, heads: number, rng: Rng): Int8Array {
 }
 
 /** A scale source that fixes each scale from the data reaching it (one calibration image), in forward order. */
-export function calibratingSwinScales(model: QSwinModel): SwinScaleSource {
+function calibratingSwinScales(model: QSwinModel): SwinScaleSource {
   return {
     requant(site, plan, z, channels) {
       let s: number;

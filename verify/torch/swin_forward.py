@@ -91,9 +91,6 @@ class SwinFile:
         self.scales = json.loads(meta["scales"])
         self.shapes = stage_shapes(self.config)
 
-    def scale(self, v: Any) -> np.float32:
-        return F32(v)
-
     def ln(self, prefix: str) -> tuple[np.ndarray, np.ndarray]:
         return self.t[f"{prefix}.gamma"], self.t[f"{prefix}.beta"]
 
