@@ -282,7 +282,8 @@ def main() -> int:
     logits = IntSwin(model, device, args.matmul).forward(
         torch.from_numpy(image.astype("int64"))[None], lambda name, t: layers.__setitem__(name, tensor_hash(t[0]))
     )[0]
-    out = {"device": str(device), "matmul": args.matmul, "checksum": tensor_hash(logits), "argmax": int(torch.argmax(logits)), "layers": layers}
+    out = {"torch": torch.__version__, "device": str(device), "matmul": args.matmul, "checksum": tensor_hash(logits),
+           "argmax": int(torch.argmax(logits)), "layers": layers}
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
     return 0
