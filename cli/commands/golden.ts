@@ -11,6 +11,11 @@ import { writeImage, writeModel } from '../../verify/model/qmodel-file.js';
 import { IMAGE_OPTION_HELP, inputImage } from './image-option.js';
 import { generateSyntheticModel } from '../../verify/model/synthetic.js';
 import { zooConfig } from '../../verify/golden/zoo.js';
+import { existsSync } from 'node:fs';
+import { runSwinGolden } from '../../verify/golden/run-swin-golden.js';
+import { isSwinModelFile, readSwinModel, writeSwinModel } from '../../verify/model/swin-model-file.js';
+import type { NumericsConfig } from '../../verify/golden/numerics-config.js';
+import { SWIN_MODEL_NAMES, generateSyntheticSwin, isSwinModelName, swinModelConfig } from '../../verify/model/synthetic-swin.js';
 
 export function parseSeed(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UserError(`--seed must be an integer in [0, 2^32), got "${v}"`);
@@ -32,11 +37,41 @@ function withTvmVarianceReason<T>(flavour: string, run: () => T): T {
   }
 }
 
+/**
+ * `ivit golden --model swin-t` (or a Swin model file): the seeded synthetic Swin (generated each time, not cached) or
+ * the file's, on the seeded image.
+ */
+function runSwin(spec: string, seed: number, cfg: NumericsConfig, opts: { numerics: string; layers: boolean; json: boolean }): void {
+  const t0 = performance.now();
+  const synthetic = isSwinModelName(spec);
+  // as for ViT zoo names, the synthetic model does not depend on --numerics (it is calibrated with the pytorch preset)
+  const model = synthetic ? generateSyntheticSwin(swinModelConfig(spec), seed) : readSwinModel(spec);
+  const config = model.config;
+  const loadMs = performance.now() - t0;
+  const r = withTvmVarianceReason(cfg.flavour, () => runSwinGolden(model, syntheticImage(config, seed), cfg, { layerHashes: opts.layers }));
+  const source = synthetic ? `${config.name} (synthetic, seed ${seed})` : spec;
+  if (opts.json) {
+    const out = { model: config.name, source, seed, numerics: opts.numerics, sqrt: cfg.sqrt, geluSigma: cfg.geluSigma, checksum: r.checksum, argmax: r.argmax };
+    const timing = { logit: r.logits[r.argmax], forwardMs: Math.round(r.millis), loadMs: Math.round(loadMs) };
+    process.stdout.write(`${JSON.stringify({ ...out, ...timing, ...(opts.layers ? { layers: r.layerHashes } : {}) })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${chalk.bold('golden model')}  ${source}  [Swin, depths ${config.depths.join('/')}, width ${config.embedDim}, heads ${config.heads.join('/')}, window ${config.windowSize}, numerics ${opts.numerics}/${cfg.sqrt}/gelu-sigma-${cfg.geluSigma}]\n`,
+  );
+  if (opts.layers) for (const l of r.layerHashes) process.stdout.write(`  ${l.name.padEnd(30)} [${l.shape.join('×')}] ${l.hash}\n`);
+  process.stdout.write(`  logits checksum ${chalk.cyan(r.checksum)}  argmax ${chalk.green(String(r.argmax))} (logit ${r.logits[r.argmax]})\n`);
+  process.stdout.write(`  forward pass ${(r.millis / 1000).toFixed(2)} s  (model ready in ${(loadMs / 1000).toFixed(2)} s)\n`);
+}
+
 export function registerGolden(program: Command): void {
   program
     .command('golden')
     .description('run the golden integer model (full forward pass) and print the logits checksum and argmax')
-    .requiredOption('--model <name|file>', 'a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b) or a quantised model file')
+    .requiredOption(
+      '--model <name|file>',
+      `a zoo model (vit-s-16, vit-b-16, deit-t, deit-s, deit-b; Swin: ${SWIN_MODEL_NAMES.join(', ')}, synthetic only) or a quantised model file`,
+    )
     .option('--seed <n>', 'seed of the synthetic weights and input image', '1')
     .option('--image <input>', IMAGE_OPTION_HELP)
     .option(
@@ -51,6 +86,11 @@ export function registerGolden(program: Command): void {
     .action((opts: { model: string; seed: string; image?: string; numerics: string; sqrt?: string; geluSigma?: string; layers?: boolean; json?: boolean }) => {
       const seed = parseSeed(opts.seed);
       const cfg = numericsFromFlags(opts.numerics, opts.sqrt, opts.geluSigma);
+      if (isSwinModelName(opts.model) || (existsSync(opts.model) && isSwinModelFile(opts.model))) {
+        if (opts.image !== undefined) throw new UserError(`--image: Swin models run on their seeded synthetic image only, for now`);
+        runSwin(opts.model, seed, cfg, { numerics: opts.numerics, layers: opts.layers === true, json: opts.json === true });
+        return;
+      }
       const t0 = performance.now();
       const { model, source } = loadModel(opts.model, seed);
       const loadMs = performance.now() - t0;
@@ -88,12 +128,20 @@ export function registerGolden(program: Command): void {
   modelCmd
     .command('gen')
     .description('write the seeded synthetic quantised model (and optionally its input image) as safetensors')
-    .requiredOption('--model <name>', 'zoo model')
+    .requiredOption('--model <name>', `zoo model (ViT/DeiT, or Swin: ${SWIN_MODEL_NAMES.join(', ')})`)
     .option('--seed <n>', 'seed', '1')
     .requiredOption('-o, --out <file>', 'output model file (.safetensors)')
     .option('--image-out <file>', 'also write the seeded input image')
     .action((opts: { model: string; seed: string; out: string; imageOut?: string }) => {
       const seed = parseSeed(opts.seed);
+      if (isSwinModelName(opts.model)) {
+        const config = swinModelConfig(opts.model);
+        const model = generateSyntheticSwin(config, seed);
+        writeSwinModel(opts.out, model);
+        if (opts.imageOut) writeImage(opts.imageOut, syntheticImage(config, seed), config, model.scales.input);
+        process.stdout.write(`wrote ${opts.out}${opts.imageOut ? ` and ${opts.imageOut}` : ''}\n`);
+        return;
+      }
       const config = zooConfig(opts.model);
       const model = generateSyntheticModel(config, seed);
       writeModel(opts.out, model);

@@ -287,6 +287,30 @@ describe('ivit golden and ivit model', () => {
     assert.match(refused.stderr, /block0\.ln1: the model carries no FQ-ViT PTS scales/);
   });
 
+  it('--model swin-reduced runs the synthetic Swin: checksum, layer hashes and time as JSON, the same per seed and from its model file; Swin refuses --image and other presets', () => {
+    const r = ivit(['golden', '--model', 'swin-reduced', '--seed', '5', '--json', '--layers']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.match(out.checksum, /^[0-9a-f]{16}$/);
+    assert.equal(typeof out.forwardMs, 'number');
+    assert.equal(out.layers.length, 6 + 13 * 4 + 3);
+    assert.equal(out.layers[out.layers.length - 1].name, 'logits');
+    assert.equal(JSON.parse(ivit(['golden', '--model', 'swin-reduced', '--seed', '5', '--json']).stdout).checksum, out.checksum);
+    assert.notEqual(JSON.parse(ivit(['golden', '--model', 'swin-reduced', '--seed', '6', '--json']).stdout).checksum, out.checksum);
+    const file = join(dir, 'swin.safetensors');
+    assert.equal(ivit(['model', 'gen', '--model', 'swin-reduced', '--seed', '5', '-o', file]).code, 0);
+    const fromFile = JSON.parse(ivit(['golden', '--model', file, '--seed', '5', '--json']).stdout);
+    assert.equal(fromFile.checksum, out.checksum);
+    assert.equal(fromFile.source, file);
+    for (const args of [
+      ['--image', 'x.png'],
+      ['--numerics', 'fqvit'],
+    ]) {
+      const refused = ivit(['golden', '--model', 'swin-reduced', ...args]);
+      assert.ok(isCleanUserError(refused), refused.stderr);
+    }
+  });
+
   it('a corrupt model file is a clean user error', () => {
     const r = ivit(['golden', '--model', join(dir, 'missing.safetensors')]);
     assert.ok(isCleanUserError(r), r.stderr);

@@ -165,3 +165,19 @@ export type NumericsPresetName = keyof typeof NUMERICS_PRESETS;
 export function numericsConfig(preset: NumericsPresetName = 'pytorch', overrides: Partial<NumericsConfig> = {}): NumericsConfig {
   return { ...NUMERICS_PRESETS[preset], ...overrides };
 }
+
+/**
+ * The widths Swin adds to a preset's (docs/numerics.md "Swin forward pass"); every other width is the preset's.
+ * The logits are requantised to the preset's activationBits, then the relative bias (int8 at the logit scale) is
+ * added in `biasedLogitBits`, which is also Shiftmax's input width in a Swin block.
+ */
+export interface SwinWidths {
+  /** the relative-position-bias table entries (signed) */
+  relativeBiasBits: number;
+  /** logit + relative bias, saturating; masked pairs are set to this width's minimum (signed) */
+  biasedLogitBits: number;
+  /** the average pool's per-channel token sum (signed) */
+  poolSumBits: number;
+}
+
+export const SWIN_WIDTHS: Readonly<SwinWidths> = Object.freeze({ relativeBiasBits: 8, biasedLogitBits: 16, poolSumBits: 32 });

@@ -22,6 +22,7 @@ import { type PtsChannels, type PtsLayerNormParams, ptsLayerNormRow } from './op
 import type { BlockRequantSite } from './scale-algebra.js';
 import type { IBertBlockConstants, LisSiteConstants, ModelConstants, ResidualDyadics } from './model-constants.js';
 import { vitShape } from './zoo.js';
+import { imagePatches } from './patches.js';
 import type { QLinear, QuantModel } from './qmodel.js';
 
 /** Model-level requant sites, and block sites addressed by their block index. */
@@ -136,25 +137,8 @@ export interface ForwardResult {
 
 /** Gather the image's 16×16 patches as rows (in-channel, ky, kx), tokens in row-major patch order. */
 export function extractPatches(image: Int8Array, model: QuantModel): Int8Array {
-  const c = model.config;
-  const side = c.imageSize / c.patchSize;
-  const { patches, patchVector } = vitShape(c);
-  if (image.length !== c.inChannels * c.imageSize * c.imageSize) {
-    throw new NumericsInputError(`image has ${image.length} values, expected ${c.inChannels}×${c.imageSize}×${c.imageSize}`);
-  }
-  const out = new Int8Array(patches * patchVector);
-  let o = 0;
-  for (let py = 0; py < side; py++) {
-    for (let px = 0; px < side; px++) {
-      for (let ch = 0; ch < c.inChannels; ch++) {
-        for (let ky = 0; ky < c.patchSize; ky++) {
-          const rowBase = ch * c.imageSize * c.imageSize + (py * c.patchSize + ky) * c.imageSize + px * c.patchSize;
-          for (let kx = 0; kx < c.patchSize; kx++) out[o++] = image[rowBase + kx]!;
-        }
-      }
-    }
-  }
-  return out;
+  vitShape(model.config); // rejects a configuration the pipeline cannot run
+  return imagePatches(image, model.config);
 }
 
 /** One request's typed answer: the steps below ask through this, so each site gets the type it asked for. */

@@ -334,7 +334,7 @@ export function readModel(path: string, warn: Warn = processWarning): QuantModel
 }
 
 /** An input image file: one I8 tensor "image" [channels × H × W] and its scale in the metadata. */
-export function writeImage(path: string, image: Int8Array, config: VitConfig, scale: number): void {
+export function writeImage(path: string, image: Int8Array, config: Pick<VitConfig, 'inChannels' | 'imageSize'>, scale: number): void {
   writeFileSync(
     path,
     encodeSafetensors(

@@ -19,9 +19,10 @@ import { Rng } from './prng.js';
 import type { BlockScales, QBlock, QLayerNorm, QLinear, QuantModel } from '../golden/qmodel.js';
 
 /** The normalised-image range of ImageNet preprocessing (max |(x − mean)/std| ≈ 2.64). */
-const INPUT_RANGE = 2.64;
+export const INPUT_RANGE = 2.64;
 
-function quantizeLinear(outF: number, inF: number, rng: Rng): QLinear {
+/** A seeded linear layer quantised per output channel; its bias a few percent of a typical accumulator. */
+export function quantizeLinear(outF: number, inF: number, rng: Rng): QLinear {
   const w = new Float64Array(outF * inF);
   const bias = new Int32Array(outF);
   const std = 1 / Math.sqrt(inF);
@@ -33,7 +34,8 @@ function quantizeLinear(outF: number, inF: number, rng: Rng): QLinear {
   return { outFeatures: outF, inFeatures: inF, ...quantiseWeightsPerChannel(w, outF, inF, 'float64-product'), bias };
 }
 
-function layerNormParams(channels: number, rng: Rng): QLayerNorm {
+/** Seeded LayerNorm γ (around 1, never near 0) and β. */
+export function layerNormParams(channels: number, rng: Rng): QLayerNorm {
   const gamma = new Float32Array(channels);
   const beta = new Float32Array(channels);
   for (let i = 0; i < channels; i++) {
@@ -47,12 +49,13 @@ function layerNormParams(channels: number, rng: Rng): QLayerNorm {
 
 const UNSET = Number.NaN;
 
-function unsetBlockScales(): BlockScales {
+/** Every block scale NaN: calibration fills them in forward order. */
+export function unsetBlockScales(): BlockScales {
   return { a1: UNSET, qkv: UNSET, logit: UNSET, av: UNSET, proj: UNSET, res1: UNSET, a2: UNSET, gelu: UNSET, h: UNSET, fc2: UNSET, res2: UNSET };
 }
 
 /** A smooth seeded int8 image [channels × size × size]: bilinear blobs on a coarse grid plus fine noise. */
-export function syntheticImage(config: VitConfig, seed: number, label = 'input'): Int8Array {
+export function syntheticImage(config: Pick<VitConfig, 'imageSize' | 'inChannels'>, seed: number, label = 'input'): Int8Array {
   const rng = new Rng(seed, `image:${label}`);
   const { imageSize: size, inChannels: ch } = config;
   const grid = 8;
