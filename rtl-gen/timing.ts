@@ -93,8 +93,8 @@ export function shiftmaxTiming(q: { rowLength: number; lanes: number; expLatency
 
 /**
  * Cycles the overlapping Shiftmax unit's reciprocal takes, from the row's last exp beat to F in the divider
- * (units/shiftmax-overlap.ts): the exp-lane drain (le), the lane-sum register, the accumulate, the start cycle
- * and the divide (quotBits + 1).
+ * (units/shiftmax-overlap.ts): the exp-lane drain (le), the lane-sum register, the accumulate (the divider starts
+ * the cycle after), and the divide from its start to done (quotBits + 1).
  */
 export function shiftmaxReciprocalWait(q: { expLatency?: number; quotBits?: number }): number {
   const le = q.expLatency ?? DEFAULT_PIPELINE.expStages;

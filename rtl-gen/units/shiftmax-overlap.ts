@@ -158,7 +158,7 @@ export function buildShiftmaxOverlapUnit(p: ShiftmaxUnitParams): GeneratedUnit {
     timing,
     timingDoc:
       `3 passes of ⌈N/${L}⌉ beats (max, exp, norm) through the ${le}-register exp lanes; the reciprocal waits ${t1.overlap!.engine} cycles after the exp pass ` +
-      `(lane drain, lane-sum register, start, ${seqDividerLatency(quotBits)} divider cycles for ${quotBits} quotient bits). Rows overlap three deep, ` +
+      `(lane drain, lane-sum register, accumulate, ${seqDividerLatency(quotBits)} divider cycles from start to done for ${quotBits} quotient bits). Rows overlap three deep, ` +
       'so the initiation interval is the longer of the three passes and the exp pass plus the reciprocal wait.',
   };
 }
