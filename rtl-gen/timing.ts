@@ -25,14 +25,18 @@ export interface SduUnitTiming {
   latency: number;
   /** cycles between the starts of two successive rows (the row's issue cost); for an overlapping unit, in the steady state */
   initiationInterval: number;
-  /** an overlapping unit's stage figures: a run of rows follows overlapRowSchedule */
-  overlap?: { beats: number; engine: number };
+  /**
+   * an overlapping unit's stage figures: a run of rows follows overlapRowSchedule (two passes, I-LayerNorm) or
+   * threePassRowSchedule (three passes, Shiftmax; `tail` cycles from the last norm beat to the last output)
+   */
+  overlap?: { passes: 2; beats: number; engine: number } | { passes: 3; beats: number; engine: number; tail: number };
 }
 
 /** Cycles from the first beat of a run of `rows` rows to the last output: the row schedule of an overlapping unit, else (rows − 1)·II + latency. */
 export function sduRunCycles(t: SduUnitTiming, rows: number): number {
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`rows ${rows} must be a positive integer`);
-  if (t.overlap) return overlapRowSchedule(rows, t.overlap.beats, t.overlap.engine).ends[rows - 1]!;
+  if (t.overlap?.passes === 2) return overlapRowSchedule(rows, t.overlap.beats, t.overlap.engine).ends[rows - 1]!;
+  if (t.overlap?.passes === 3) return threePassRowSchedule(rows, t.overlap.beats, t.overlap.engine, t.overlap.tail).ends[rows - 1]!;
   return (rows - 1) * t.initiationInterval + t.latency;
 }
 
@@ -87,6 +91,73 @@ export function shiftmaxTiming(q: { rowLength: number; lanes: number; expLatency
   return { latency, initiationInterval: latency + 1 };
 }
 
+/**
+ * Cycles the overlapping Shiftmax unit's reciprocal takes, from the row's last exp beat to F in the divider
+ * (units/shiftmax-overlap.ts): the exp-lane drain (le), the lane-sum register, the accumulate (the divider starts
+ * the cycle after), and the divide from its start to done (quotBits + 1).
+ */
+export function shiftmaxReciprocalWait(q: { expLatency?: number; quotBits?: number }): number {
+  const le = q.expLatency ?? DEFAULT_PIPELINE.expStages;
+  const qb = q.quotBits ?? 31 - PYTORCH_NUMERICS.softmax.n;
+  return le + 2 + sequentialDividerCycles(qb);
+}
+
+/**
+ * Row schedule of a three-pass unit whose rows overlap (max → exp → reciprocal → norm), fed in the order
+ * E(t − 1), M(t), N(t − 2) in slot t (M0, E0, M1, E1, M2, N0, …), every pass B beats, one beat per cycle when
+ * taken. Cycle numbers from the first beat of M0; for row r (m, e, n the first beats of its passes, h the cycle
+ * its reciprocal is handed to the norm stage, `wait` the reciprocal's cycles after the last exp beat):
+ *   m_r = the stream's next cycle                    (the exp pass of row r − 1 is in, just before it)
+ *   e_r = max(next cycle, m_r + B + 1, h_{r−1})    (the last beat max landed; the waiting row handed over)
+ *   h_r = max(e_r + B − 1 + wait, n_{r−1} + B)      (F ready; the previous norm pass in)
+ *   n_r = max(next cycle, h_r + 1); the row's last output leaves `tail` cycles after its last norm beat.
+ * Steady state: rows start max(3B, B + wait − 1) apart (the three passes, or an exp pass and its reciprocal).
+ */
+export function threePassRowSchedule(rows: number, beats: number, wait: number, tail: number): { starts: number[]; ends: number[] } {
+  const m: number[] = [];
+  const e: number[] = [];
+  const n: number[] = [];
+  const ends: number[] = [];
+  const hands: number[] = [];
+  let free = 0;
+  const take = (at: number): number => {
+    free = at + beats;
+    return at;
+  };
+  const hand = (r: number): number => {
+    hands[r] ??= Math.max(e[r]! + beats - 1 + wait, r > 0 ? n[r - 1]! + beats : -Infinity);
+    return hands[r];
+  };
+  for (let t = 0; t < rows + 2; t++) {
+    const r = t - 1;
+    if (r >= 0 && r < rows) e.push(take(Math.max(free, m[r]! + beats + 1, r > 0 ? hand(r - 1) : -Infinity)));
+    if (t < rows) m.push(take(free));
+    const q = t - 2;
+    if (q >= 0) {
+      n.push(take(Math.max(free, hand(q) + 1)));
+      ends.push(n[q]! + beats - 1 + tail);
+    }
+  }
+  return { starts: m, ends };
+}
+
+/**
+ * The overlapping Shiftmax unit: latency of a row on an idle unit (the same as the one-row unit's: max pass, the
+ * landing cycle, exp pass, the reciprocal wait, norm pass, lane drain, product and output registers); II in the
+ * steady state max(3B, B + wait − 1). A run of rows takes threePassRowSchedule's end of the last row.
+ */
+export function shiftmaxOverlapTiming(q: { rowLength: number; lanes: number; expLatency?: number; quotBits?: number }): SduUnitTiming {
+  const beats = checkRow(q.rowLength, q.lanes);
+  const le = q.expLatency ?? DEFAULT_PIPELINE.expStages;
+  const wait = shiftmaxReciprocalWait(q);
+  const tail = le + 2;
+  return {
+    latency: 3 * beats + wait + tail,
+    initiationInterval: Math.max(3 * beats, beats + wait - 1),
+    overlap: { passes: 3, beats, engine: wait, tail },
+  };
+}
+
 /** Requant: a 3-register pipeline taking one beat per cycle. */
 export function requantTiming(q: { rowLength: number; lanes: number; stages?: number }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
@@ -103,7 +174,7 @@ export function sduRowTiming(q: SduTimingQuery): SduUnitTiming {
     case 'requant':
       return requantTiming(q);
     case 'shiftmax':
-      return shiftmaxTiming(q);
+      return (q.form ?? 'overlap') === 'overlap' ? shiftmaxOverlapTiming(q) : shiftmaxTiming(q);
     case 'shiftgelu':
       return shiftGeluTiming(q);
     case 'layernorm':
@@ -216,7 +287,7 @@ export function layerNormOverlapTiming(q: {
 }): SduUnitTiming {
   const beats = checkRow(q.rowLength, q.lanes);
   const engine = layerNormOverlapEngineCycles(q);
-  return { latency: 2 * beats + engine + 2, initiationInterval: Math.max(engine, 2 * beats), overlap: { beats, engine } };
+  return { latency: 2 * beats + engine + 2, initiationInterval: Math.max(engine, 2 * beats), overlap: { passes: 2, beats, engine } };
 }
 
 /** Registers of the FQ-ViT LIS lane: inputs, divide (q, r), polynomial, shift, threshold comparisons, count. */

@@ -43,7 +43,7 @@ export function addUnitOptions(cmd: Command): Command {
     .option('--max-channels <C>', 'LayerNorm: largest row (sets the widths)')
     .option('--out-bits <b>', 'requant output width')
     .option('--gelu-sigma <rule>', GELU_SIGMA_HELP)
-    .option('--form <f>', `LayerNorm: ${SDU_FORMS.join('|')} (rows overlap, the default; or one row at a time, the smaller unit)`);
+    .option('--form <f>', `LayerNorm and Shiftmax: ${SDU_FORMS.join('|')} (rows overlap, the default; or one row at a time, the smaller unit)`);
 }
 
 function int(v: string | undefined, flag: string, lo: number, hi: number): number | undefined {

@@ -26,17 +26,21 @@ function sweepConfigs(quick: boolean): SweepEntry[] {
   all.push({ unit: 'shift-exp-lane', options: { variant: 'tvm' }, family: 'ice40' });
   all.push({ unit: 'shift-exp-lane', options: { expStages: 3 }, family: 'ice40' });
   all.push({ unit: 'shift-exp-lane', options: { expStages: 6 }, family: 'ice40' });
-  everyFamily('shiftmax', { lanes: 1 });
-  all.push({ unit: 'shiftmax', options: { lanes: 4 }, family: 'ice40' });
-  all.push({ unit: 'shiftmax', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
+  // the one-row forms are named: the overlap forms are the units' defaults
+  everyFamily('shiftmax', { lanes: 1, form: 'serial' });
+  all.push({ unit: 'shiftmax', options: { lanes: 4, form: 'serial' }, family: 'ice40' });
+  all.push({ unit: 'shiftmax', options: { lanes: 1, form: 'serial' }, family: 'ice40', device: 'up5k' });
+  everyFamily('shiftmax', { lanes: 1, form: 'overlap' });
+  all.push({ unit: 'shiftmax', options: { lanes: 4, form: 'overlap' }, family: 'ice40' });
   everyFamily('gelu-divider', {});
   all.push({ unit: 'gelu-divider', options: { divBitsPerStage: 2 }, family: 'ice40' });
   everyFamily('shiftgelu', { lanes: 1 });
   all.push({ unit: 'shiftgelu', options: { lanes: 1, variant: 'tvm' }, family: 'ice40' });
   all.push({ unit: 'shiftgelu', options: { lanes: 1, geluSigma: 'saturate' }, family: 'ice40' });
-  everyFamily('layernorm', { lanes: 1 });
-  everyFamily('layernorm', { lanes: 1, variant: 'floor' });
-  all.push({ unit: 'layernorm', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
+  everyFamily('layernorm', { lanes: 1, form: 'serial' });
+  everyFamily('layernorm', { lanes: 1, variant: 'floor', form: 'serial' });
+  all.push({ unit: 'layernorm', options: { lanes: 1, form: 'serial' }, family: 'ice40', device: 'up5k' });
+  all.push({ unit: 'layernorm', options: { lanes: 1, form: 'overlap' }, family: 'ice40' });
   everyFamily('requant', { lanes: 1 });
   all.push({ unit: 'requant', options: { lanes: 1 }, family: 'ice40', device: 'up5k' });
   everyFamily('lis', {});
@@ -60,6 +64,7 @@ function markdown(rows: SynthRow[]): string {
       p.sigmaRule ? `σ ${String(p.sigmaRule)}` : '',
       p.expStages !== undefined ? `exp stages ${p.expStages}` : '',
       p.divBitsPerStage !== undefined ? `${p.divBitsPerStage} q-bit/stage` : '',
+      p.form ? `form ${String(p.form)}` : '',
     ]
       .filter((s) => s !== '')
       .join(', ');

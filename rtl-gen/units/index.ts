@@ -4,6 +4,7 @@
  */
 import type { GeneratedUnit, UnitName } from '../design.js';
 import { SHIFTMAX_DEFAULTS, buildShiftmaxUnit } from './shiftmax.js';
+import { buildShiftmaxOverlapUnit } from './shiftmax-overlap.js';
 import { SHIFTGELU_DEFAULTS, buildShiftGeluUnit } from './shiftgelu.js';
 import { buildLayerNormUnit } from './layernorm.js';
 import { LAYERNORM_DEFAULTS } from './layernorm-parts.js';
@@ -71,16 +72,18 @@ export const UNITS: readonly UnitEntry[] = [
     what: 'Shiftmax row unit: row max, shift-exp lanes, saturating Σ, one sequential reciprocal per row, normalisation',
     variants: ['pytorch', 'tvm'],
     maxRowLength: 1024,
-    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.flavour, n: m.numerics.softmax.n, k: m.numerics.softmax.k }),
-    build: (o) =>
-      buildShiftmaxUnit({
+    fromMachine: (m) => ({ lanes: m.lanes, variant: m.numerics.flavour, n: m.numerics.softmax.n, k: m.numerics.softmax.k, form: m.form }),
+    build: (o) => {
+      const p = {
         ...SHIFTMAX_DEFAULTS,
         lanes: o.lanes ?? 1,
         flavour: pick(o.variant, ['pytorch', 'tvm'] as const, 'shiftmax'),
         n: o.n ?? presetOf(o.variant).softmax.n,
         k: o.k ?? presetOf(o.variant).softmax.k,
         expStages: o.expStages ?? DEFAULT_PIPELINE.expStages,
-      }),
+      };
+      return pick(o.form, SDU_FORMS, 'shiftmax form') === 'overlap' ? buildShiftmaxOverlapUnit(p) : buildShiftmaxUnit(p);
+    },
   },
   {
     name: 'shiftgelu',

@@ -7,57 +7,20 @@
  * Recomputing E in pass 3 costs nothing (the lanes are idle then) and saves a row buffer.
  */
 import { ModuleBuilder, bitsFor, lit, type Expr } from '../hdl/module.js';
-import { buildShiftExpLane } from '../blocks/shift-exp-lane.js';
-import { buildSeqDivider, seqDividerLatency } from '../blocks/seq-divider.js';
-import { type GeneratedUnit, rowFramingPorts } from '../design.js';
-import { DEFAULT_PIPELINE, shiftmaxTiming } from '../timing.js';
-import { PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
+import { seqDividerLatency } from '../blocks/seq-divider.js';
+import type { GeneratedUnit } from '../design.js';
+import { shiftmaxTiming } from '../timing.js';
 import { constMultiply, delayControl, lane, maskedBeatMax, maskedSum } from './row-control.js';
-import type { Flavour } from '../../verify/golden/constants.js';
+import { type ShiftmaxUnitParams, INT31_MAX, expLanes, normalise, shiftmaxBlocks, shiftmaxOutputs, shiftmaxPorts } from './shiftmax-parts.js';
 
-export interface ShiftmaxUnitParams {
-  lanes: number;
-  n: number;
-  k: number;
-  flavour: Flavour;
-  inputBits: number;
-  x0Bits: number;
-  /** pipeline registers in each shift-exp lane */
-  expStages: number;
-}
-
-/** The default numerics preset's Shiftmax (widths from verify/golden/numerics-config.ts). */
-export const SHIFTMAX_DEFAULTS: ShiftmaxUnitParams = {
-  lanes: 1,
-  n: PYTORCH_NUMERICS.softmax.n,
-  k: PYTORCH_NUMERICS.softmax.k,
-  flavour: PYTORCH_NUMERICS.flavour,
-  inputBits: PYTORCH_NUMERICS.activationBits,
-  x0Bits: 8,
-  expStages: DEFAULT_PIPELINE.expStages,
-};
-
-const INT31_MAX = (1n << 31n) - 1n;
+export { SHIFTMAX_DEFAULTS, type ShiftmaxUnitParams } from './shiftmax-parts.js';
 
 export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
-  if (p.k < 2 || p.k > 32) throw new RangeError(`shiftmax: k = ${p.k} must be in 2..32`);
-  if (p.x0Bits + p.n > 31) throw new RangeError(`shiftmax: |x0| < 2^${p.x0Bits} with n = ${p.n} gives E wider than 31 bits`);
   const L = p.lanes;
   const top = `ivit_shiftmax_l${L}_n${p.n}_k${p.k}_i${p.inputBits}_x${p.x0Bits}_${p.flavour === 'tvm' ? 'tvm' : 'pt'}_e${p.expStages}`;
-  if (p.n >= 32 - p.k) throw new RangeError(`shiftmax: n = ${p.n} must be below 32 − k = ${32 - p.k} (the normalisation shifts right)`);
-  const expLane = buildShiftExpLane({
-    deltaBits: p.inputBits + 1,
-    x0Bits: p.x0Bits,
-    n: p.n,
-    flavour: p.flavour,
-    stages: p.expStages,
-    tagBits: 1,
-    mantissaOutputs: true,
-  });
-  const quotBits = 31 - p.n; // Σ ≥ E(row max) = |x0|·2^n ≥ 2^n, so F < 2^(31−n)
-  const divider = buildSeqDivider({ numBits: 31, denBits: 31, quotBits });
+  const blocks = shiftmaxBlocks(p, false);
+  const { expLane, quotBits, divider } = blocks;
   const le = expLane.latency;
-  const outBits = p.k - 1;
 
   const m = new ModuleBuilder(top, [
     `Shiftmax row unit, ${L} lane(s), n = ${p.n}, k = ${p.k}, ${p.flavour} flavour, int${p.inputBits} logits, 1 ≤ |x0| < 2^${p.x0Bits}.`,
@@ -100,23 +63,8 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
 
   // passes 2 and 3: Δ → exp lanes
   const toLanes = m.wire('to_lanes', m.and(accept, m.or(is(S.exp), is(S.norm))));
-  const es: Expr[] = [];
-  const mants: Expr[] = [];
-  const mshifts: Expr[] = [];
-  const keepOut: Expr[] = [];
-  for (let j = 0; j < L; j++) {
-    const delta = m.sub(xs[j]!, rowMax, p.inputBits + 1);
-    const o = m.instance(expLane.module, `exp_lane${j}`, {
-      delta,
-      x0_mag: x0Mag,
-      clamp_mag: clampMag,
-      tag_in: m.bit(inKeep, j),
-    });
-    es.push(o.e!);
-    mants.push(o.mant!);
-    mshifts.push(o.mshift!);
-    keepOut.push(o.tag_out!);
-  }
+  const lanesOut = expLanes(m, { lane: expLane, lanes: L, delta: (j) => m.sub(xs[j]!, rowMax, p.inputBits + 1), x0Mag, clampMag, inKeep });
+  const { es, keepOut } = lanesOut;
   const ctl = delayControl(m, 'lane_ctl', toLanes, m.concat([is(S.norm), inLast]), le);
   const laneValid = m.wire('lane_valid', ctl.valid);
   const laneNorm = m.wire('lane_norm', m.bit(m.named(ctl.data, 'lane_ctl_out'), 1));
@@ -142,23 +90,9 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   // normalisation: (E·F) >> (32 − k) with E = mant·2^mshift: a narrow mant × F product (E·F ≤ Σ·F < 2^31, so
   // mant·F < 2^31 too), registered, then the right shift by (32 − k − mshift) ≥ 1 and the output register
   const normArrives = m.wire('norm_arrives', m.and(laneValid, laneNorm));
-  const prodBits = Math.min(31, expLane.mantBits + quotBits);
-  const prods = mants.map((mant, j) => m.delay(`prod${j}`, m.mul(mant, div.quot!, prodBits)));
-  const mshiftQ = mshifts.map((s, j) => m.delay(`mshift${j}`, s));
-  const prodKeep = m.delay('prod_keep', keepBus);
-  const prodCtl = delayControl(m, 'prod_ctl', normArrives, laneLast, 1);
-  const outs: Expr[] = [];
-  const sw = expLane.mshiftBits + 1;
-  for (let j = 0; j < L; j++) {
-    const sr = m.truncate(m.sub(lit(32 - p.k, sw), mshiftQ[j]!, sw + 1), sw, false);
-    const shifted = m.wire(`shifted${j}`, m.shrVar(prods[j]!, sr), { discards: `only the low ${outBits} bits: the probability is below 2^${outBits}` });
-    // lanes without an element read 0, so the output bus never carries stale values
-    outs.push(m.mux(m.bit(prodKeep, j), m.slice(shifted, outBits - 1, 0), lit(0, outBits)));
-  }
-  const outP = m.delay('out_p_q', m.concat([...outs].reverse()));
-  const outKeep = m.delay('out_keep_q', prodKeep);
-  const outLast = m.delay('out_last_q', prodCtl.data);
-  const outValid = m.flag('out_valid_q', prodCtl.valid);
+  const out = normalise(m, { p, blocks, lanesOut, factor: div.quot!, keepBus, arrives: normArrives, last: laneLast });
+  const outValid = out.valid;
+  const outLast = out.last;
 
   // state transitions
   const lastBeat = m.and(accept, inLast);
@@ -189,11 +123,7 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
   );
   m.next(state, nextState);
 
-  m.output('in_ready', inReady, 'the unit takes a beat this cycle');
-  m.output('out_valid', outValid, 'a beat of probabilities');
-  m.output('out_last', outLast, 'last beat of the row');
-  m.output('out_keep', outKeep, 'lanes holding an element');
-  m.output('out_p', outP, `probabilities, ${outBits} bits per lane, scale 2^−${p.k - 1}`);
+  shiftmaxOutputs(m, inReady, 'the unit takes a beat this cycle', out, p);
 
   const timing = (rowLength: number) => shiftmaxTiming({ rowLength, lanes: L, expLatency: le, quotBits });
   return {
@@ -201,12 +131,7 @@ export function buildShiftmaxUnit(p: ShiftmaxUnitParams): GeneratedUnit {
     top,
     modules: [expLane.module, divider, m],
     params: { ...p },
-    inputs: [
-      ...rowFramingPorts('in', L),
-      { name: 'in_x', laneBits: p.inputBits, lanes: L, signed: true, doc: 'logits' },
-      { name: 'cfg_x0_mag', laneBits: p.x0Bits, lanes: 1, signed: false, doc: '|x0|' },
-    ],
-    outputs: [...rowFramingPorts('out', L), { name: 'out_p', laneBits: outBits, lanes: L, signed: false, doc: 'probabilities' }],
+    ...shiftmaxPorts(p),
     handshake: 'ready',
     passes: 3,
     timing,

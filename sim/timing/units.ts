@@ -56,7 +56,7 @@ const SDU_PASSES: Record<SduUnitKind, number> = { requant: 1, shiftmax: 3, shift
  */
 export function sduCost(kind: SduUnitKind, rows: number, cols: number, lanes: number, fused: boolean, form: SduForm = 'overlap'): UnitCost {
   const op = sduRowTiming({ unit: kind, rowLength: cols, lanes, form });
-  const passes = op.overlap ? 2 : SDU_PASSES[kind]; // a fused requant stage has lanes of its own: not counted here
+  const passes = op.overlap?.passes ?? SDU_PASSES[kind]; // a fused requant stage has lanes of its own: not counted here
   let cycles: number;
   if (!fused) cycles = sduRunCycles(op, rows);
   else {

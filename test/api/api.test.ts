@@ -29,7 +29,7 @@ function checkExampleOutput(stdout: string): void {
   assert.match(stdout, /^assembled 2 instructions; simulated \d+ cycles; copy equal: true$/m);
   assert.match(stdout, /^golden argmax \d+ checksum [0-9a-f]{16}$/m);
   assert.match(stdout, /^compiled \d+ instructions; simulated \d+ cycles; bit-exact: true$/m);
-  assert.match(stdout, /^ivit_shiftmax_l4_\S+: 3 modules, 5 files; N=1 latency \d+$/m);
+  assert.match(stdout, /^ivit_shiftmax_ov_l4_\S+: 3 modules, 5 files; N=1 latency \d+$/m); // the default overlap form
 }
 
 describe('library API (package ivit-hw)', function () {

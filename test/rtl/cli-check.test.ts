@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ivit, isCleanUserError } from '../cli/cli-run.js';
 
-const TOP = 'ivit_shiftmax_l2_n15_k16_i8_x8_pt_e4';
+const TOP = 'ivit_shiftmax_ov_l2_n15_k16_i8_x8_pt_e4'; // the default form: rows overlap, passes interleaved in vectors.in
 
 describe('ivit rtl --vectors / ivit rtl check', function () {
   this.timeout(300000);
@@ -80,7 +80,7 @@ describe('ivit rtl --vectors / ivit rtl check', function () {
     const dir = copyOf('bad-input');
     const file = join(dir, 'vectors.in');
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    // every beat: in_last in_keep in_x cfg_x0_mag; a different |x0| on the whole run changes every output
+    // every beat: in_last in_keep in_pass in_x cfg_x0_mag; a different |x0| on the whole run changes every output
     writeFileSync(file, lines.map((l) => l.replace(/ [0-9a-f]+$/, (x0) => ` ${(((parseInt(x0, 16) % 200) + 7) % 255 || 1).toString(16)}`)).join('\n') + '\n');
     const r = ivit(['rtl', 'check', dir]);
     assert.equal(r.code, 1, r.stdout + r.stderr);

@@ -13,53 +13,58 @@ describe('ivit rtl / ivit synth (through the CLI)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'ivit-rtl-cli-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('ivit rtl shiftmax --lanes 2 writes modules, a bench that runs under Icarus, and a descriptor equal to sduRowTiming', () => {
-    const out = join(dir, 'smx');
-    const r = ivit(['rtl', 'shiftmax', '--lanes', '2', '-o', out]);
-    assert.equal(r.code, 0, r.stderr);
-    const files = readdirSync(out).sort();
-    const top = 'ivit_shiftmax_l2_n15_k16_i8_x8_pt_e4';
-    assert.ok(files.includes(`${top}.v`) && files.includes(`tb_${top}.v`) && files.includes(`${top}.json`), files.join(' '));
-    const desc = JSON.parse(readFileSync(join(out, `${top}.json`), 'utf8')) as {
-      ports: Array<{ name: string; width: number }>;
-      timing: { examples: Array<{ rowLength: number; latency: number; initiationInterval: number }> };
-    };
-    assert.deepEqual(
-      desc.ports.find((p) => p.name === 'in_x'),
-      { name: 'in_x', direction: 'input', width: 16, doc: 'logits, lane 0 in the low bits' },
-    );
-    for (const e of desc.timing.examples) {
-      assert.deepEqual({ latency: e.latency, initiationInterval: e.initiationInterval }, sduRowTiming({ unit: 'shiftmax', rowLength: e.rowLength, lanes: 2 }));
-    }
-    // run the written bench on one row (3 passes of 2 beats: [5, -3], [7, pad]) with |x0| = 10
-    const beat = (last: number, keep: number, x: number[]): string => `${last} ${keep.toString(16)} ${(((x[1]! & 255) << 8) | (x[0]! & 255)).toString(16)} a`;
-    const pass = [beat(0, 3, [5, -3]), beat(1, 1, [7, 0])];
-    writeFileSync(join(out, 'vectors.in'), [...pass, ...pass, ...pass].join('\n') + '\n');
-    const verilog = readdirSync(out)
-      .filter((f) => f.endsWith('.v'))
-      .map((f) => join(out, f));
-    execFileSync('iverilog', ['-g2005', '-o', join(out, 'sim.vvp'), '-s', `tb_${top}`, ...verilog]);
-    execFileSync('vvp', ['-n', join(out, 'sim.vvp')], { cwd: out });
-    const lines = readFileSync(join(out, 'vectors.out'), 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('O '));
-    const want = shiftmaxRow([5, -3, 7], { x0: -10, n: 15, k: 16, flavour: 'pytorch', inputBits: 8, expBits: 32 }, 'cli test').out;
-    const got = lines.flatMap((l) => {
-      const word = BigInt(`0x${l.split(' ')[4]}`);
-      return [Number(word & 0x7fffn), Number((word >> 15n) & 0x7fffn)];
+  for (const form of ['overlap', 'serial'] as const) {
+    it(`ivit rtl shiftmax --lanes 2 --form ${form} writes modules, a bench that runs under Icarus, and a descriptor equal to sduRowTiming`, () => {
+      const out = join(dir, `smx-${form}`);
+      const r = ivit(['rtl', 'shiftmax', '--lanes', '2', ...(form === 'serial' ? ['--form', 'serial'] : []), '-o', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const files = readdirSync(out).sort();
+      const top = `ivit_shiftmax_${form === 'overlap' ? 'ov_' : ''}l2_n15_k16_i8_x8_pt_e4`;
+      assert.ok(files.includes(`${top}.v`) && files.includes(`tb_${top}.v`) && files.includes(`${top}.json`), files.join(' '));
+      const desc = JSON.parse(readFileSync(join(out, `${top}.json`), 'utf8')) as {
+        ports: Array<{ name: string; width: number }>;
+        timing: { examples: Array<{ rowLength: number; latency: number; initiationInterval: number }> };
+      };
+      assert.deepEqual(
+        desc.ports.find((p) => p.name === 'in_x'),
+        { name: 'in_x', direction: 'input', width: 16, doc: 'logits, lane 0 in the low bits' },
+      );
+      for (const e of desc.timing.examples) {
+        const { latency, initiationInterval } = sduRowTiming({ unit: 'shiftmax', rowLength: e.rowLength, lanes: 2, form });
+        assert.deepEqual({ latency: e.latency, initiationInterval: e.initiationInterval }, { latency, initiationInterval });
+      }
+      // run the written bench on one row (3 passes of 2 beats: [5, -3], [7, pad]) with |x0| = 10; the overlap form
+      // tags each pass (in_pass 0, 1, 2), and a single row's passes go in order
+      const beat = (last: number, keep: number, x: number[], pass: number): string =>
+        `${last} ${keep.toString(16)} ${form === 'overlap' ? `${pass} ` : ''}${(((x[1]! & 255) << 8) | (x[0]! & 255)).toString(16)} a`;
+      const pass = (code: number): string[] => [beat(0, 3, [5, -3], code), beat(1, 1, [7, 0], code)];
+      writeFileSync(join(out, 'vectors.in'), [...pass(0), ...pass(1), ...pass(2)].join('\n') + '\n');
+      const verilog = readdirSync(out)
+        .filter((f) => f.endsWith('.v'))
+        .map((f) => join(out, f));
+      execFileSync('iverilog', ['-g2005', '-o', join(out, 'sim.vvp'), '-s', `tb_${top}`, ...verilog]);
+      execFileSync('vvp', ['-n', join(out, 'sim.vvp')], { cwd: out });
+      const lines = readFileSync(join(out, 'vectors.out'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('O '));
+      const want = shiftmaxRow([5, -3, 7], { x0: -10, n: 15, k: 16, flavour: 'pytorch', inputBits: 8, expBits: 32 }, 'cli test').out;
+      const got = lines.flatMap((l) => {
+        const word = BigInt(`0x${l.split(' ')[4]}`);
+        return [Number(word & 0x7fffn), Number((word >> 15n) & 0x7fffn)];
+      });
+      assert.deepEqual(got.slice(0, 3), want);
     });
-    assert.deepEqual(got.slice(0, 3), want);
-  });
+  }
 
   it("ivit rtl --config/--set: the SDU unit takes the machine's lanes and numerics preset; explicit options win", () => {
     const cfg = join(dir, 'accel.json');
     writeFileSync(cfg, JSON.stringify({ sdu: { lanes: 4 }, numerics: { preset: 'tvm' } }));
     const fromFile = ivit(['rtl', 'shiftmax', '--config', cfg, '-o', join(dir, 'cfg1')]);
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.match(fromFile.stdout, /^ivit_shiftmax_l4_n16_k8_i8_x8_tvm_e4:/, "lanes 4 and the TVM preset's n = 16, k = 8");
+    assert.match(fromFile.stdout, /^ivit_shiftmax_ov_l4_n16_k8_i8_x8_tvm_e4:/, "lanes 4, the TVM preset's n = 16, k = 8 and the default overlap form");
     const explicit = ivit(['rtl', 'shiftmax', '--config', cfg, '--lanes', '2', '--variant', 'pytorch', '--n', '15', '--k', '16', '-o', join(dir, 'cfg2')]);
     assert.equal(explicit.code, 0, explicit.stderr);
-    assert.match(explicit.stdout, /^ivit_shiftmax_l2_n15_k16_i8_x8_pt_e4:/);
+    assert.match(explicit.stdout, /^ivit_shiftmax_ov_l2_n15_k16_i8_x8_pt_e4:/);
     const ln = ivit(['rtl', 'layernorm', '--set', 'numerics.sqrt=floor', '--set', 'sdu.lanes=2', '-o', join(dir, 'cfg3')]);
     assert.equal(ln.code, 0, ln.stderr);
     assert.match(ln.stdout, /floor/i);

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, applyOverrides, configFromJson, loadConfigFile } from '../../sim/config.js';
 import { REPO_ROOT } from './helpers.js';
 import { sduCost } from '../../sim/timing/units.js';
-import { layerNormOverlapTiming, layerNormTiming, overlapRowSchedule } from '../../rtl-gen/timing.js';
+import {
+  layerNormOverlapTiming,
+  layerNormTiming,
+  overlapRowSchedule,
+  shiftmaxOverlapTiming,
+  shiftmaxTiming,
+  threePassRowSchedule,
+} from '../../rtl-gen/timing.js';
 
 describe('accelerator configuration', () => {
   it('`ivit config` prints the built-in default, and the file it prints loads back as the same machine', () => {
@@ -62,5 +69,19 @@ describe('accelerator configuration', () => {
     const t = layerNormOverlapTiming({ rowLength: 192, lanes: 16 });
     assert.equal(overlap.cycles, overlapRowSchedule(rows, t.overlap!.beats, t.overlap!.engine).ends[rows - 1]);
     assert.ok(overlap.cycles < serial.cycles);
+  });
+
+  it('sdu.form sets the Shiftmax cost too: overlapping rows run the three-pass schedule, one row at a time keeps (R − 1)·(latency + 1) + latency', () => {
+    const rows = 197 * 3; // DeiT-T: 3 heads of 197 query rows of 197 scores
+    const overlap = sduCost('shiftmax', rows, 197, 16, false, DEFAULT_CONFIG.sdu.form);
+    const serial = sduCost('shiftmax', rows, 197, 16, false, 'serial');
+    const one = shiftmaxTiming({ rowLength: 197, lanes: 16 });
+    assert.equal(serial.cycles, (rows - 1) * (one.latency + 1) + one.latency);
+    const t = shiftmaxOverlapTiming({ rowLength: 197, lanes: 16 });
+    assert.ok(t.overlap?.passes === 3);
+    assert.equal(overlap.cycles, threePassRowSchedule(rows, t.overlap.beats, t.overlap.engine, t.overlap.tail).ends[rows - 1]);
+    assert.ok(overlap.cycles < serial.cycles);
+    // both forms stream each row three times through the lanes
+    assert.equal(overlap.sduLaneOps, serial.sduLaneOps);
   });
 });

@@ -62,9 +62,17 @@ function expRowBeats(row: ExpRow, lanes: number, passes: number): bigint[][][] {
 
 export function shiftmaxAdapter(u: GeneratedUnit): UnitAdapter<ExpRow> {
   const { lanes, n, k, inputBits, flavour } = expUnitParams(u);
+  const overlap = u.params.form === 'overlap';
   return {
     unit: u,
-    beats: (row) => expRowBeats(row, lanes, 3),
+    beats: (row) => {
+      if (!overlap) return expRowBeats(row, lanes, 3);
+      // the max, exp and norm passes, tagged by in_pass (0, 1, 2); |x0| is read at the max pass's first beat
+      const pass = (code: number) =>
+        chunk(row.x, lanes, 0).map((b, i, all) => [[i === all.length - 1 ? 1n : 0n], b.keep, [big(code)], b.values.map(big), [big(row.x0Mag)]]);
+      return [0, 1, 2].flatMap(pass);
+    },
+    ...(overlap ? { parts: { beats: (row: ExpRow) => [0, 1, 2].map(() => Math.ceil(row.x.length / lanes)), order: [1, 0, 2] } } : {}),
     expected: (row) => {
       const g = shiftmaxRow(row.x, { x0: -row.x0Mag, n, k, flavour, inputBits, expBits: 32 }, 'rtl cosim');
       return rowOutputBeats(g.out, lanes);
@@ -112,7 +120,7 @@ export function layerNormAdapter(u: GeneratedUnit): UnitAdapter<LayerNormRowCase
       const beat = (pass: number) => xs.map((b, i) => [[i === xs.length - 1 ? 1n : 0n], b.keep, b.values.map(big), withBias(i, pass === 2)]);
       return [...beat(0), ...beat(1), ...beat(2)];
     },
-    ...(overlap ? { frontBeats: (row: LayerNormRowCase) => Math.ceil(row.x.length / lanes) } : {}),
+    ...(overlap ? { parts: { beats: (row: LayerNormRowCase) => [0, 1].map(() => Math.ceil(row.x.length / lanes)), order: [0, 1] } } : {}),
     expected: (row) => {
       const g = layerNormRow(row.x, row.bias, { sqrt, mean: 'half-even', halve: 'floor', inputBits, varianceBits: 64, outputBits }, 'rtl cosim');
       return rowOutputBeats(g.out, lanes);

@@ -15,11 +15,12 @@ export interface UnitAdapter<Row> {
   expected(row: Row): bigint[][][];
   describe(row: Row): string;
   /**
-   * A unit whose rows overlap takes each row in two parts (its first `frontBeats` beats, then the rest) and
-   * expects them interleaved one row apart: front 0, front 1, back 0, front 2, back 1, …, back (last).
+   * A unit whose rows overlap takes each row in parts (`beats(row)`: the beats of each part, in the row's order)
+   * and expects part p of row r in slot r + p, the parts of one slot in `order`: I-LayerNorm's two in [0, 1]
+   * (S0, S1, N0, S2, N1, …), Shiftmax's three in [1, 0, 2] (M0, E0, M1, E1, M2, N0, E2, M3, N1, …).
    * Absent: each row's beats in one piece.
    */
-  frontBeats?(row: Row): number;
+  parts?: { beats(row: Row): number[]; order: readonly number[] };
 }
 
 export interface RowMismatch {
@@ -75,14 +76,16 @@ export function streamLines<Row>(adapter: UnitAdapter<Row>, rows: readonly Row[]
   const lines: string[] = [];
   const rowStartBeat: number[] = [];
   const beatLines = rows.map((row) => adapter.beats(row).map((beat) => beatLine(adapter.unit, beat)));
-  if (adapter.frontBeats) {
-    const split = rows.map((row) => adapter.frontBeats!(row));
-    for (let r = 0; r <= rows.length; r++) {
-      if (r < rows.length) {
-        rowStartBeat.push(lines.length);
-        lines.push(...beatLines[r]!.slice(0, split[r]));
+  if (adapter.parts) {
+    const { order } = adapter.parts;
+    const offsets = rows.map((row) => adapter.parts!.beats(row).reduce<number[]>((acc, b) => [...acc, acc[acc.length - 1]! + b], [0]));
+    for (let t = 0; t < rows.length + order.length - 1; t++) {
+      for (const part of order) {
+        const r = t - part;
+        if (r < 0 || r >= rows.length) continue;
+        if (part === 0) rowStartBeat[r] = lines.length;
+        lines.push(...beatLines[r]!.slice(offsets[r]![part], offsets[r]![part + 1]));
       }
-      if (r > 0) lines.push(...beatLines[r - 1]!.slice(split[r - 1]));
     }
   } else {
     beatLines.forEach((b) => {
