@@ -176,6 +176,7 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
         lis: k.lis,
         ibert: k.ibert,
         pts: k.pts,
+        sulq: (s, p) => k.sulq(s, p[0]!),
       });
       imgs.forEach((img, i) => assert.deepEqual(Array.from(batch[i]!.logits), Array.from(vitForward(all, img, PYTORCH_NUMERICS, k).logits)));
     });

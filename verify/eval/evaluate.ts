@@ -12,6 +12,7 @@ import type { AcceleratorConfig } from '../../sim/config.js';
 import type { NumericsConfig, NumericsPresetName } from '../golden/numerics-config.js';
 import type { QuantModel } from '../golden/qmodel.js';
 import { argmax } from '../golden/run-golden.js';
+import { isIsvitNumerics, isvitFieldsOf } from '../golden/isvit.js';
 import { loadEvalSet } from './eval-data.js';
 import { goldenLogits } from './golden-pool.js';
 import { type SimImage, runSimSample, sampleIndices } from './sim-sample.js';
@@ -141,6 +142,13 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     throw new EvalInputError(
       `${opts.modelPath}: no FQ-ViT fields (fqvit metadata) for --numerics ${opts.preset}; make a model file with them: ivit import --checkpoint FLOAT.safetensors --out MODEL.safetensors`,
     );
+  if (isIsvitNumerics(opts.numerics)) {
+    try {
+      isvitFieldsOf(model, opts.numerics);
+    } catch (e) {
+      throw new EvalInputError(`${opts.modelPath}: ${(e as Error).message}`);
+    }
+  }
   const k = model.config.numClasses;
   const notes: string[] = [];
   const phase = opts.onPhase ?? (() => {});
