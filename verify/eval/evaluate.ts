@@ -148,6 +148,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     } catch (e) {
       throw new EvalInputError(`${opts.modelPath}: ${(e as Error).message}`);
     }
+    if (opts.simSample) throw new EvalInputError(`--sim-sample: the simulator has no SULQ mode yet; --numerics ${opts.preset} runs on the golden model only`);
   }
   const k = model.config.numClasses;
   const notes: string[] = [];
