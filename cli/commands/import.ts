@@ -103,7 +103,9 @@ function runImport(opts: ImportOptions): void {
   out.write(`${chalk.bold('preprocess')}   (pixel/255 − mean)/std, mean ${preprocess.mean.join(',')}, std ${preprocess.std.join(',')} (${preprocessFrom})\n`);
 
   const images = calibrationImages(opts.data, count, c);
-  const range = obs.kind === 'minmax' ? 'min/max (QuantAct, momentum −1)' : `percentile ${obs.percentile} of |x|`;
+  const range =
+    (obs.kind === 'minmax' ? 'min/max (QuantAct, momentum −1)' : `percentile ${obs.percentile} of |x|`) +
+    (isvit ? `; ${preset}: SOS factors from an I-ViT pass, low-bit sites by the least-squared-error percentile, SULQ η by least squared error` : '');
   const provenance = {
     generator: 'ivit import',
     checkpoint: opts.checkpoint,
