@@ -13,64 +13,28 @@ import { NumericsInputError, WidthOverflowError } from '../../verify/golden/intm
 import { requantTensor } from '../../verify/golden/ops/requant.js';
 import { sulqAttnV, sulqConstants, sulqParams, sulqRow } from '../../verify/golden/ops/sulq.js';
 import { sulqHeadAttnV } from '../../verify/golden/isvit.js';
-import type { QLinear, QuantModel } from '../../verify/golden/qmodel.js';
+import type { QuantModel } from '../../verify/golden/qmodel.js';
 import { vitShape } from '../../verify/golden/zoo.js';
 import { Rng } from '../../verify/model/prng.js';
 import { decodeModel, encodeModel } from '../../verify/model/qmodel-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../verify/model/safetensors.js';
 import { quantiseInput } from '../../verify/data/preprocess.js';
-import type { FloatLinear, FloatVit } from '../../verify/import/float-model.js';
-import { MINMAX } from '../../verify/import/calibrate.js';
 import { SULQ_ETAS, foldSos, mseSymmetricRange, sulqSearch } from '../../verify/import/isvit-calibration.js';
-import { calibrateIsvit } from '../../verify/import/isvit-import.js';
 import { requireAcceleratorNumerics } from '../../programs/graph/accelerator-numerics.js';
 import { tinyVitModel } from '../support/tiny-vit.js';
+import { PRE, floatOf, tinyIsvitModel, tinyPixels } from '../support/tiny-isvit.js';
 
 const { config, model: synthetic } = tinyVitModel(11);
 const n = vitShape(config).tokens;
 const c = config.embedDim;
-const PRE = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
-
-/** The synthetic tiny model as a float checkpoint: every integer tensor times its scale. */
-function floatOf(m: QuantModel): FloatVit {
-  const lin = (l: QLinear, sIn: number): FloatLinear => ({
-    outFeatures: l.outFeatures,
-    inFeatures: l.inFeatures,
-    weight: Float32Array.from(l.weight, (w, i) => w * l.weightScale[Math.floor(i / l.inFeatures)]!),
-    bias: Float32Array.from(l.bias, (b, o) => b * sIn * l.weightScale[o]!),
-  });
-  const ln = (x: { gamma: Float32Array; beta: Float32Array }) => ({ gamma: x.gamma, beta: x.beta, eps: 1e-6 });
-  return {
-    config: m.config,
-    patch: lin(m.patch, m.scales.input),
-    cls: Float32Array.from(m.cls, (v) => v * m.scales.patch),
-    pos: Float32Array.from(m.pos, (v) => v * m.scales.pos),
-    blocks: m.blocks.map((b) => ({
-      norm1: ln(b.norm1),
-      qkv: lin(b.qkv, b.scales.a1),
-      proj: lin(b.proj, b.scales.av),
-      norm2: ln(b.norm2),
-      fc1: lin(b.fc1, b.scales.a2),
-      fc2: lin(b.fc2, b.scales.h),
-    })),
-    norm: ln(m.norm),
-    head: lin(m.head, m.scales.headIn),
-  };
-}
-
-function pixels(count: number, seed: number): Uint8Array[] {
-  const rng = new Rng(seed, 'isvit-test-images');
-  return Array.from({ length: count }, () => Uint8Array.from({ length: 3 * 32 * 32 }, () => Math.floor(rng.uniform() * 256)));
-}
-
 const fm = floatOf(synthetic);
-const calib = pixels(6, 1);
 const imported = new Map<string, QuantModel>();
 function isvitModel(cfg: NumericsConfig): QuantModel {
   const key = `${cfg.lowBit.weightBits}`;
-  if (!imported.has(key)) imported.set(key, calibrateIsvit(fm, calib, PRE, MINMAX, {}, cfg).model);
+  if (!imported.has(key)) imported.set(key, tinyIsvitModel(cfg));
   return imported.get(key)!;
 }
+const pixels = tinyPixels;
 
 function tensorsOf(m: QuantModel, img: Int8Array, cfg: NumericsConfig): Map<string, Int32Array> {
   const t = new Map<string, Int32Array>();

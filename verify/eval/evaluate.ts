@@ -131,9 +131,9 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>): Agreement {
   return { agree, of: a.length };
 }
 
-/** The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch and fqvit). */
+/** The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch, fqvit and the isvit ones). */
 function torchNumerics(preset: NumericsPresetName): TorchNumerics | { unavailable: string } {
-  return preset === 'pytorch' || preset === 'fqvit' ? preset : { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` };
+  return preset === 'tvm' ? { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` } : preset;
 }
 
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {

@@ -2,7 +2,7 @@
 """The PyTorch columns of `ivit eval`: FP32 model, float32 fake-quant pass, exact int64 pass, on prepared inputs.
 
     /usr/bin/python3 verify/torch/eval_reference.py --model Q.safetensors --dir DIR --count N
-        [--float F32.safetensors] [--device cpu|cuda] [--batch B] [--numerics pytorch|fqvit]
+        [--float F32.safetensors] [--device cpu|cuda] [--batch B] [--numerics pytorch|fqvit|isvit-w4a4|isvit-w3a3]
 
 DIR holds what the TypeScript side wrote (verify/eval/torch-columns.ts), so both sides see the same images:
   inputs.i8   int8 [N, C, H, W]: the quantised model inputs (verify/data/preprocess.ts), used by the
@@ -131,7 +131,7 @@ def main() -> int:
     ap.add_argument("--float", dest="float_ckpt", default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--batch", type=int, default=500)
-    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit"])
+    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit", "isvit-w4a4", "isvit-w3a3"])
     args = ap.parse_args()
     setup_threads()
     device = pick_device(args.device)
