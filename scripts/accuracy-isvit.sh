@@ -3,8 +3,9 @@
 #   1. ivit import --numerics isvit-w4a4 and isvit-w3a3 of verify/checkpoints/fashion-vit.safetensors (PTQ only, the
 #      first 512 training images: an I-ViT pass for the SOS factors, then the reparameterised model at b-bit weights
 #      and inputs, SULQ's η per block; docs/numerics.md "I&S-ViT low-bit presets");
-#   2. ivit eval --numerics isvit-w4a4 / isvit-w3a3 on all 10k Fashion-MNIST test images: the integer golden model
-#      (no PyTorch int64 reference or simulator for these presets yet, so no Python is needed).
+#   2. ivit eval --numerics isvit-w4a4 / isvit-w3a3 on all 10k Fashion-MNIST test images: the integer golden model,
+#      FP32 and the PyTorch int64 reference (= golden on every image) where /usr/bin/python3 has torch
+#      (IVIT_PYTHON=/nonexistent skips them: golden only); no simulator sample (no SULQ mode in the simulator yet).
 # Usage: scripts/accuracy-isvit.sh [--limit N]   (writes .cache/accuracy-isvit/; the JSON reports are the ones
 # committed as verify/checkpoints/eval-fashion-vit-isvit-w{4a4,3a3}.json)
 set -euo pipefail
