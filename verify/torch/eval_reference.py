@@ -157,7 +157,7 @@ def main() -> int:
             fakequant_column(qm, inputs, device, args.batch).astype("<i4").tofile(os.path.join(args.dir, "fakequant-argmax.i32"))
             seconds["fakequant"] = time.perf_counter() - t0
         else:
-            summary["fakeQuantOmitted"] = FAKEQUANT_OMITTED
+            summary["fakeQuantOmitted"] = FAKEQUANT_OMITTED if args.numerics == "fqvit" else "omitted (no I&S-ViT float pass)"
         t0 = time.perf_counter()
         int64_column(qm, inputs, device, args.batch, args.numerics).astype("<i8").tofile(os.path.join(args.dir, "int64-logits.i64"))
         seconds["int64"] = time.perf_counter() - t0
