@@ -76,7 +76,7 @@ export function registerGolden(program: Command): void {
     .option('--image <input>', IMAGE_OPTION_HELP)
     .option(
       '--numerics <preset>',
-      `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT}) | fqvit (FQ-ViT: LIS attention, PTS LayerNorm; the model file's FQ-ViT fields)`,
+      `numerics variant: pytorch | tvm (${TVM_MODEL_LIMIT}) | fqvit (FQ-ViT: LIS attention, PTS LayerNorm; the model file's FQ-ViT fields) | isvit-w4a4 | isvit-w3a3 (I&S-ViT: the model file's isvit fields, from ivit import --numerics)`,
       'pytorch',
     )
     .option('--sqrt <rule>', 'LayerNorm square root: newton10 | floor')

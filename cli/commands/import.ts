@@ -13,6 +13,8 @@ import { CHECKPOINT_FORMATS, type CheckpointFormat, readCheckpoint } from '../..
 import { calibrationImages } from '../../verify/import/calibration-data.js';
 import { type RangeObserver, MINMAX } from '../../verify/import/calibrate.js';
 import { calibrate } from '../../verify/import/import-model.js';
+import { calibrateIsvit } from '../../verify/import/isvit-import.js';
+import { NUMERICS_PRESETS } from '../../verify/golden/numerics-config.js';
 import { decodeModel, encodeModel } from '../../verify/model/qmodel-file.js';
 import type { Preprocess } from '../../verify/golden/qmodel.js';
 import { vitShape } from '../../verify/golden/zoo.js';
@@ -49,7 +51,11 @@ interface ImportOptions {
   data: string;
   name?: string;
   lisBits?: string;
+  numerics?: string;
 }
+
+/** The presets import calibrates for: the I-ViT chain (with FQ-ViT's fields) or one of I&S-ViT's low-bit presets. */
+const IMPORT_PRESETS = ['pytorch', 'isvit-w4a4', 'isvit-w3a3'] as const;
 
 function runImport(opts: ImportOptions): void {
   checkOutputFile(opts.out);
@@ -66,6 +72,10 @@ function runImport(opts: ImportOptions): void {
     obs = { kind: 'percentile', percentile: p };
   }
   if ((opts.mean === undefined) !== (opts.std === undefined)) throw new UserError('--mean and --std go together');
+  const preset = opts.numerics ?? 'pytorch';
+  if (!(IMPORT_PRESETS as readonly string[]).includes(preset)) throw new UserError(`--numerics must be one of ${IMPORT_PRESETS.join(', ')}, got "${preset}"`);
+  const isvit = preset !== 'pytorch';
+  if (isvit && lisBits !== undefined) throw new UserError(`--lis-bits sets FQ-ViT's fields, which an --numerics ${preset} model does not carry`);
 
   const ck = readCheckpoint(opts.checkpoint, {
     format: opts.format as CheckpointFormat,
@@ -93,7 +103,9 @@ function runImport(opts: ImportOptions): void {
   out.write(`${chalk.bold('preprocess')}   (pixel/255 − mean)/std, mean ${preprocess.mean.join(',')}, std ${preprocess.std.join(',')} (${preprocessFrom})\n`);
 
   const images = calibrationImages(opts.data, count, c);
-  const range = obs.kind === 'minmax' ? 'min/max (QuantAct, momentum −1)' : `percentile ${obs.percentile} of |x|`;
+  const range =
+    (obs.kind === 'minmax' ? 'min/max (QuantAct, momentum −1)' : `percentile ${obs.percentile} of |x|`) +
+    (isvit ? `; ${preset}: SOS factors from an I-ViT pass, low-bit sites by the least-squared-error percentile, SULQ η by least squared error` : '');
   const provenance = {
     generator: 'ivit import',
     checkpoint: opts.checkpoint,
@@ -102,8 +114,11 @@ function runImport(opts: ImportOptions): void {
     calibrationData: images.file,
     calibrationImages: count,
     calibrationRange: obs.kind === 'minmax' ? 'minmax' : `percentile ${obs.percentile}`,
+    ...(isvit ? { numerics: preset, lowBitRanges: 'least squared error among percentiles of |x|', reconstruction: 'none (PTQ only)' } : {}),
   };
-  const r = calibrate(ck.model, images.pixels, preprocess, obs, provenance, lisBits);
+  const r = isvit
+    ? calibrateIsvit(ck.model, images.pixels, preprocess, obs, provenance, NUMERICS_PRESETS[preset as 'isvit-w4a4' | 'isvit-w3a3'])
+    : calibrate(ck.model, images.pixels, preprocess, obs, provenance, lisBits);
   out.write(
     `${chalk.bold('calibration')}  first ${count} images of ${images.file}, ranges ${range}: ${(r.millis / 1000).toFixed(1)} s (input scale ${r.model.scales.input.toPrecision(6)})\n`,
   );
@@ -136,6 +151,11 @@ export function registerImport(program: Command): void {
     .option('--mean <m,...>', 'input normalisation mean per channel, when the checkpoint has none')
     .option('--std <s,...>', 'input normalisation std per channel, when the checkpoint has none')
     .option('--data <fashion-mnist|dir>', 'calibration data: fashion-mnist, or a directory (or file) with train-images-idx3-ubyte[.gz]', 'fashion-mnist')
+    .option(
+      '--numerics <preset>',
+      `calibrate for ${IMPORT_PRESETS.join(' | ')} (isvit-*: SOS, low-bit weights and inputs, SULQ η; docs/numerics.md)`,
+      'pytorch',
+    )
     .option('--lis-bits <b>', "the FQ-ViT fields' Log-Int-Softmax code width, 1..8 (default: the fqvit preset's, 4)")
     .option('--name <name>', 'model name in its config (default: the checkpoint file name)')
     .action((opts: ImportOptions) => runImport(opts));

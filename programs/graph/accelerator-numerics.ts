@@ -12,6 +12,9 @@ export function requireAcceleratorNumerics(numerics: NumericsConfig): NumericsCo
     ...(numerics.attention === 'ibert' ? ['numerics.attention = ibert (I-BERT softmax)'] : []),
     ...(numerics.geluUnit === 'ibert' ? ['numerics.geluUnit = ibert (I-BERT GELU)'] : []),
   ];
+  if (numerics.attention === 'sulq' || numerics.lowBit.weightBits < 8 || numerics.lowBit.inputBits < 8) {
+    throw new NumericsInputError('the isvit presets (SULQ attention·V, low-bit block layers) run on the golden model only: the simulator has no SULQ mode yet');
+  }
   if (missing.length > 0) {
     throw new NumericsInputError(`${missing.join(' and ')}: the accelerator has no I-BERT unit yet (golden model only: ivit op ibert-softmax / ibert-gelu)`);
   }

@@ -205,7 +205,10 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
       [['--model', modelFile, '--data', 'fashion-mnist', '--float', join(dir, 'nope.safetensors')], /--float .*nope\.safetensors: no such file/],
       [['--model', 'deit-s', '--data', 'fashion-mnist'], /needs a quantised model file/],
       [['--model', noFqvitFile, '--data', 'fashion-mnist', '--numerics', 'fqvit'], /no-fqvit\.safetensors: no FQ-ViT fields .*ivit import --checkpoint/],
-      [['--model', modelFile, '--data', 'fashion-mnist', '--numerics', 'ivit'], /--numerics must be one of pytorch, tvm, fqvit, got "ivit"/],
+      [
+        ['--model', modelFile, '--data', 'fashion-mnist', '--numerics', 'ivit'],
+        /--numerics must be one of pytorch, tvm, fqvit, isvit-w4a4, isvit-w3a3, got "ivit"/,
+      ],
       ...(torchAvailable
         ? [[['--model', modelFile, '--data', 'fashion-mnist', '--limit', '3', '--float', modelFile], /expected F32/] as [string[], RegExp]]
         : []),

@@ -176,6 +176,7 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
         lis: k.lis,
         ibert: k.ibert,
         pts: k.pts,
+        sulq: (s, p) => k.sulq(s, p[0]!),
       });
       imgs.forEach((img, i) => assert.deepEqual(Array.from(batch[i]!.logits), Array.from(vitForward(all, img, PYTORCH_NUMERICS, k).logits)));
     });
@@ -288,6 +289,35 @@ if (hasTorch || process.env.IVIT_REQUIRE_TORCH === '1') {
       const m = readModel(f('cli.safetensors'));
       assert.equal(m.provenance.checkpoint, f('tv.safetensors'));
       assert.equal(m.provenance.calibrationImages, 8);
+    });
+
+    it('--numerics isvit-w4a4 writes the I&S-ViT fields that ivit golden --numerics isvit-w4a4 runs; other presets refuse the file for it', () => {
+      const out = f('cli-isvit.safetensors');
+      const r = ivit(['import', '--checkpoint', f('tv.safetensors'), '--out', out, '--calib', '8', '--numerics', 'isvit-w4a4']);
+      assert.equal(r.code, 0, r.stderr);
+      const m = readModel(out);
+      assert.equal(m.isvit!.weightBits, 4);
+      assert.equal(m.isvit!.sulq.length, 2);
+      assert.equal(m.provenance.numerics, 'isvit-w4a4');
+      assert.ok(m.blocks.every((b) => [b.qkv, b.proj, b.fc1, b.fc2].every((l) => l.weight.every((w) => w >= -8 && w <= 7))));
+      const g = ivit(['golden', '--model', out, '--numerics', 'isvit-w4a4']);
+      assert.equal(g.code, 0, g.stderr);
+      assert.match(g.stdout, /argmax \d/);
+      const bad = ivit(['golden', '--model', out, '--numerics', 'isvit-w3a3']);
+      assert.ok(isCleanUserError(bad), `exit ${bad.code}: ${bad.stderr}`);
+      assert.match(bad.stderr, /isvit\.weightBits is 4, the preset's is 3/);
+      const noLis = ivit([
+        'import',
+        '--checkpoint',
+        f('tv.safetensors'),
+        '--out',
+        f('never-isvit-lis.safetensors'),
+        '--numerics',
+        'isvit-w3a3',
+        '--lis-bits',
+        '4',
+      ]);
+      assert.ok(isCleanUserError(noLis), `exit ${noLis.code}: ${noLis.stderr}`);
     });
 
     describe('bad input: one line naming the tensor or node, exit 2, nothing written', () => {

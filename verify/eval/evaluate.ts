@@ -12,6 +12,7 @@ import type { AcceleratorConfig } from '../../sim/config.js';
 import type { NumericsConfig, NumericsPresetName } from '../golden/numerics-config.js';
 import type { QuantModel } from '../golden/qmodel.js';
 import { argmax } from '../golden/run-golden.js';
+import { isIsvitNumerics, isvitFieldsOf } from '../golden/isvit.js';
 import { loadEvalSet } from './eval-data.js';
 import { goldenLogits } from './golden-pool.js';
 import { type SimImage, runSimSample, sampleIndices } from './sim-sample.js';
@@ -130,9 +131,9 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>): Agreement {
   return { agree, of: a.length };
 }
 
-/** The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch and fqvit). */
+/** The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch, fqvit and the isvit ones). */
 function torchNumerics(preset: NumericsPresetName): TorchNumerics | { unavailable: string } {
-  return preset === 'pytorch' || preset === 'fqvit' ? preset : { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` };
+  return preset === 'tvm' ? { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` } : preset;
 }
 
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
@@ -141,6 +142,14 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     throw new EvalInputError(
       `${opts.modelPath}: no FQ-ViT fields (fqvit metadata) for --numerics ${opts.preset}; make a model file with them: ivit import --checkpoint FLOAT.safetensors --out MODEL.safetensors`,
     );
+  if (isIsvitNumerics(opts.numerics)) {
+    try {
+      isvitFieldsOf(model, opts.numerics);
+    } catch (e) {
+      throw new EvalInputError(`${opts.modelPath}: ${(e as Error).message}`);
+    }
+    if (opts.simSample) throw new EvalInputError(`--sim-sample: the simulator has no SULQ mode yet; --numerics ${opts.preset} runs on the golden model only`);
+  }
   const k = model.config.numClasses;
   const notes: string[] = [];
   const phase = opts.onPhase ?? (() => {});

@@ -50,8 +50,8 @@ export function torchUnavailable(): string | null {
   return r.status === 0 ? null : 'unavailable (python3-torch missing)';
 }
 
-/** The presets eval_reference.py runs: `fqvit` runs the int64 pass only (no FQ-ViT fake-quant pass). */
-export type TorchNumerics = 'pytorch' | 'fqvit';
+/** The presets eval_reference.py runs: `fqvit` and the isvit ones run the int64 pass only (no fake-quant pass of theirs). */
+export type TorchNumerics = 'pytorch' | 'fqvit' | 'isvit-w4a4' | 'isvit-w3a3';
 
 export interface TorchOptions {
   floatCheckpoint?: string;

@@ -23,6 +23,8 @@ import {
 } from './scale-algebra.js';
 import type { PtsInputScales, QLayerNorm, QuantModel } from './qmodel.js';
 import { vitShape } from './zoo.js';
+import { checkLowBitWeights, isIsvitNumerics, isvitFieldsOf, sulqBlockConstants } from './isvit.js';
+import type { SulqConstants } from './ops/sulq.js';
 
 export interface ResidualDyadics {
   main: Dyadic;
@@ -45,6 +47,8 @@ export interface BlockConstants {
   ln2Bias: Float64Array;
   /** LIS attention only */
   lis?: LisSiteConstants;
+  /** SULQ attention only (the isvit presets): H, thresholds and decode shifts from the model's η and range */
+  sulq?: SulqConstants;
   /** I-BERT softmax / GELU only (numerics.attention / geluUnit = ibert) */
   ibert?: IBertBlockConstants;
   /** PTS LayerNorm only: α_c and (M_c, N_c, B_c) of norm1 and norm2 */
@@ -118,6 +122,10 @@ export function deriveModelConstants(model: QuantModel, cfg: NumericsConfig): Mo
   const { headDim } = vitShape(model.config);
   const sc = model.scales;
   const pts = cfg.layerNorm === 'pts';
+  if (isIsvitNumerics(cfg)) {
+    isvitFieldsOf(model, cfg);
+    checkLowBitWeights(model, cfg);
+  }
   let sX = sc.embed;
   const blocks = model.blocks.map((b, i): BlockConstants => {
     const requant = {} as Record<BlockRequantSite, DyadicTable>;
@@ -139,6 +147,7 @@ export function deriveModelConstants(model: QuantModel, cfg: NumericsConfig): Mo
     };
     if (cfg.attention === 'ibert' || cfg.geluUnit === 'ibert') out.ibert = ibertBlockConstants(b, cfg);
     if (cfg.attention === 'lis') out.lis = { ...lisConstants(b.scales.logit), bits: lisBitsOf(model, cfg) };
+    if (cfg.attention === 'sulq') out.sulq = sulqBlockConstants(model, cfg, i);
     if (pts) {
       out.ln1Pts = ptsChannels(b.norm1, b.scales.a1, `block${i}.ln1`);
       out.ln2Pts = ptsChannels(b.norm2, b.scales.a2, `block${i}.ln2`);

@@ -4,6 +4,7 @@
  */
 import type { Flavour } from './constants.js';
 import type { TieRule } from './intmath.js';
+import type { SulqGrid } from './ops/sulq.js';
 
 export type SqrtRule = 'newton10' | 'floor';
 
@@ -68,13 +69,39 @@ export interface IBertUnitParams {
   geluPolyBits: number;
 }
 
-export const ATTENTION_UNITS = ['shiftmax', 'lis', 'ibert'] as const;
+/** I&S-ViT's SULQ on the Shiftmax output (verify/golden/ops/sulq.ts; docs/numerics.md "I&S-ViT low-bit presets"). */
+export interface SulqUnitParams {
+  /** code width b (3 or 4 in the presets); the forward grid has 2^b + 1 codes */
+  bits: number;
+  grid: SulqGrid;
+  /** width of the column sum ΣV (signed) */
+  vSumBits: number;
+  /** width of the shift-add Σ V << s, of H·ΣV and of attention·V (signed) */
+  accBits: number;
+}
+
+/**
+ * The widths of the block linear layers qkv, proj, fc1, fc2 (I&S-ViT's low-bit presets): per-output-channel weights
+ * and their layer-wise input activations a1, av, a2, h. 8 and 8 in the I-ViT chain; the patch embedding and the
+ * head stay at weightBits / activationBits (docs/numerics.md "I&S-ViT low-bit presets").
+ */
+export interface LowBitParams {
+  weightBits: number;
+  inputBits: number;
+}
+
+export const ATTENTION_UNITS = ['shiftmax', 'lis', 'ibert', 'sulq'] as const;
 export const GELU_UNITS = ['shiftgelu', 'ibert'] as const;
 export const LAYERNORM_UNITS = ['ilayernorm', 'pts'] as const;
 
 export interface NumericsConfig {
-  /** the softmax of attention: I-ViT's Shiftmax, FQ-ViT's Log-Int-Softmax with attention·V as Σ V >> code, or I-BERT's */
+  /**
+   * the softmax of attention: I-ViT's Shiftmax, FQ-ViT's Log-Int-Softmax with attention·V as Σ V >> code, I-BERT's,
+   * or Shiftmax followed by I&S-ViT's SULQ with attention·V as Σ V << s − H·ΣV
+   */
   attention: (typeof ATTENTION_UNITS)[number];
+  sulq: SulqUnitParams;
+  lowBit: LowBitParams;
   /** the GELU unit: I-ViT's ShiftGELU or I-BERT's i-erf GELU */
   geluUnit: (typeof GELU_UNITS)[number];
   ibert: IBertUnitParams;
@@ -118,6 +145,8 @@ export const PYTORCH_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
   ibert: Object.freeze({ softmaxPolyBits: 23, expRequantBits: 16, sumBits: 32, softmaxOutputBits: 15, erfBits: 8, geluPolyBits: 32 }),
   lis: Object.freeze({ bits: 4, vFracBits: 15, accBits: 32, polyBits: 32, sumBits: 64 }),
   pts: Object.freeze({ varianceBits: 48, sqrt: 'floor' as const }),
+  sulq: Object.freeze({ bits: 4, grid: 'forward' as const, vSumBits: 16, accBits: 32 }),
+  lowBit: Object.freeze({ weightBits: 8, inputBits: 8 }),
   flavour: 'pytorch',
   sqrt: 'newton10',
   requantTie: 'half-even',
@@ -158,7 +187,29 @@ export const FQVIT_NUMERICS: Readonly<NumericsConfig> = Object.freeze({
   layerNorm: 'pts',
 });
 
-export const NUMERICS_PRESETS = { pytorch: PYTORCH_NUMERICS, tvm: TVM_NUMERICS, fqvit: FQVIT_NUMERICS } as const;
+/**
+ * I&S-ViT at W4A4 / W3A3 (docs/numerics.md "I&S-ViT low-bit presets"): qkv, proj, fc1, fc2 with b-bit weights per
+ * output channel and b-bit layer-wise inputs (a1, a2 after SOS folded the channel-wise scales into LayerNorm's
+ * affine at import), SULQ at b bits on Shiftmax's output; the rest is the I-ViT chain (PyTorch flavour).
+ */
+function isvitNumerics(bits: number): Readonly<NumericsConfig> {
+  return Object.freeze({
+    ...PYTORCH_NUMERICS,
+    attention: 'sulq' as const,
+    sulq: Object.freeze({ ...PYTORCH_NUMERICS.sulq, bits }),
+    lowBit: Object.freeze({ weightBits: bits, inputBits: bits }),
+  });
+}
+export const ISVIT_W4A4_NUMERICS = isvitNumerics(4);
+export const ISVIT_W3A3_NUMERICS = isvitNumerics(3);
+
+export const NUMERICS_PRESETS = {
+  pytorch: PYTORCH_NUMERICS,
+  tvm: TVM_NUMERICS,
+  fqvit: FQVIT_NUMERICS,
+  'isvit-w4a4': ISVIT_W4A4_NUMERICS,
+  'isvit-w3a3': ISVIT_W3A3_NUMERICS,
+} as const;
 export type NumericsPresetName = keyof typeof NUMERICS_PRESETS;
 
 /** A preset with overrides, e.g. { sqrt: 'floor' }. */

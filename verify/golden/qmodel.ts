@@ -25,6 +25,32 @@ export interface PtsInputScales {
   alpha: Uint8Array;
 }
 
+/** SULQ's calibration of one block (verify/import/isvit-calibration.ts): the shift η and the range of P seen. */
+export interface SulqCalibration {
+  /** η from the published search list (float32), rounded to the input grid by sulqConstants */
+  eta: number;
+  /** the smallest and largest Shiftmax output P (scale 2^−inputFracBits) over the calibration batch */
+  pMin: number;
+  pMax: number;
+}
+
+/**
+ * What an I&S-ViT model file carries beyond an I-ViT one (docs/model-format.md "isvit"). The SOS factors r_c are
+ * already folded into the stored LayerNorm affine and the next layer's weights; they are kept as the record of it.
+ */
+export interface IsvitFields {
+  /** weight width of qkv, proj, fc1, fc2 and of their inputs a1, av, a2, h */
+  weightBits: number;
+  inputBits: number;
+  /** SULQ code width and the input grid the ranges are on (2^−f, f = Shiftmax k − 1) */
+  sulqBits: number;
+  inputFracBits: number;
+  /** per block */
+  sulq: SulqCalibration[];
+  /** per LayerNorm prefix (blocks.i.norm1, blocks.i.norm2): r_c = s_c / mean(s), divided out of γ, β and into the next weights */
+  sos: Record<string, Float32Array>;
+}
+
 /** Float32 affine parameters of an I-LayerNorm (the integer bias and output scales derive from them). */
 export interface QLayerNorm {
   gamma: Float32Array;
@@ -94,6 +120,8 @@ export interface QuantModel {
   norm: QLayerNorm;
   head: QLinear;
   scales: ModelScales;
+  /** I&S-ViT's low-bit fields (the isvit-w4a4 / isvit-w3a3 presets); absent in other models */
+  isvit?: IsvitFields;
   /** FQ-ViT's model-level field (with every LayerNorm's `pts`): the LIS code width; absent without the FQ-ViT fields */
   fqvit?: { lisBits: number };
   /** the input normalisation the model was trained with; absent in models that carry none (synthetic ones) */

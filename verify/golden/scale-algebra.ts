@@ -46,6 +46,7 @@ export function geluOutputScale(sIn: number, k: number): number {
 export function attentionContextScale(sQkv: number, cfg: NumericsConfig): number {
   if (cfg.attention === 'lis') return fl32(sQkv * pow2(-cfg.lis.vFracBits));
   if (cfg.attention === 'ibert') return fl32(pow2(-cfg.ibert.softmaxOutputBits) * sQkv); // I-BERT softmax: 2^−k
+  // SULQ: Σ V << s − H·ΣV at S_V·2^−f, f = k − 1 of the Shiftmax before it (the same scale as Shiftmax·V)
   return fl32(softmaxOutputScale(cfg.softmax.k) * sQkv);
 }
 
@@ -82,23 +83,24 @@ export interface ResidualPlan {
 export function blockRequantPlan(site: BlockRequantSite, block: QBlock, headDim: number, cfg: NumericsConfig): RequantPlan {
   const s = block.scales;
   const act = cfg.activationBits;
+  const linearInput = cfg.lowBit.inputBits; // a1, av, a2, h: the inputs of qkv, proj, fc1, fc2
   switch (site) {
     case 'ln1':
-      return { sIn: layerNormOutputScales(block.norm1), bits: act };
+      return { sIn: layerNormOutputScales(block.norm1), bits: linearInput };
     case 'qkv':
       return { sIn: linearOutputScales(s.a1, block.qkv), bits: act };
     case 'logit':
       return { sIn: attentionLogitScale(s.qkv, headDim), bits: act };
     case 'av':
-      return { sIn: attentionContextScale(s.qkv, cfg), bits: act };
+      return { sIn: attentionContextScale(s.qkv, cfg), bits: linearInput };
     case 'proj':
       return { sIn: linearOutputScales(s.av, block.proj), bits: cfg.residualBits };
     case 'ln2':
-      return { sIn: layerNormOutputScales(block.norm2), bits: act };
+      return { sIn: layerNormOutputScales(block.norm2), bits: linearInput };
     case 'fc1':
       return { sIn: linearOutputScales(s.a2, block.fc1), bits: act };
     case 'h':
-      return { sIn: geluUnitOutputScale(s.gelu, cfg), bits: act };
+      return { sIn: geluUnitOutputScale(s.gelu, cfg), bits: linearInput };
     case 'fc2':
       return { sIn: linearOutputScales(s.h, block.fc2), bits: cfg.residualBits };
   }

@@ -24,6 +24,8 @@ import type { IBertBlockConstants, LisSiteConstants, ModelConstants, ResidualDya
 import { vitShape } from './zoo.js';
 import { imagePatches } from './patches.js';
 import type { QLinear, QuantModel } from './qmodel.js';
+import type { SulqConstants } from './ops/sulq.js';
+import { sulqCodes, sulqHeadAttnV } from './isvit.js';
 
 /** Model-level requant sites, and block sites addressed by their block index. */
 export type ModelRequantSite = 'patch' | 'headIn' | 'logits';
@@ -48,6 +50,8 @@ export interface ConstantResolver {
   ibert(site: ExpSiteRef): IBertBlockConstants;
   /** PTS LayerNorm: α_c and (M_c, N_c, B_c) (asked after the input requant to s·2^α_c) */
   pts(site: LayerNormSiteRef): PtsChannels;
+  /** SULQ attention: the block's constants, asked with the Shiftmax output P [heads × n × n] they quantise */
+  sulq(site: ExpSiteRef, p: ArrayLike<number>): SulqConstants;
 }
 
 /** A resolver that sees one site's values for every image of a batch at once (calibration). */
@@ -59,6 +63,7 @@ export interface BatchConstantResolver {
   lis(site: ExpSiteRef): LisSiteConstants;
   ibert(site: ExpSiteRef): IBertBlockConstants;
   pts(site: LayerNormSiteRef): PtsChannels;
+  sulq(site: ExpSiteRef, p: ReadonlyArray<ArrayLike<number>>): SulqConstants;
 }
 
 /** What the forward steps stop for: one site's constants, with the data reaching it. */
@@ -69,7 +74,8 @@ export type ConstantRequest =
   | { kind: 'layerNormBias'; site: LayerNormSiteRef }
   | { kind: 'lis'; site: ExpSiteRef }
   | { kind: 'ibert'; site: ExpSiteRef }
-  | { kind: 'pts'; site: LayerNormSiteRef };
+  | { kind: 'pts'; site: LayerNormSiteRef }
+  | { kind: 'sulq'; site: ExpSiteRef; p: ArrayLike<number> };
 
 /** The answer to a request of each kind. */
 export interface ConstantAnswers {
@@ -80,6 +86,7 @@ export interface ConstantAnswers {
   lis: LisSiteConstants;
   ibert: IBertBlockConstants;
   pts: PtsChannels;
+  sulq: SulqConstants;
 }
 export type ConstantAnswer = ConstantAnswers[keyof ConstantAnswers];
 
@@ -102,6 +109,8 @@ function answerOne(k: ConstantResolver, r: ConstantRequest): ConstantAnswer {
       return k.ibert(r.site);
     case 'pts':
       return k.pts(r.site);
+    case 'sulq':
+      return k.sulq(r.site, r.p);
   }
 }
 
@@ -122,6 +131,7 @@ export function constantsResolver(k: ModelConstants): ConstantResolver {
     ibert: (s) => present(k.blocks[s.block]!.ibert, `I-BERT constants of ${siteLabel(s)}`),
     pts: (s) =>
       present(s.block === null ? k.normPts : s.name === 'ln1' ? k.blocks[s.block]!.ln1Pts : k.blocks[s.block]!.ln2Pts, `PTS constants of ${siteLabel(s)}`),
+    sulq: (s) => present(k.blocks[s.block]!.sulq, `SULQ constants of ${siteLabel(s)}`),
   };
 }
 
@@ -213,9 +223,10 @@ class Forward {
    * LayerNorm of `rows` tokens to 8 bits: I-LayerNorm then the per-channel requant, or with PTS the requant of the
    * residual to int8 at s·2^α_c first (the same requant site) and PTS LayerNorm writing the output scale directly.
    */
-  private *layerNorm(site: LayerNormSiteRef, x: Int32Array, rows: number, requantSite: RequantSiteRef): Steps<Int32Array> {
+  private *layerNorm(site: LayerNormSiteRef, x: Int32Array, rows: number, requantSite: RequantSiteRef, outBits: number): Steps<Int32Array> {
     const c = this.width;
     if (this.cfg.layerNorm === 'pts') {
+      if (outBits !== this.cfg.activationBits) throw new NumericsInputError(`PTS LayerNorm writes ${this.cfg.activationBits}-bit outputs, not ${outBits}`);
       const q = yield* this.requant(requantSite, x.subarray(0, rows * c), c, this.cfg.activationBits);
       const ch = yield* ask<'pts'>({ kind: 'pts', site });
       const out = new Int32Array(rows * c);
@@ -230,7 +241,7 @@ class Forward {
       const r = layerNormRow(x.subarray(t * c, (t + 1) * c), bias, this.ln, `${label} [token ${t}]`);
       y.set(r.out, t * c);
     }
-    return yield* this.requant(requantSite, y, c, this.cfg.activationBits);
+    return yield* this.requant(requantSite, y, c, outBits);
   }
 
   *embed(image: Int8Array): Steps<Int32Array> {
@@ -319,6 +330,21 @@ class Forward {
     return avAcc;
   }
 
+  /** SULQ attention·V of every head (isvit.ts): int32 [n, C] at S_V·2^−f, heads side by side. */
+  private sulqAttentionValues(codes: Uint8Array, k: SulqConstants, qkv: Int32Array, b: number): Int32Array {
+    const { cfg, width: c, tokens: n, headDim: d } = this;
+    const heads = this.model.config.heads;
+    const widths = { vBits: cfg.activationBits, vSumBits: cfg.sulq.vSumBits, accBits: cfg.sulq.accBits };
+    const avAcc = new Int32Array(n * c);
+    const v = new Int8Array(n * d);
+    for (let h = 0; h < heads; h++) {
+      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) v[t * d + j] = qkv[t * 3 * c + 2 * c + h * d + j]!;
+      const out = sulqHeadAttnV(codes.subarray(h * n * n, (h + 1) * n * n), v, n, d, k, widths, `block${b}.attn.pv [head ${h}]`);
+      for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) avAcc[t * c + h * d + j] = out[t * d + j]!;
+    }
+    return avAcc;
+  }
+
   /** probs·v of every head, as int32 accumulators [n, C] (heads side by side). */
   private attentionValues(probsAll: Int16Array | Int32Array, qkv: Int32Array, b: number): Int32Array {
     const { cfg, width: c, tokens: n, headDim: d } = this;
@@ -379,7 +405,8 @@ class Forward {
     const name = (s: string): string => `block${b}.${s}`;
     const rq = (s: BlockRequantSite): RequantSiteRef => ({ block: b, name: s });
 
-    const a1 = yield* this.layerNorm({ block: b, name: 'ln1' }, x, n, rq('ln1'));
+    const low = cfg.lowBit.inputBits; // the inputs of qkv, proj, fc1, fc2
+    const a1 = yield* this.layerNorm({ block: b, name: 'ln1' }, x, n, rq('ln1'), low);
     this.observe(name('ln1'), a1, [n, c]);
     const qkv = yield* this.requant(rq('qkv'), this.linear(Int8Array.from(a1), n, blk.qkv, name('qkv')), 3 * c, act);
     this.observe(name('qkv'), qkv, [n, 3 * c]);
@@ -392,6 +419,13 @@ class Forward {
       const { codes, probs } = this.lis(logits, lc, b);
       this.observe(name('attn.probs'), probs, [heads, n, n]);
       avAcc = this.lisAttentionValues(codes, qkv, b);
+    } else if (cfg.attention === 'sulq') {
+      const x0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'softmax' } });
+      const probsAll = this.shiftmax(logits, x0, b);
+      const sq = yield* ask<'sulq'>({ kind: 'sulq', site: { block: b, name: 'softmax' }, p: probsAll });
+      const codes = sulqCodes(probsAll, heads * n, n, sq, `block${b}.attn.sulq`);
+      this.observe(name('attn.probs'), codes, [heads, n, n]);
+      avAcc = this.sulqAttentionValues(codes, sq, qkv, b);
     } else if (cfg.attention === 'ibert') {
       const ib = yield* ask<'ibert'>({ kind: 'ibert', site: { block: b, name: 'softmax' } }); // after the logit requant has fixed its scale
       const probsAll = this.ibertSoftmax(logits, present(ib.softmax, `I-BERT softmax constants of block${b}`), b);
@@ -403,14 +437,14 @@ class Forward {
       this.observe(name('attn.probs'), probsAll, [heads, n, n]);
       avAcc = this.attentionValues(probsAll, qkv, b);
     }
-    const av = yield* this.requant(rq('av'), avAcc, 1, act);
+    const av = yield* this.requant(rq('av'), avAcc, 1, low);
     this.observe(name('attn.av'), av, [n, c]);
     const proj = yield* this.requant(rq('proj'), this.linear(Int8Array.from(av), n, blk.proj, name('proj')), c, cfg.residualBits);
     this.observe(name('proj'), proj, [n, c]);
     const res1 = yield* this.residual({ block: b, name: 'res1' }, proj, x);
     this.observe(name('res1'), res1, [n, c]);
 
-    const a2 = yield* this.layerNorm({ block: b, name: 'ln2' }, res1, n, rq('ln2'));
+    const a2 = yield* this.layerNorm({ block: b, name: 'ln2' }, res1, n, rq('ln2'), low);
     this.observe(name('ln2'), a2, [n, c]);
     const hidden = blk.fc1.outFeatures;
     const g = yield* this.requant(rq('fc1'), this.linear(Int8Array.from(a2), n, blk.fc1, name('fc1')), hidden, act);
@@ -423,7 +457,7 @@ class Forward {
       const geluX0 = yield* ask<'expX0'>({ kind: 'expX0', site: { block: b, name: 'gelu' } });
       gOut = this.shiftGelu(g, geluX0, hidden, b);
     }
-    const hq = yield* this.requant(rq('h'), gOut, 1, act);
+    const hq = yield* this.requant(rq('h'), gOut, 1, low);
     this.observe(name('gelu'), hq, [n, hidden]);
     const f2 = yield* this.requant(rq('fc2'), this.linear(Int8Array.from(hq), n, blk.fc2, name('fc2')), c, cfg.residualBits);
     this.observe(name('fc2'), f2, [n, c]);
@@ -435,7 +469,7 @@ class Forward {
   *head(x: Int32Array): Steps<ForwardResult> {
     const { cfg, width: c, model } = this;
     const cls = x.subarray(0, c); // only the class token reaches the head; LN is per token
-    const headIn = yield* this.layerNorm({ block: null, name: 'norm' }, cls, 1, { block: null, name: 'headIn' });
+    const headIn = yield* this.layerNorm({ block: null, name: 'norm' }, cls, 1, { block: null, name: 'headIn' }, cfg.activationBits);
     this.observe('norm', headIn, [c]);
     const acc = this.linear(Int8Array.from(headIn), 1, model.head, 'head');
     this.observe('head', acc, [model.head.outFeatures]);
@@ -530,6 +564,11 @@ function answerBatch(k: BatchConstantResolver, reqs: readonly ConstantRequest[])
       return k.ibert(r.site);
     case 'pts':
       return k.pts(r.site);
+    case 'sulq':
+      return k.sulq(
+        r.site,
+        reqs.map((q) => (q as typeof r).p),
+      );
   }
 }
 

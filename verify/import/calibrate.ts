@@ -14,6 +14,8 @@ import type { QLinear, QuantModel } from '../golden/qmodel.js';
 import { type RequantPlan, blockRequantPlan, blockResidualPlan, geluExpScale, layerNormOutputScales, linearOutputScales } from '../golden/scale-algebra.js';
 import type { BatchConstantResolver } from '../golden/vit-forward.js';
 import { vitShape } from '../golden/zoo.js';
+import { isvitFieldsOf, sulqBlockConstants, sulqInputFracBits } from '../golden/isvit.js';
+import { mseSymmetricRange, sulqSearch } from './isvit-calibration.js';
 
 /**
  * What an activation site's range is: 'minmax' is max |x| over every value of every image (QuantAct's
@@ -109,8 +111,16 @@ export function calibratingResolver(model: QuantModel, cfg: NumericsConfig, hook
     throw new NumericsInputError('calibration runs the I-LayerNorm chain; the PTS LayerNorm scales derive from its LayerNorm inputs (ptsCalibrator)');
   }
   const { headDim } = vitShape(model.config);
+  // the low-bit sites of the isvit presets (a1, av, a2, h) take the least-squared-error percentile (isvit-calibration.ts)
+  const lowBitRange = (plan: RequantPlan, zs: ReadonlyArray<ArrayLike<number>>, channels: number): number => {
+    const total = zs.reduce((a, z) => a + z.length, 0);
+    const real = new Float64Array(total);
+    let o = 0;
+    for (const z of zs) for (let i = 0; i < z.length; i++) real[o++] = z[i]! * (typeof plan.sIn === 'number' ? plan.sIn : plan.sIn[i % channels]!);
+    return mseSymmetricRange(real, plan.bits);
+  };
   const scaleFrom = (plan: RequantPlan, zs: ReadonlyArray<ArrayLike<number>>, channels: number): number =>
-    symmetricScale(fl32(requantInputRange(zs, plan.sIn, channels, obs)), plan.bits);
+    symmetricScale(fl32(plan.bits < cfg.activationBits ? lowBitRange(plan, zs, channels) : requantInputRange(zs, plan.sIn, channels, obs)), plan.bits);
   const blockInputScale = (b: number): number => (b === 0 ? model.scales.embed : model.blocks[b - 1]!.scales.res2);
 
   return {
@@ -183,6 +193,11 @@ export function calibratingResolver(model: QuantModel, cfg: NumericsConfig, hook
     },
     pts() {
       throw new NumericsInputError('calibration does not run PTS LayerNorm'); // refused above
+    },
+    sulq(site, ps) {
+      // η and the range from this block's attention over the batch, recorded in the model's isvit fields
+      isvitFieldsOf(model, cfg).sulq[site.block] = sulqSearch(ps, cfg.sulq.bits, sulqInputFracBits(cfg));
+      return sulqBlockConstants(model, cfg, site.block);
     },
   };
 }

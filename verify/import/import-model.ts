@@ -9,7 +9,10 @@
  */
 import { symmetricScale } from '../golden/constants.js';
 import { fl32 } from '../golden/intmath.js';
-import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import { FQVIT_NUMERICS, type NumericsConfig, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import { isIsvitNumerics, sulqInputFracBits } from '../golden/isvit.js';
+import { WEIGHT_PERCENTILES, mseSymmetricRange } from './isvit-calibration.js';
+import type { BatchObserver } from './pts-calibration.js';
 import { deriveModelConstants } from '../golden/model-constants.js';
 import type { BlockScales, Preprocess, QLinear, QuantModel } from '../golden/qmodel.js';
 import { forwardInLockstep } from '../golden/vit-forward.js';
@@ -33,14 +36,25 @@ function unsetBlockScales(): BlockScales {
   return { a1: UNSET, qkv: UNSET, logit: UNSET, av: UNSET, proj: UNSET, res1: UNSET, a2: UNSET, gelu: UNSET, h: UNSET, fc2: UNSET, res2: UNSET };
 }
 
-/** Weights quantised now; the bias waits for the input scale (calibration fills it). */
-function weightsOnly(l: FloatLinear): QLinear {
+/** Weights quantised now (low-bit ones with the least-squared-error clipped range); the bias waits for the input scale. */
+function weightsOnly(l: FloatLinear, bits = 8): QLinear {
+  const range = bits < 8 ? (v: Float32Array) => mseSymmetricRange(v, bits, WEIGHT_PERCENTILES) : undefined;
   return {
     outFeatures: l.outFeatures,
     inFeatures: l.inFeatures,
-    ...quantiseWeightsPerChannel(l.weight, l.outFeatures, l.inFeatures),
+    ...quantiseWeightsPerChannel(l.weight, l.outFeatures, l.inFeatures, 'quantact', bits, range),
     bias: new Int32Array(l.outFeatures),
   };
+}
+
+export interface CalibrateOptions {
+  /**
+   * the chain calibrated: the I-ViT one (default; the model also gets FQ-ViT's fields) or an isvit preset (low-bit
+   * block weights and inputs, SULQ's η; the caller folds SOS into `fm` first: verify/import/isvit-import.ts)
+   */
+  numerics?: NumericsConfig;
+  /** sees every named tensor of the calibrating pass */
+  observe?: BatchObserver;
 }
 
 const affine = (ln: FloatLayerNorm): { gamma: Float32Array; beta: Float32Array } => ({ gamma: Float32Array.from(ln.gamma), beta: Float32Array.from(ln.beta) });
@@ -57,9 +71,12 @@ export function calibrate(
   provenance: QuantModel['provenance'],
   /** the LIS code width the model file's FQ-ViT fields carry */
   lisBits: number = FQVIT_NUMERICS.lis.bits,
+  opts: CalibrateOptions = {},
 ): CalibrationResult {
   const t0 = performance.now();
-  const cfg = PYTORCH_NUMERICS;
+  const cfg = opts.numerics ?? PYTORCH_NUMERICS;
+  const isvit = isIsvitNumerics(cfg);
+  const low = cfg.lowBit.weightBits;
   const c = fm.config;
   vitShape(c);
   const normalised = pixels.map((p) => normalisePixels(p, c.inChannels, c.imageSize, preprocess));
@@ -74,11 +91,11 @@ export function calibrate(
     pos: Int16Array.from(pos.values),
     blocks: fm.blocks.map((b) => ({
       norm1: affine(b.norm1),
-      qkv: weightsOnly(b.qkv),
-      proj: weightsOnly(b.proj),
+      qkv: weightsOnly(b.qkv, low),
+      proj: weightsOnly(b.proj, low),
       norm2: affine(b.norm2),
-      fc1: weightsOnly(b.fc1),
-      fc2: weightsOnly(b.fc2),
+      fc1: weightsOnly(b.fc1, low),
+      fc2: weightsOnly(b.fc2, low),
       scales: unsetBlockScales(),
     })),
     norm: affine(fm.norm),
@@ -109,8 +126,20 @@ export function calibrate(
     },
     linearInput: setBias,
   };
+  if (isvit) {
+    // η and the range per block are written as each block's attention is reached (calibratingResolver.sulq)
+    const sulq = model.blocks.map(() => ({ eta: UNSET, pMin: 0, pMax: 0 }));
+    model.isvit = { weightBits: low, inputBits: cfg.lowBit.inputBits, sulqBits: cfg.sulq.bits, inputFracBits: sulqInputFracBits(cfg), sulq, sos: {} };
+    forwardInLockstep(model, images, cfg, calibratingResolver(model, cfg, hooks, obs), opts.observe);
+    deriveModelConstants(model, cfg); // throws if a scale gives no valid constant
+    return { model, clampedClassToken, millis: performance.now() - t0 };
+  }
   const pts = ptsCalibrator(model); // FQ-ViT's fields, from the LayerNorm inputs of the same pass
-  forwardInLockstep(model, images, cfg, calibratingResolver(model, cfg, hooks, obs), pts.observe);
+  const observe: BatchObserver = (i, n, d, s) => {
+    pts.observe(i, n, d, s);
+    opts.observe?.(i, n, d, s);
+  };
+  forwardInLockstep(model, images, cfg, calibratingResolver(model, cfg, hooks, obs), observe);
   pts.finish(lisBits);
   deriveModelConstants(model, cfg); // throws if a scale gives no valid constant
   deriveModelConstants(model, FQVIT_NUMERICS);

@@ -18,18 +18,30 @@ export interface QuantisedWeights {
   weightScale: Float32Array;
 }
 
-/** Per-output-channel int8 weights of a row-major [outF × inF] float matrix: S_w[c] = max|w_c| / 127. */
-export function quantiseWeightsPerChannel(w: ArrayLike<number>, outF: number, inF: number, product: WeightProduct = 'quantact'): QuantisedWeights {
+/**
+ * Per-output-channel `bits`-bit weights (held in int8) of a row-major [outF × inF] float matrix: S_w[c] = r_c / (2^(b−1) − 1)
+ * with r_c = max|w_c|, or what `channelRange` picks from the channel's values (a clipped range for low-bit weights).
+ */
+export function quantiseWeightsPerChannel(
+  w: ArrayLike<number>,
+  outF: number,
+  inF: number,
+  product: WeightProduct = 'quantact',
+  bits = 8,
+  channelRange?: (values: Float32Array) => number,
+): QuantisedWeights {
   if (w.length !== outF * inF) throw new RangeError(`weights hold ${w.length} values, expected ${outF}×${inF}`);
   const weight = new Int8Array(outF * inF);
   const weightScale = new Float32Array(outF);
   for (let o = 0; o < outF; o++) {
     let maxAbs = 0;
     for (let i = o * inF; i < (o + 1) * inF; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i]!));
-    const s = symmetricScale(fl32(maxAbs), 8);
+    const range = channelRange ? channelRange(Float32Array.from({ length: inF }, (_, i) => w[o * inF + i]!)) : maxAbs;
+    const s = symmetricScale(fl32(range), bits);
     const inv = fl32(1 / s);
+    const lim = 2 ** (bits - 1);
     for (let i = o * inF; i < (o + 1) * inF; i++) {
-      weight[i] = product === 'quantact' ? quantizeSymmetric(w[i]!, inv, 8) : clamp(roundHalfEven(w[i]! * inv), -128, 127);
+      weight[i] = product === 'quantact' ? quantizeSymmetric(w[i]!, inv, bits) : clamp(roundHalfEven(w[i]! * inv), -lim, lim - 1);
     }
     weightScale[o] = s;
   }

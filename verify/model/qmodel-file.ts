@@ -6,7 +6,8 @@
  */
 import type { Dyadic } from '../golden/constants.js';
 import { deriveModelConstants, type ModelConstants, type ResidualDyadics } from '../golden/model-constants.js';
-import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import { FQVIT_NUMERICS, ISVIT_W4A4_NUMERICS, type NumericsConfig, PYTORCH_NUMERICS } from '../golden/numerics-config.js';
+import type { IsvitFields, SulqCalibration } from '../golden/qmodel.js';
 import type { DyadicTable } from '../golden/ops/requant.js';
 import { type VitConfig, vitShape } from '../golden/zoo.js';
 import {
@@ -101,6 +102,30 @@ function fqvitJson(model: QuantModel): Json | undefined {
   return { lisBits: model.fqvit.lisBits, layerNorms };
 }
 
+/** The "isvit" metadata (docs/model-format.md): widths, SULQ's η and range per block, SOS factors by LayerNorm prefix. */
+function isvitJson(model: QuantModel): Json | undefined {
+  const f = model.isvit;
+  if (!f) return undefined;
+  return {
+    weightBits: f.weightBits,
+    inputBits: f.inputBits,
+    sulqBits: f.sulqBits,
+    inputFracBits: f.inputFracBits,
+    sulq: f.sulq.map((s) => ({ eta: s.eta, pMin: s.pMin, pMax: s.pMax })),
+    sos: Object.fromEntries(Object.entries(f.sos).map(([k, r]) => [k, Array.from(r)])),
+  };
+}
+
+/** The numerics an isvit model's fields describe (the isvit preset with its widths), to check they give constants. */
+export function isvitNumericsOf(f: IsvitFields): NumericsConfig {
+  return {
+    ...ISVIT_W4A4_NUMERICS,
+    lowBit: { weightBits: f.weightBits, inputBits: f.inputBits },
+    sulq: { ...ISVIT_W4A4_NUMERICS.sulq, bits: f.sulqBits },
+    softmax: { ...ISVIT_W4A4_NUMERICS.softmax, k: f.inputFracBits + 1 },
+  };
+}
+
 /** Encode a model (its constants derived with the PyTorch numerics and stored alongside). */
 export function encodeModel(model: QuantModel): Buffer {
   const c = model.config;
@@ -133,6 +158,8 @@ export function encodeModel(model: QuantModel): Buffer {
   if (model.preprocess) metadata.preprocess = JSON.stringify(model.preprocess);
   const fq = fqvitJson(model);
   if (fq !== undefined) metadata.fqvit = JSON.stringify(fq);
+  const is = isvitJson(model);
+  if (is !== undefined) metadata.isvit = JSON.stringify(is);
   return encodeSafetensors(t, metadata);
 }
 
@@ -251,6 +278,7 @@ export function decodeModel(buf: Buffer, source: string, warn: Warn = processWar
   };
   if (md.preprocess !== undefined) model.preprocess = checkPreprocess(parse('preprocess'), config.inChannels, fail);
   if (md.fqvit !== undefined) readFqvit(parse('fqvit'), model, fail);
+  if (md.isvit !== undefined) readIsvit(parse('isvit'), model, fail);
   // The stored integer constants must be exactly what the scales give.
   let derived: string;
   try {
@@ -268,7 +296,57 @@ export function decodeModel(buf: Buffer, source: string, warn: Warn = processWar
       return fail(`the FQ-ViT fields give no valid constants: ${(e as Error).message}`);
     }
   }
+  if (model.isvit) {
+    try {
+      deriveModelConstants(model, isvitNumericsOf(model.isvit));
+    } catch (e) {
+      return fail(`the I&S-ViT fields give no valid constants: ${(e as Error).message}`);
+    }
+  }
   return model;
+}
+
+/**
+ * `isvit`: {"weightBits", "inputBits", "sulqBits": 2…8, "inputFracBits": 1…30, "sulq": [{"eta", "pMin", "pMax"}] one
+ * per block, "sos": {"blocks.i.norm1" | "blocks.i.norm2": [C positive numbers]}}.
+ */
+function readIsvit(v: unknown, model: QuantModel, fail: (msg: string) => never): void {
+  const f = v as Record<string, unknown> | null;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) fail('metadata "isvit" is not an object');
+  const int = (key: string, lo: number, hi: number): number => {
+    const x = f[key];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi)
+      fail(`metadata "isvit".${key} must be an integer ${lo}…${hi}, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  const weightBits = int('weightBits', 2, 8);
+  const inputBits = int('inputBits', 2, 8);
+  const sulqBits = int('sulqBits', 2, 8);
+  const inputFracBits = int('inputFracBits', 1, 30);
+  const sulqIn = f.sulq;
+  if (!Array.isArray(sulqIn) || sulqIn.length !== model.blocks.length) fail(`metadata "isvit".sulq must hold one entry per block (${model.blocks.length})`);
+  const sulq = (sulqIn as unknown[]).map((e, i): SulqCalibration => {
+    const o = e as Record<string, unknown> | null;
+    const where = `metadata "isvit".sulq[${i}]`;
+    if (typeof o !== 'object' || o === null) fail(`${where} is not an object`);
+    const { eta, pMin, pMax } = o;
+    if (typeof eta !== 'number' || !(eta > 0 && eta <= 1)) fail(`${where}.eta = ${JSON.stringify(eta)} is not in (0, 1]`);
+    if (typeof pMin !== 'number' || typeof pMax !== 'number' || !Number.isInteger(pMin) || !Number.isInteger(pMax))
+      fail(`${where}: pMin and pMax must be integers`);
+    return { eta: eta as number, pMin: pMin as number, pMax: pMax as number };
+  });
+  const sosIn = f.sos as Record<string, unknown> | null;
+  if (typeof sosIn !== 'object' || sosIn === null || Array.isArray(sosIn)) fail('metadata "isvit".sos is not an object');
+  const c = model.config.embedDim;
+  const known = new Set(model.blocks.flatMap((_, i) => [`blocks.${i}.norm1`, `blocks.${i}.norm2`]));
+  const sos: Record<string, Float32Array> = {};
+  for (const [k, r] of Object.entries(sosIn)) {
+    if (!known.has(k)) fail(`metadata "isvit".sos has "${k}", which is no block LayerNorm of this model`);
+    if (!Array.isArray(r) || r.length !== c || !r.every((x) => typeof x === 'number' && x > 0 && Number.isFinite(x)))
+      fail(`metadata "isvit".sos["${k}"] must be ${c} positive numbers`);
+    sos[k] = Float32Array.from(r as number[]);
+  }
+  model.isvit = { weightBits, inputBits, sulqBits, inputFracBits, sulq, sos };
 }
 
 /** `fqvit`: {"lisBits": 1…8, "layerNorms": {prefix: {"scale": float32 > 0, "alpha": [C integers 0…3]}}}, every LayerNorm. */

@@ -2,7 +2,7 @@
 """The PyTorch columns of `ivit eval`: FP32 model, float32 fake-quant pass, exact int64 pass, on prepared inputs.
 
     /usr/bin/python3 verify/torch/eval_reference.py --model Q.safetensors --dir DIR --count N
-        [--float F32.safetensors] [--device cpu|cuda] [--batch B] [--numerics pytorch|fqvit]
+        [--float F32.safetensors] [--device cpu|cuda] [--batch B] [--numerics pytorch|fqvit|isvit-w4a4|isvit-w3a3]
 
 DIR holds what the TypeScript side wrote (verify/eval/torch-columns.ts), so both sides see the same images:
   inputs.i8   int8 [N, C, H, W]: the quantised model inputs (verify/data/preprocess.ts), used by the
@@ -131,7 +131,7 @@ def main() -> int:
     ap.add_argument("--float", dest="float_ckpt", default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--batch", type=int, default=500)
-    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit"])
+    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit", "isvit-w4a4", "isvit-w3a3"])
     args = ap.parse_args()
     setup_threads()
     device = pick_device(args.device)
@@ -157,7 +157,7 @@ def main() -> int:
             fakequant_column(qm, inputs, device, args.batch).astype("<i4").tofile(os.path.join(args.dir, "fakequant-argmax.i32"))
             seconds["fakequant"] = time.perf_counter() - t0
         else:
-            summary["fakeQuantOmitted"] = FAKEQUANT_OMITTED
+            summary["fakeQuantOmitted"] = FAKEQUANT_OMITTED if args.numerics == "fqvit" else "omitted (no I&S-ViT float pass)"
         t0 = time.perf_counter()
         int64_column(qm, inputs, device, args.batch, args.numerics).astype("<i8").tofile(os.path.join(args.dir, "int64-logits.i64"))
         seconds["int64"] = time.perf_counter() - t0

@@ -14,6 +14,7 @@ import torch
 
 import fqvit_ops as fqops
 import int_ops as ops
+import isvit_ops as isops
 from qmodel import LIS_VFRAC_BITS, QModel, derive_fqvit_constants
 
 I64 = torch.int64
@@ -22,6 +23,9 @@ Observer = Callable[[str, torch.Tensor], None]  # name, tensor [batch, ...]
 ACT_BITS, RES_BITS, LOGIT_BITS = 8, 16, 32
 SOFTMAX_N, SOFTMAX_K = 15, 16
 GELU_N, GELU_K = 23, 8
+# the isvit presets: their b (weights, linear inputs, SULQ codes); SULQ's widths (numerics-config.ts `sulq`)
+ISVIT_PRESETS = {"isvit-w4a4": 4, "isvit-w3a3": 3}
+SULQ_VSUM_BITS, SULQ_ACC_BITS = 16, 32
 
 
 def pick_device(name: str | None = None) -> torch.device:
@@ -83,15 +87,32 @@ class IntViT:
             )
         self.norm_bias = torch.tensor(k["normBias"], dtype=I64, device=device)
         self.head_w, self.head_b = t(model.head.weight), t(model.head.bias)
-        if numerics not in ("pytorch", "fqvit"):
-            raise ValueError(f"numerics {numerics!r}: pytorch or fqvit")
+        if numerics not in ("pytorch", "fqvit") + tuple(ISVIT_PRESETS):
+            raise ValueError(f"numerics {numerics!r}: pytorch, fqvit, {', '.join(ISVIT_PRESETS)}")
         # fqvit: PTS LayerNorm, LIS attention (docs/numerics.md "FQ-ViT"), constants derived here (qmodel.py)
         self.fq = derive_fqvit_constants(model) if numerics == "fqvit" else None
+        # isvit-*: b-bit inputs of qkv, proj, fc1, fc2 and SULQ attention (docs/numerics.md "I&S-ViT low-bit presets")
+        self.low_bits = ACT_BITS
+        self.sulq = None
+        if numerics in ISVIT_PRESETS:
+            bits = ISVIT_PRESETS[numerics]
+            f = model.isvit
+            if f is None:
+                raise ValueError(f"--numerics {numerics}: the model carries no I&S-ViT fields (isvit metadata)")
+            want = {"weightBits": bits, "inputBits": bits, "sulqBits": bits, "inputFracBits": SOFTMAX_K - 1}
+            for key, v in want.items():
+                if f[key] != v:
+                    raise ValueError(f"--numerics {numerics}: the model's isvit.{key} is {f[key]}, the preset's is {v}")
+            for name in ("qkv", "proj", "fc1", "fc2"):
+                for i, blk in enumerate(self.blocks):
+                    ops.check_signed(blk[name][0], bits, f"block{i}.{name} low-bit weight")
+            self.low_bits = bits
+            self.sulq = [isops.sulq_constants(e["eta"], bits, SOFTMAX_K - 1, e["pMin"], e["pMax"]) for e in f["sulq"]]
 
-    def _ln(self, x: torch.Tensor, bias: torch.Tensor, rq: dict, fq: dict | None) -> torch.Tensor:
-        """I-LayerNorm + requant to int8, or (fqvit) requant to int8 at s*2^alpha_c + PTS LayerNorm."""
+    def _ln(self, x: torch.Tensor, bias: torch.Tensor, rq: dict, fq: dict | None, bits: int = ACT_BITS) -> torch.Tensor:
+        """I-LayerNorm + requant to `bits`, or (fqvit) requant to int8 at s*2^alpha_c + PTS LayerNorm."""
         if fq is None:
-            return self._rq(ops.layernorm(x, bias), rq, ACT_BITS)
+            return self._rq(ops.layernorm(x, bias), rq, bits)
         q = self._rq(x, fq["requant"], ACT_BITS)
         v = lambda key: torch.tensor(fq[key], dtype=I64, device=self.device)  # noqa: E731
         return fqops.pts_layernorm(q, v("alpha"), v("m"), v("n"), v("b"))
@@ -126,7 +147,8 @@ class IntViT:
             p = f"block{i}."
             t = x.shape[1]
             fb = self.fq["blocks"][i] if self.fq else None
-            a1 = self._ln(x, wb["ln1Bias"], rq["ln1"], fb["ln1"] if fb else None)
+            low = self.low_bits
+            a1 = self._ln(x, wb["ln1Bias"], rq["ln1"], fb["ln1"] if fb else None, low)
             obs(p + "ln1", a1)
             qkv = self._rq(self._lin(a1, wb["qkv"], p + "qkv"), rq["qkv"], ACT_BITS)
             obs(p + "qkv", qkv)
@@ -142,23 +164,28 @@ class IntViT:
                 codes, masked = fqops.lis(logits, lc["x0"], lc["b"], lc["c"], lc["bits"])
                 obs(p + "attn.probs", torch.where(masked == 1, torch.full_like(codes, -1), codes))
                 av_acc = fqops.lis_attn_v(codes, masked, v, LIS_VFRAC_BITS)
+            elif self.sulq:
+                probs = ops.shiftmax(logits, kb["softmaxX0"], SOFTMAX_N, SOFTMAX_K)
+                codes = isops.sulq_codes(probs, self.sulq[i])
+                obs(p + "attn.probs", codes)
+                av_acc = isops.sulq_attn_v(codes, v, self.sulq[i], SULQ_VSUM_BITS, SULQ_ACC_BITS, self.matmul, p + "attn.pv")
             else:
                 probs = ops.shiftmax(logits, kb["softmaxX0"], SOFTMAX_N, SOFTMAX_K)
                 obs(p + "attn.probs", probs)
                 av_acc = ops.matmul_exact(probs, v, self.matmul)  # [B, heads, T, d]
             ops.check_signed(av_acc, 32, p + "attn.pv accumulator")
             av_acc = av_acc.permute(0, 2, 1, 3).reshape(bsz, t, c)
-            av = self._rq(av_acc, fb["av"] if fb else rq["av"], ACT_BITS)
+            av = self._rq(av_acc, fb["av"] if fb else rq["av"], low)
             obs(p + "attn.av", av)
             proj = self._rq(self._lin(av, wb["proj"], p + "proj"), rq["proj"], RES_BITS)
             obs(p + "proj", proj)
             res1 = ops.residual(proj, kb["res1"]["main"], x, kb["res1"]["skip"], RES_BITS, dev)
             obs(p + "res1", res1)
-            a2 = self._ln(res1, wb["ln2Bias"], rq["ln2"], fb["ln2"] if fb else None)
+            a2 = self._ln(res1, wb["ln2Bias"], rq["ln2"], fb["ln2"] if fb else None, low)
             obs(p + "ln2", a2)
             g = self._rq(self._lin(a2, wb["fc1"], p + "fc1"), rq["fc1"], ACT_BITS)
             obs(p + "fc1", g)
-            h = self._rq(ops.shiftgelu(g, kb["geluX0"], GELU_N, GELU_K), rq["h"], ACT_BITS)
+            h = self._rq(ops.shiftgelu(g, kb["geluX0"], GELU_N, GELU_K), rq["h"], low)
             obs(p + "gelu", h)
             f2 = self._rq(self._lin(h, wb["fc2"], p + "fc2"), rq["fc2"], RES_BITS)
             obs(p + "fc2", f2)

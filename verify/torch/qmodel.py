@@ -166,6 +166,8 @@ class QModel:
     site_scales: dict[str, tuple[Any, np.float32]] = field(default_factory=dict)
     # the LIS code width of the FQ-ViT fields; None in a file without them
     lis_bits: int | None = None
+    # I&S-ViT's fields (docs/model-format.md "isvit": widths, SULQ eta and range per block); None without them
+    isvit: dict[str, Any] | None = None
 
     @property
     def tokens(self) -> int:
@@ -237,8 +239,25 @@ def load_model(path: str) -> QModel:
     )
     if "fqvit" in meta:
         _read_fqvit(json.loads(meta["fqvit"]), model, path)
+    if "isvit" in meta:
+        _read_isvit(json.loads(meta["isvit"]), model, path)
     derive_constants(model)
     return model
+
+
+def _read_isvit(f: Any, model: QModel, path: str) -> None:
+    """The "isvit" metadata: the widths and one SULQ calibration {eta, pMin, pMax} per block (the SOS factors are
+    already folded into the tensors)."""
+    if not isinstance(f, dict):
+        raise ModelFileError(f"{path}: isvit is not an object")
+    for key, lo, hi in (("weightBits", 2, 8), ("inputBits", 2, 8), ("sulqBits", 2, 8), ("inputFracBits", 1, 30)):
+        v = f.get(key)
+        if not isinstance(v, int) or not lo <= v <= hi:
+            raise ModelFileError(f"{path}: isvit.{key} must be an integer {lo}..{hi}, got {v!r}")
+    sulq = f.get("sulq")
+    if not isinstance(sulq, list) or len(sulq) != len(model.blocks):
+        raise ModelFileError(f"{path}: isvit.sulq must hold one entry per block ({len(model.blocks)})")
+    model.isvit = f
 
 
 def _layer_norms(model: QModel) -> list[tuple[str, LayerNorm]]:

@@ -2,7 +2,7 @@
 """Run the exact integer PyTorch reference on a model file and image files; print one JSON object.
 
     /usr/bin/python3 verify/torch/run_reference.py --model M.safetensors --image I1.safetensors [--image ...]
-        [--device cpu|cuda] [--matmul f64|int64] [--numerics pytorch|fqvit]
+        [--device cpu|cuda] [--matmul f64|int64] [--numerics pytorch|fqvit|isvit-w4a4|isvit-w3a3]
 
 Output: environment (torch, device), the check of the stored constants, and per image the logits
 checksum, argmax, top-5 and the hash of every layer (docs/model-format.md "Layer hashes").
@@ -27,8 +27,8 @@ def main() -> int:
     ap.add_argument("--image", action="append", required=True)
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     ap.add_argument("--matmul", default="f64", choices=["f64", "int64"])
-    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit"],
-                    help="fqvit: PTS LayerNorm and LIS attention from the model file's FQ-ViT fields")
+    ap.add_argument("--numerics", default="pytorch", choices=["pytorch", "fqvit", "isvit-w4a4", "isvit-w3a3"],
+                    help="fqvit: PTS LayerNorm and LIS attention from the model file's FQ-ViT fields; isvit-*: SULQ and b-bit linear inputs from its isvit fields")
     args = ap.parse_args()
     setup_threads()
     device = pick_device(args.device)
