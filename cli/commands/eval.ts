@@ -83,7 +83,7 @@ export function registerEval(program: Command): void {
     const simSample = positive(flags.simSample, '--sim-sample', 0);
     if (flags.numerics !== undefined && !(flags.numerics in NUMERICS_PRESETS))
       throw new UserError(`--numerics must be one of ${Object.keys(NUMERICS_PRESETS).join(', ')}, got "${flags.numerics}"`);
-    // --numerics is numerics.preset; a --set after it may still change the preset's sqrt or geluSigma
+    // --numerics is numerics.preset; a --set after it may still change the preset's sqrt, geluSigma or one unit (numerics.attention=ibert)
     const accelerator = machineFromFlags({ ...flags, set: [...(flags.numerics !== undefined ? [`numerics.preset=${flags.numerics}`] : []), ...flags.set] });
     const model = readModel(flags.model);
     const bar = new CommandProgress('ivit eval', 5 + (simSample ? 1 : 0)); // inputs, golden, FP32, fake-quant, int64[, simulator]

@@ -1,5 +1,5 @@
 /** Aggregates an executed run into the figures every report format shows. */
-import type { AcceleratorConfig } from '../config.js';
+import { type AcceleratorConfig, unitOverrides } from '../config.js';
 import { type ExecutedInstruction, STALL_CAUSES, type SimRun, type StallCause } from '../engine.js';
 import type { ProgramImage } from '../../isa/container.js';
 import { UNITS, type UnitName, perUnit } from '../../isa/table.js';
@@ -243,7 +243,11 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
       dmaLatency: cfg.dma.latency,
       scratchpad: `${cfg.scratchpad.bytes} B in ${cfg.scratchpad.banks} banks`,
       accumulator: `${cfg.accumulator.words} words in ${cfg.accumulator.banks} banks`,
-      numerics: `${cfg.numerics.preset}/${cfg.numerics.sqrt}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}`,
+      numerics: `${cfg.numerics.preset}/${cfg.numerics.sqrt}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}${Object.entries(
+        unitOverrides(cfg),
+      )
+        .map(([k, v]) => `/${k}=${v}`)
+        .join('')}`,
     },
     mode,
     totalCycles: total,
