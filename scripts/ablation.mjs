@@ -7,15 +7,19 @@
 //   sdu:      `ivit run --model deit-s --timing-only` on the default machine with the unit swapped in: the
 //             unit's SDU busy cycles, the SDU cycles exposed (busy while the array idles) and the total.
 // Rows measured now replace theirs in verify/checkpoints/ablation.json; the other rows are kept.
-// Usage: node scripts/ablation.mjs [--rows id,id] [--limit N] [--synth] [--model FILE] [--workers N]
+// Usage: node scripts/ablation.mjs [--rows id,id] [--limit N] [--synth] [--reuse] [--model FILE] [--workers N]
+//   --reuse: an eval whose exact command left its report in .cache/ablation/ is not run again
+//   --skip-eval: no evaluations; the rows' accuracy cells say they were not measured (synthesis and cycles only)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 
 const CELLS = 'verify/checkpoints/ablation.json';
 const MODEL = 'verify/checkpoints/fashion-vit-int8.safetensors';
 const FLOAT = 'verify/checkpoints/fashion-vit.safetensors';
+/** the eval reports, kept for --reuse (like scripts/accuracy.sh's .cache/accuracy/) */
+const REPORTS = '.cache/ablation';
 /** the accuracy columns: the preset each one swaps a unit into */
 const COLUMN_PRESETS = { w8a8: 'pytorch', w4a4: 'isvit-w4a4', w3a3: 'isvit-w3a3' };
 /** which numerics key a row's unit sits on, per group */
@@ -102,7 +106,7 @@ const ROWS = [
 ];
 
 function parseArgs(argv) {
-  const o = { rows: null, limit: null, synth: false, model: MODEL, workers: null };
+  const o = { rows: null, limit: null, synth: false, reuse: false, skipEval: false, model: MODEL, workers: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -114,7 +118,9 @@ function parseArgs(argv) {
     else if (a === '--model') o.model = value();
     else if (a === '--workers') o.workers = value();
     else if (a === '--synth') o.synth = true;
-    else fail(`unknown option ${a} (--rows id,id | --limit N | --synth | --model FILE | --workers N)`);
+    else if (a === '--reuse') o.reuse = true;
+    else if (a === '--skip-eval') o.skipEval = true;
+    else fail(`unknown option ${a} (--rows id,id | --limit N | --synth | --reuse | --skip-eval | --model FILE | --workers N)`);
   }
   if (o.rows) for (const id of o.rows) if (!ROWS.some((r) => r.id === id)) fail(`--rows: no row "${id}" (rows: ${ROWS.map((r) => r.id).join(', ')})`);
   if (o.limit !== null && !/^[1-9]\d*$/.test(o.limit)) fail(`--limit must be a positive integer, got "${o.limit}"`);
@@ -173,13 +179,15 @@ function numericsArgs(row, preset, cat) {
  * preset (the isvit-* presets fold their SOS scales into the weights at import) the float checkpoint imported
  * with --numerics P, once per run. Returns the file and the import command, or why there is none.
  */
+const importArgs = (preset, file) => ['import', '--checkpoint', FLOAT, '--out', file, '--name', 'fashion-vit', '--calib', '512', '--numerics', preset];
+const columnModelCommand = (preset) => commandText(importArgs(preset, `fashion-vit-${preset}.safetensors`));
+
 function columnModel(preset, opts, tmp, imports) {
   if (preset === 'pytorch') return { file: opts.model, command: null };
   if (imports.has(preset)) return imports.get(preset);
   const file = join(tmp, `fashion-vit-${preset}.safetensors`);
-  const args = ['import', '--checkpoint', FLOAT, '--out', file, '--name', 'fashion-vit', '--calib', '512', '--numerics', preset];
-  const r = ivit(args);
-  const command = commandText(args).replace(file, `fashion-vit-${preset}.safetensors`);
+  const r = ivit(importArgs(preset, file));
+  const command = columnModelCommand(preset);
   const m = r.status === 0 ? { file, command } : { error: `import failed: ${lastLine(r.stderr)}`, command };
   imports.set(preset, m);
   return m;
@@ -187,42 +195,54 @@ function columnModel(preset, opts, tmp, imports) {
 
 function evalCell(nargs, opts, tmp, cache, withTorch) {
   if (cache.has(nargs.key)) return cache.get(nargs.key);
-  const model = columnModel(nargs.preset, opts, tmp, cache.imports);
-  if (model.error) return model;
-  const out = join(tmp, `eval-${cache.size}.json`);
-  const args = [
+  const slug = `${nargs.key}${opts.limit ? `-limit${opts.limit}` : ''}`.replace(/[^\w.-]+/g, '_');
+  const out = join(REPORTS, `eval-${slug}.json`);
+  const evalArgs = (file) => [
     'eval',
     '--model',
-    model.file,
+    file,
     '--data',
     'fashion-mnist',
     ...nargs.args,
     ...(withTorch ? ['--float', FLOAT] : []),
     ...(opts.limit ? ['--limit', opts.limit] : []),
     ...(opts.workers ? ['--workers', opts.workers] : []),
-    '--json-out',
-    out,
   ];
-  const r = ivit(args);
-  const shown = commandText(args.filter((a, i) => !(args[i - 1] === '--json-out' || a === '--json-out'))).replace(model.file, basename(model.file));
-  const command = model.command ? `${model.command} && ${shown}` : shown;
-  let cell;
-  if (!existsSync(out)) cell = { error: `eval failed: ${lastLine(r.stderr)}`, command };
-  else {
-    const rep = JSON.parse(readFileSync(out, 'utf8'));
-    const g = rep.columns.golden;
-    const i64 = rep.int64VsGolden;
-    cell = {
-      correct: g.correct,
-      images: rep.count,
-      verified: r.status === 0,
-      int64: 'unavailable' in i64 ? i64.unavailable : `${i64.imagesEqual} / ${i64.images} images equal`,
-      ...('correct' in rep.columns.fp32 ? { fp32: { correct: rep.columns.fp32.correct, images: rep.count } } : {}),
-      goldenSeconds: Math.round(rep.throughput.goldenSeconds),
-      seconds: Math.round(r.seconds),
-      command,
-    };
+  const imported = nargs.preset === 'pytorch' ? null : columnModelCommand(nargs.preset);
+  const shown = commandText(evalArgs(imported ? `fashion-vit-${nargs.preset}.safetensors` : opts.model));
+  const command = imported ? `${imported} && ${shown}` : shown;
+  // --reuse: the report an earlier run of exactly this command left in .cache/ablation/
+  const reused = opts.reuse && existsSync(out) && existsSync(`${out}.command`) && readFileSync(`${out}.command`, 'utf8') === command;
+  let seconds = null;
+  if (!reused) {
+    const model = columnModel(nargs.preset, opts, tmp, cache.imports);
+    if (model.error) return model;
+    rmSync(out, { force: true });
+    const r = ivit([...evalArgs(model.file), '--json-out', out]);
+    seconds = Math.round(r.seconds);
+    if (!existsSync(out)) {
+      const cell = { error: `eval failed: ${lastLine(r.stderr)}`, command };
+      cache.set(nargs.key, cell);
+      return cell;
+    }
+    writeFileSync(`${out}.command`, command);
   }
+  const rep = JSON.parse(readFileSync(out, 'utf8'));
+  const g = rep.columns.golden;
+  const i64 = rep.int64VsGolden;
+  // what evalVerified (verify/eval/evaluate.ts) checks: int64 = golden on every image, the simulator sample bit-exact
+  const verified =
+    ('unavailable' in i64 || i64.imagesEqual === i64.images) && (rep.simulator === null || rep.simulator.bitExact === rep.simulator.images.length);
+  const cell = {
+    correct: g.correct,
+    images: rep.count,
+    verified,
+    int64: 'unavailable' in i64 ? i64.unavailable : `${i64.imagesEqual} / ${i64.images} images equal`,
+    ...('correct' in rep.columns.fp32 ? { fp32: { correct: rep.columns.fp32.correct, images: rep.count } } : {}),
+    goldenSeconds: Math.round(rep.throughput.goldenSeconds),
+    ...(seconds !== null ? { seconds } : { reused: `.cache/ablation/eval-${slug}.json` }),
+    command,
+  };
   cache.set(nargs.key, cell);
   return cell;
 }
@@ -255,7 +275,9 @@ function sduCell(row, cat) {
   if (r.status !== 0) {
     const why = lastLine(r.stderr).replace(/^ivit: error: /, '');
     if (/no I-BERT unit/.test(why)) return { refused: 'accelerator has no I-BERT unit (ivit run refuses it)', message: why, command };
-    return /accelerator/.test(why) ? { refused: `ivit run refuses it: ${why}`, command } : { error: `run failed: ${why}`, command };
+    return /accelerator|golden model only|simulator has no/.test(why)
+      ? { refused: `ivit run refuses it: ${why}`, command }
+      : { error: `run failed: ${why}`, command };
   }
   const rep = JSON.parse(r.stdout);
   const classes = OPERATORS_OF[row.group](rep.operators);
@@ -309,18 +331,22 @@ function synthRun(row) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const cat = await numericsCatalogue();
-  const old = existsSync(CELLS) ? JSON.parse(readFileSync(CELLS, 'utf8')) : { rows: [] };
   const chosen = ROWS.filter((r) => !opts.rows || opts.rows.includes(r.id));
   const tmp = mkdtempSync(join(tmpdir(), 'ablation-'));
+  mkdirSync(REPORTS, { recursive: true });
   const cache = new Map();
   cache.imports = new Map();
   const t0 = Date.now();
+  const started = new Date(t0).toISOString();
   const measured = new Map();
   // written after every row, so an interrupted run keeps the rows it finished (its run entry says which)
   const save = () => {
-    const oldRows = new Map(old.rows.map((r) => [r.id, r]));
+    // read again: another run of this script (other --rows) may have written its rows meanwhile
+    const now = existsSync(CELLS) ? JSON.parse(readFileSync(CELLS, 'utf8')) : { rows: [] };
+    const oldRows = new Map(now.rows.map((r) => [r.id, r]));
     const rows = ROWS.map((r) => measured.get(r.id) ?? oldRows.get(r.id)).filter((r) => r !== undefined);
     const run = {
+      started,
       rows: chosen.filter((r) => measured.has(r.id)).map((r) => r.id),
       seconds: Math.round((Date.now() - t0) / 1000),
       at: new Date().toISOString(),
@@ -329,7 +355,7 @@ async function main() {
     };
     const out = {
       comment: 'cells of docs/ablation.md, written by scripts/ablation.sh (scripts/ablation.mjs); render with scripts/ablation-table.mjs',
-      runs: [...(old.runs ?? []), run],
+      runs: [...(now.runs ?? []).filter((r) => r.started !== started), run],
       rows,
     };
     writeFileSync(CELLS, `${JSON.stringify(out, null, 1)}\n`);
@@ -343,7 +369,9 @@ async function main() {
         label: row.label,
         ...(row.baseline ? { baseline: true } : {}),
         ...(row.note ? { note: row.note } : {}),
-        accuracy: accuracyCells(row, opts, cat, tmp, cache),
+        accuracy: opts.skipEval
+          ? Object.fromEntries(Object.keys(COLUMN_PRESETS).map((c) => [c, { none: `not measured (scripts/ablation.sh --rows ${row.id} measures it)` }]))
+          : accuracyCells(row, opts, cat, tmp, cache),
         synth: row.ceiling ? { none: 'no integer unit' } : row.synth === null ? { none: 'no RTL unit yet' } : opts.synth ? synthRun(row) : synthFromDocs(row),
         sdu: sduCell(row, cat),
         measuredAt: new Date().toISOString(),

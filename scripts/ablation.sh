@@ -8,7 +8,7 @@
 # Writes verify/checkpoints/ablation.json (the cells; rows not measured this time are kept) and the generated part
 # of docs/ablation.md.   Training is not part of it (verify/checkpoints/fashion-vit.safetensors is committed).
 # Usage: scripts/ablation.sh [--rows shiftmax,lis,sulq,ibert-softmax,float-softmax,shiftgelu,ibert-gelu,ilayernorm,
-#          ilayernorm-serial,pts] [--limit N] [--synth] [--model FILE] [--workers N] [--no-deps]
+#          ilayernorm-serial,pts] [--limit N] [--synth] [--reuse] [--skip-eval] [--model FILE] [--workers N] [--no-deps]
 #   e.g. after a PTS change: scripts/ablation.sh --rows pts        (all rows: about 30 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
