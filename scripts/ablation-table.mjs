@@ -117,7 +117,7 @@ export function renderTables(cells) {
       if (typeof r !== 'object' || r === null || !Array.isArray(r.rows) || !Number.isInteger(r.seconds))
         throw new CellError('runs: each needs rows and seconds');
       L.push(
-        `- ${r.at ?? '?'}: ${r.rows.join(', ')} in ${int(r.seconds)} s${r.limit ? ` (first ${int(r.limit)} images)` : ''}; synthesis from ${r.synth ?? '?'}`,
+        `- ${r.at ?? '?'}: ${r.rows.join(', ')} in ${int(r.seconds)} s${r.limit ? ` (first ${int(r.limit)} images)` : ''}; synthesis from ${r.synth ?? '?'}${r.evaluations === 'skipped' ? '; evaluations skipped (synthesis and cycles only)' : ''}${r.reuse ? '; reports of the same commands reused' : ''}`,
       );
     }
   }

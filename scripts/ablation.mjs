@@ -9,7 +9,8 @@
 // Rows measured now replace theirs in verify/checkpoints/ablation.json; the other rows are kept.
 // Usage: node scripts/ablation.mjs [--rows id,id] [--limit N] [--synth] [--reuse] [--model FILE] [--workers N]
 //   --reuse: an eval whose exact command left its report in .cache/ablation/ is not run again
-//   --skip-eval: no evaluations; the rows' accuracy cells say they were not measured (synthesis and cycles only)
+//   --skip-eval: run no evaluation (with --reuse, the reports already in .cache/ablation/ still count); an accuracy
+//     cell without one says it was not measured
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,6 +215,7 @@ function evalCell(nargs, opts, tmp, cache, withTorch) {
   // --reuse: the report an earlier run of exactly this command left in .cache/ablation/
   const reused = opts.reuse && existsSync(out) && existsSync(`${out}.command`) && readFileSync(`${out}.command`, 'utf8') === command;
   let seconds = null;
+  if (!reused && opts.skipEval) return { none: 'not measured yet', command };
   if (!reused) {
     const model = columnModel(nargs.preset, opts, tmp, cache.imports);
     if (model.error) return model;
@@ -258,20 +260,31 @@ function accuracyCells(row, opts, cat, tmp, cache) {
   if (row.ceiling) {
     const n = numericsArgs({ group: 'softmax', unit: 'shiftmax' }, 'pytorch', cat);
     const base = evalCell(n, opts, tmp, cache, true);
-    cells.w8a8 = base.fp32 ? { ...base.fp32, command: base.command } : { error: `no FP32 column (${base.error ?? base.int64})`, command: base.command };
+    cells.w8a8 = base.fp32
+      ? { ...base.fp32, command: base.command }
+      : base.none
+        ? base
+        : { error: `no FP32 column (${base.error ?? base.int64})`, command: base.command };
     cells.w4a4 = { none: 'the same FP32 model' };
     cells.w3a3 = { none: 'the same FP32 model' };
   }
   return cells;
 }
 
-function sduCell(row, cat) {
+function sduCell(row, cat, opts) {
   if (row.ceiling) return { none: 'no integer unit' };
   const n = numericsArgs(row, row.sduPreset ?? 'pytorch', cat);
   if (n.missing) return n;
   const args = ['run', '--model', 'deit-s', '--timing-only', ...n.runArgs, ...(row.machine ?? []).flatMap((s) => ['--set', s]), '--json'];
-  const r = ivit(args);
   const command = commandText(args);
+  // --reuse: the JSON an earlier run of exactly this command left in .cache/ablation/
+  const out = join(REPORTS, `run-${`${n.key}-${(row.machine ?? []).join('-')}`.replace(/[^\w.-]+/g, '_')}.json`);
+  const reused = opts.reuse && existsSync(out) && existsSync(`${out}.command`) && readFileSync(`${out}.command`, 'utf8') === command;
+  const r = reused ? { status: 0, stdout: readFileSync(out, 'utf8'), stderr: '' } : ivit(args);
+  if (!reused && r.status === 0) {
+    writeFileSync(out, r.stdout);
+    writeFileSync(`${out}.command`, command);
+  }
   if (r.status !== 0) {
     const why = lastLine(r.stderr).replace(/^ivit: error: /, '');
     if (/no I-BERT unit/.test(why)) return { refused: 'accelerator has no I-BERT unit (ivit run refuses it)', message: why, command };
@@ -352,6 +365,8 @@ async function main() {
       at: new Date().toISOString(),
       ...(opts.limit ? { limit: Number(opts.limit) } : {}),
       synth: opts.synth ? 'ivit synth' : 'docs/rtl.md',
+      ...(opts.skipEval ? { evaluations: 'skipped' } : {}),
+      ...(opts.reuse ? { reuse: true } : {}),
     };
     const out = {
       comment: 'cells of docs/ablation.md, written by scripts/ablation.sh (scripts/ablation.mjs); render with scripts/ablation-table.mjs',
@@ -369,11 +384,9 @@ async function main() {
         label: row.label,
         ...(row.baseline ? { baseline: true } : {}),
         ...(row.note ? { note: row.note } : {}),
-        accuracy: opts.skipEval
-          ? Object.fromEntries(Object.keys(COLUMN_PRESETS).map((c) => [c, { none: `not measured (scripts/ablation.sh --rows ${row.id} measures it)` }]))
-          : accuracyCells(row, opts, cat, tmp, cache),
+        accuracy: accuracyCells(row, opts, cat, tmp, cache),
         synth: row.ceiling ? { none: 'no integer unit' } : row.synth === null ? { none: 'no RTL unit yet' } : opts.synth ? synthRun(row) : synthFromDocs(row),
-        sdu: sduCell(row, cat),
+        sdu: sduCell(row, cat, opts),
         measuredAt: new Date().toISOString(),
       };
       measured.set(row.id, cells);
