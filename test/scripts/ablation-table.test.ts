@@ -56,7 +56,10 @@ function fakeCells(): { rows: object[]; runs: object[] } {
         sdu: sdu(1957685, 8707, 19008538),
       },
     ],
-    runs: [{ rows: ['shiftmax', 'lis', 'ibert-gelu', 'pts'], seconds: 1834, at: '2026-12-08T01:00:00Z', synth: 'docs/rtl.md' }],
+    runs: [
+      { rows: ['shiftmax', 'lis', 'ibert-gelu', 'pts'], seconds: 1834, at: '2026-12-08T01:00:00Z', synth: 'docs/rtl.md' },
+      { rows: ['pts'], seconds: 61, at: '2026-12-08T01:30:00Z', synth: 'docs/rtl.md', evaluations: 'skipped', reuse: true },
+    ],
   };
 }
 
@@ -127,7 +130,12 @@ describe('scripts/ablation-table.mjs (the docs/ablation.md renderer)', () => {
       r.doc.includes('```sh\nivit eval #8795\n# docs/rtl.md row shiftmax\nivit run --model deit-s #978336\nivit eval #8771\n'),
       'the commands, each once',
     );
-    assert.ok(r.doc.includes('- 2026-12-08T01:00:00Z: shiftmax, lis, ibert-gelu, pts in 1,834 s; synthesis from docs/rtl.md'));
+    assert.ok(r.doc.includes('- 2026-12-08T01:00:00Z: shiftmax, lis, ibert-gelu, pts in 1,834 s; synthesis from docs/rtl.md\n'));
+    assert.ok(
+      r.doc.includes(
+        '- 2026-12-08T01:30:00Z: pts in 61 s; synthesis from docs/rtl.md; evaluations skipped (synthesis and cycles only); reports of the same commands reused\n',
+      ),
+    );
     assert.ok(r.doc.startsWith('# Title\n\nhand-written before\n\n'), 'text before the markers kept');
     assert.ok(r.doc.endsWith(`${END}\n\nhand-written after: which method wins\n`), 'text after the markers kept');
     assert.ok(!r.doc.includes('stale table'));
