@@ -6,7 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  ATTENTION_UNITS,
   GELU_SIGMA_RULES,
+  GELU_UNITS,
+  LAYERNORM_UNITS,
   NUMERICS_PRESETS,
   type NumericsConfig,
   type NumericsPresetName,
@@ -49,8 +52,22 @@ export interface AcceleratorConfig {
   queueDepth: number;
   /** a run past this many cycles stops with a fault */
   cycleLimit: number;
-  numerics: { preset: NumericsPresetName; sqrt: SqrtRule; geluSigma: GeluSigmaRule };
+  /** attention / geluUnit / layerNorm: 'preset' keeps the preset's unit, a unit name replaces it (one unit swapped: docs/ablation.md) */
+  numerics: {
+    preset: NumericsPresetName;
+    sqrt: SqrtRule;
+    geluSigma: GeluSigmaRule;
+    attention: UnitChoice<NumericsConfig['attention']>;
+    geluUnit: UnitChoice<NumericsConfig['geluUnit']>;
+    layerNorm: UnitChoice<NumericsConfig['layerNorm']>;
+  };
 }
+
+/** A non-linear unit of the machine's numerics: the preset's own, or one named. */
+export type UnitChoice<U extends string> = U | 'preset';
+
+/** The unit keys of the machine's numerics and the units each may name (besides 'preset'). */
+const UNIT_KEYS = { attention: ATTENTION_UNITS, geluUnit: GELU_UNITS, layerNorm: LAYERNORM_UNITS } as const;
 
 function deepFreeze<T>(o: T): T {
   for (const v of Object.values(o as object)) if (typeof v === 'object' && v !== null) deepFreeze(v);
@@ -68,7 +85,7 @@ export const DEFAULT_CONFIG: Readonly<AcceleratorConfig> = deepFreeze({
   sdu: { lanes: 16, form: 'overlap' },
   queueDepth: 32,
   cycleLimit: 2_000_000_000,
-  numerics: { preset: 'pytorch', sqrt: 'newton10', geluSigma: 'reference' },
+  numerics: { preset: 'pytorch', sqrt: 'newton10', geluSigma: 'reference', attention: 'preset', geluUnit: 'preset', layerNorm: 'preset' },
 } as AcceleratorConfig);
 
 /** Bad configuration: names the key and the offending value. */
@@ -192,9 +209,23 @@ export function validateConfig(c: AcceleratorConfig): void {
   if (c.numerics.sqrt !== 'newton10' && c.numerics.sqrt !== 'floor') throw new ConfigError(`numerics.sqrt must be newton10 or floor, got "${c.numerics.sqrt}"`);
   if (!isGeluSigmaRule(c.numerics.geluSigma))
     throw new ConfigError(`numerics.geluSigma must be one of ${GELU_SIGMA_RULES.join(', ')}, got "${c.numerics.geluSigma}"`);
+  for (const [key, units] of Object.entries(UNIT_KEYS) as [keyof typeof UNIT_KEYS, readonly string[]][]) {
+    const v = c.numerics[key];
+    if (v !== 'preset' && !units.includes(v)) throw new ConfigError(`numerics.${key} must be one of preset, ${units.join(', ')}, got "${v}"`);
+  }
+}
+
+/** The units the machine names in place of its preset's ({} when it keeps the preset's). */
+export function unitOverrides(c: AcceleratorConfig): Partial<Pick<NumericsConfig, keyof typeof UNIT_KEYS>> {
+  const n = c.numerics;
+  return {
+    ...(n.attention !== 'preset' ? { attention: n.attention } : {}),
+    ...(n.geluUnit !== 'preset' ? { geluUnit: n.geluUnit } : {}),
+    ...(n.layerNorm !== 'preset' ? { layerNorm: n.layerNorm } : {}),
+  };
 }
 
 /** The numerics variant the SDU computes with. */
 export function numericsOf(c: AcceleratorConfig): NumericsConfig {
-  return numericsConfig(c.numerics.preset, { sqrt: c.numerics.sqrt, geluSigma: c.numerics.geluSigma });
+  return numericsConfig(c.numerics.preset, { sqrt: c.numerics.sqrt, geluSigma: c.numerics.geluSigma, ...unitOverrides(c) });
 }

@@ -1,5 +1,5 @@
 /** Aggregates an executed run into the figures every report format shows. */
-import { type AcceleratorConfig, numericsOf } from '../config.js';
+import { type AcceleratorConfig, numericsOf, unitOverrides } from '../config.js';
 import { type ExecutedInstruction, STALL_CAUSES, type SimRun, type StallCause } from '../engine.js';
 import type { ProgramImage } from '../../isa/container.js';
 import { UNITS, type UnitName, perUnit } from '../../isa/table.js';
@@ -277,5 +277,6 @@ export function buildReport(run: SimRun, image: ProgramImage, cfg: AcceleratorCo
 function numericsLabel(cfg: AcceleratorConfig): string {
   const n = numericsOf(cfg);
   const root = n.layerNorm === 'pts' ? `pts-${n.pts.sqrt}` : n.sqrt;
-  return `${cfg.numerics.preset}/${root}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}`;
+  const swaps = Object.entries(unitOverrides(cfg)).map(([k, v]) => `/${k}=${v}`);
+  return `${cfg.numerics.preset}/${root}${cfg.numerics.geluSigma === 'saturate' ? '/gelu-sigma-saturate' : ''}${swaps.join('')}`;
 }

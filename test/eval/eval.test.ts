@@ -171,6 +171,37 @@ describe('ivit eval (Fashion-MNIST, stand-in model)', function () {
     assert.ok(!('unavailable' in viaSet.int64VsGolden) && viaSet.int64VsGolden.imagesEqual === 5);
   });
 
+  it('--set numerics.attention / geluUnit swaps one unit into the golden pool and the simulator sample; no PyTorch pass claims it', () => {
+    const swaps: Array<[string[], Partial<typeof PYTORCH_NUMERICS>, string]> = [
+      [['--set', 'numerics.attention=ibert'], { attention: 'ibert' }, 'numerics.attention = ibert'],
+      [['--set', 'numerics.attention=lis', '--sim-sample', '1'], { attention: 'lis' }, 'numerics.attention = lis'],
+      [['--numerics', 'fqvit', '--set', 'numerics.geluUnit=ibert'], { ...FQVIT_NUMERICS, geluUnit: 'ibert' }, 'fqvit preset with numerics.geluUnit = ibert'],
+    ];
+    for (const [args, numerics, named] of swaps) {
+      const r = evalJson([...args, '--limit', '6', '--workers', '2']);
+      const cfg = { ...PYTORCH_NUMERICS, ...numerics };
+      let correct = 0;
+      let differsFromIvit = 0;
+      for (let i = 0; i < 6; i++) {
+        const img = loadInputImage(`fashion-mnist:test:${i}`, model).image;
+        const g = runGolden(model, img, cfg);
+        if (g.argmax === labels[i]) correct++;
+        if (g.checksum !== runGolden(model, img, PYTORCH_NUMERICS).checksum) differsFromIvit++;
+      }
+      assert.ok(differsFromIvit > 0, `${args.join(' ')}: the swapped unit changes some image's logits`);
+      const golden = r.columns.golden;
+      assert.ok(!('unavailable' in golden));
+      assert.equal(golden.correct, correct, args.join(' '));
+      assert.ok('unavailable' in r.int64VsGolden && r.int64VsGolden.unavailable.includes(named), JSON.stringify(r.int64VsGolden));
+      if (args.includes('--sim-sample')) {
+        assert.ok(r.simulator);
+        assert.equal(r.simulator.bitExact, 1, 'LIS attention beside I-LayerNorm is bit-exact on the simulator');
+      }
+    }
+    const bad = ivit(['eval', '--model', modelFile, '--data', 'fashion-mnist', '--limit', '2', '--set', 'numerics.attention=sulq9']);
+    assert.ok(isCleanUserError(bad) && /numerics\.attention must be one of preset, shiftmax, .*got "sulq9"/.test(bad.stderr), bad.stderr);
+  });
+
   it('without torch the PyTorch columns say "unavailable (python3-torch missing)" and the golden column still runs (text report)', () => {
     // a real python that cannot import torch: Debian's, without its site packages
     const noTorch = join(dir, 'python-no-site');

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, applyOverrides, configFromJson, loadConfigFile } from '../../sim/config.js';
+import { ConfigError, DEFAULT_CONFIG, applyOverrides, configFromJson, loadConfigFile, numericsOf } from '../../sim/config.js';
+import { FQVIT_NUMERICS, PYTORCH_NUMERICS } from '../../verify/golden/numerics-config.js';
 import { REPO_ROOT } from './helpers.js';
 import { sduCost } from '../../sim/timing/units.js';
 import {
@@ -58,6 +59,22 @@ describe('accelerator configuration', () => {
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['numerics.preset=float']), /numerics\.preset must be one of pytorch, tvm/);
     assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['sdu.form=pipelined']), /sdu\.form must be one of overlap, serial, got "pipelined"/);
     assert.equal(applyOverrides(DEFAULT_CONFIG, ['sdu.form=serial']).sdu.form, 'serial');
+  });
+
+  it("numerics.attention / geluUnit / layerNorm swap one unit of the preset ('preset' keeps the preset's), and refuse a unit that does not exist", () => {
+    assert.deepEqual(numericsOf(DEFAULT_CONFIG), PYTORCH_NUMERICS, "the default machine keeps the pytorch preset's units");
+    assert.deepEqual(numericsOf(applyOverrides(DEFAULT_CONFIG, ['numerics.preset=fqvit'])), FQVIT_NUMERICS);
+    const swapped = numericsOf(applyOverrides(DEFAULT_CONFIG, ['numerics.attention=ibert', 'numerics.layerNorm=pts']));
+    assert.deepEqual(swapped, { ...PYTORCH_NUMERICS, attention: 'ibert', layerNorm: 'pts' });
+    const back = numericsOf(applyOverrides(DEFAULT_CONFIG, ['numerics.preset=fqvit', 'numerics.attention=shiftmax']));
+    assert.deepEqual(back, { ...FQVIT_NUMERICS, attention: 'shiftmax' }, 'a unit named over a preset replaces that unit only');
+    assert.equal(numericsOf(applyOverrides(DEFAULT_CONFIG, ['numerics.geluUnit=ibert'])).geluUnit, 'ibert');
+    assert.throws(
+      () => applyOverrides(DEFAULT_CONFIG, ['numerics.attention=softmax']),
+      /numerics\.attention must be one of preset, shiftmax, lis, .*got "softmax"/,
+    );
+    assert.throws(() => configFromJson({ numerics: { layerNorm: 'rms' } }), /numerics\.layerNorm must be one of preset, ilayernorm, pts.*got "rms"/);
+    assert.throws(() => applyOverrides(DEFAULT_CONFIG, ['numerics.geluUnit=erf']), /numerics\.geluUnit must be one of preset, shiftgelu, ibert.*got "erf"/);
   });
 
   it('sdu.form sets the LayerNorm cost: overlapping rows (the default) are cheaper than one row at a time, which keeps (R − 1)·(latency + 1) + latency', () => {

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AcceleratorConfig } from '../../sim/config.js';
-import type { NumericsConfig, NumericsPresetName } from '../golden/numerics-config.js';
+import { NUMERICS_PRESETS, type NumericsConfig, type NumericsPresetName } from '../golden/numerics-config.js';
 import type { QuantModel } from '../golden/qmodel.js';
 import { argmax } from '../golden/run-golden.js';
 import { isIsvitNumerics, isvitFieldsOf } from '../golden/isvit.js';
@@ -131,9 +131,15 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>): Agreement {
   return { agree, of: a.length };
 }
 
-/** The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch, fqvit and the isvit ones). */
-function torchNumerics(preset: NumericsPresetName): TorchNumerics | { unavailable: string } {
-  return preset === 'tvm' ? { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` } : preset;
+/**
+ * The PyTorch int64 pass for a preset, or why there is none (eval_reference.py runs pytorch, fqvit and the isvit
+ * presets, each with its own units: a machine that swaps one unit, numerics.attention=ibert say, has no reference pass).
+ */
+function torchNumerics(preset: NumericsPresetName, numerics: NumericsConfig): TorchNumerics | { unavailable: string } {
+  if (preset === 'tvm') return { unavailable: `unavailable (no PyTorch reference for the ${preset} preset)` };
+  const own = NUMERICS_PRESETS[preset];
+  const swapped = (['attention', 'geluUnit', 'layerNorm'] as const).filter((k) => numerics[k] !== own[k]).map((k) => `numerics.${k} = ${numerics[k]}`);
+  return swapped.length ? { unavailable: `unavailable (no PyTorch reference for the ${preset} preset with ${swapped.join(', ')})` } : preset;
 }
 
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
@@ -165,7 +171,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const golden = await goldenLogits(model, opts.numerics, set.inputs, set.count, { workers: opts.workers, onProgress: progress });
   const goldenArgmax = Int32Array.from({ length: set.count }, (_, i) => argmax(golden.logits.subarray(i * k, (i + 1) * k)));
 
-  const tn = torchNumerics(opts.preset);
+  const tn = torchNumerics(opts.preset, opts.numerics);
   const noTorch = typeof tn === 'string' ? torchUnavailable() : tn.unavailable;
   let torch: TorchResults | undefined;
   if (noTorch === null) {
