@@ -16,7 +16,7 @@ import { GELU_SIGMA_RULES, type NumericsConfig, NUMERICS_PRESETS, isGeluSigmaRul
 import { dyadicFromScales, expX0, geluSigmaScale } from '../../verify/golden/constants.js';
 import { shiftmaxRow } from '../../verify/golden/ops/shiftmax.js';
 import { shiftGeluParams, shiftGeluRow } from '../../verify/golden/ops/shiftgelu.js';
-import { layerNormRow } from '../../verify/golden/ops/layernorm.js';
+import { iLayerNormParams, layerNormRow } from '../../verify/golden/ops/layernorm.js';
 import { floorSqrtBig, newtonSqrt10Big } from '../../verify/golden/ops/isqrt.js';
 import { requantOne } from '../../verify/golden/ops/requant.js';
 import { checkUnsignedBig } from '../../verify/golden/intmath.js';
@@ -61,19 +61,7 @@ const OPS: Record<string, { keys: readonly string[]; run: OpFn }> = {
       const x = requireIntArray(p, 'x', 'layernorm');
       const bias = optionalIntArray(p, 'bias', 'layernorm');
       if (bias && bias.length !== x.length) throw new UserError(`layernorm: "bias" has ${bias.length} entries for ${x.length} channels`);
-      const r = layerNormRow(
-        x,
-        bias,
-        {
-          sqrt: cfg.sqrt,
-          mean: cfg.lnMean,
-          halve: cfg.lnHalve,
-          inputBits: cfg.residualBits,
-          varianceBits: cfg.lnVarianceBits,
-          outputBits: cfg.lnOutputBits,
-        },
-        SITE,
-      );
+      const r = layerNormRow(x, bias, iLayerNormParams(cfg), SITE);
       return { out: r.out, mean: r.mean, var: r.var, std: r.std, factor: r.factor };
     },
   },

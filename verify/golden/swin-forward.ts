@@ -13,7 +13,7 @@ import { NumericsInputError, checkSigned, floorDiv, saturateSigned, signedRange 
 import { type NumericsConfig, SWIN_WIDTHS, type SwinWidths } from './numerics-config.js';
 import { dyadicTable, layerNormBiases } from './model-constants.js';
 import { matmulABt } from './ops/matmul.js';
-import { layerNormRow, type LayerNormParams } from './ops/layernorm.js';
+import { iLayerNormParams, layerNormRow, type LayerNormParams } from './ops/layernorm.js';
 import { requantTensor, residualOne } from './ops/requant.js';
 import { shiftmaxRow } from './ops/shiftmax.js';
 import { log2eShiftAdd } from './ops/shift-exp.js';
@@ -161,14 +161,7 @@ class SwinForward {
     if (cfg.residualBits > 16) throw new NumericsInputError(`the residual stream is held in int16; got ${cfg.residualBits} bits`);
     if (cfg.softmax.k > 16) throw new NumericsInputError(`Shiftmax outputs are held in int16; got k = ${cfg.softmax.k}`);
     this.shapes = swinShape(model.config).stages;
-    this.ln = {
-      sqrt: cfg.sqrt,
-      mean: cfg.lnMean,
-      halve: cfg.lnHalve,
-      inputBits: cfg.residualBits,
-      varianceBits: cfg.lnVarianceBits,
-      outputBits: cfg.lnOutputBits,
-    };
+    this.ln = iLayerNormParams(cfg);
   }
 
   private requant(site: SwinRequantSite, plan: RequantPlan, z: ArrayLike<number>, channels: number): Int32Array {

@@ -13,7 +13,7 @@ import { NumericsInputError, checkSigned } from './intmath.js';
 import type { NumericsConfig } from './numerics-config.js';
 import { type DyadicTable, requantTensor, residualOne } from './ops/requant.js';
 import { matmulABt } from './ops/matmul.js';
-import { layerNormRow, type LayerNormParams } from './ops/layernorm.js';
+import { iLayerNormParams, layerNormRow, type LayerNormParams } from './ops/layernorm.js';
 import { shiftmaxRow } from './ops/shiftmax.js';
 import { shiftGeluParams, shiftGeluRow } from './ops/shiftgelu.js';
 import { type LisAttnVParams, lisAttnV, lisRow } from './ops/lis.js';
@@ -187,14 +187,7 @@ class Forward {
     this.tokens = shape.tokens;
     this.width = model.config.embedDim;
     this.headDim = shape.headDim;
-    this.ln = {
-      sqrt: cfg.sqrt,
-      mean: cfg.lnMean,
-      halve: cfg.lnHalve,
-      inputBits: cfg.residualBits,
-      varianceBits: cfg.lnVarianceBits,
-      outputBits: cfg.lnOutputBits,
-    };
+    this.ln = iLayerNormParams(cfg);
     // PTS reads the int8 requant of the residual and writes the next linear layer's int8 input directly
     this.pts = { sqrt: cfg.pts.sqrt, inputBits: cfg.activationBits, varianceBits: cfg.pts.varianceBits, outputBits: cfg.activationBits };
     this.lisAv = { vFracBits: cfg.lis.vFracBits, vBits: cfg.activationBits, accBits: cfg.lis.accBits };

@@ -30,6 +30,7 @@ import {
   readFileBytes,
   readSafetensors,
   tensor,
+  metadataJson,
 } from './safetensors.js';
 import { PTS_ALPHA_MAX } from '../golden/ops/pts-layernorm.js';
 import { writeFileSync } from 'node:fs';
@@ -185,14 +186,7 @@ export function decodeModel(buf: Buffer, source: string, warn: Warn = processWar
   const md = st.metadata;
   if (md.format !== MODEL_FORMAT) fail(`not an I-ViT quantised model (metadata format is ${JSON.stringify(md.format)}, expected "${MODEL_FORMAT}")`);
   if (md.version !== String(MODEL_FORMAT_VERSION)) fail(`model format version ${md.version} is not supported (this tool reads ${MODEL_FORMAT_VERSION})`);
-  const parse = (key: string): unknown => {
-    if (typeof md[key] !== 'string') fail(`metadata "${key}" is missing`);
-    try {
-      return JSON.parse(md[key]!);
-    } catch (e) {
-      return fail(`metadata "${key}" is not valid JSON (${(e as Error).message})`);
-    }
-  };
+  const parse = (key: string): unknown => metadataJson(md, key, fail);
   const config = parse('config') as VitConfig;
   if (typeof config !== 'object' || config === null || config.family !== 'vit') fail('metadata "config" is not a ViT configuration');
   let shape: ReturnType<typeof vitShape>;

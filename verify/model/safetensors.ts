@@ -191,3 +191,14 @@ export function readSafetensors(path: string): Safetensors {
 function assertLittleEndian(): void {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new SafetensorsError('big-endian hosts are not supported');
 }
+
+/** A JSON-valued metadata key of a decoded file, or `fail` naming the key (missing, or not JSON). */
+export function metadataJson(metadata: Record<string, string>, key: string, fail: (msg: string) => never): unknown {
+  const text = metadata[key];
+  if (typeof text !== 'string') return fail(`metadata "${key}" is missing`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return fail(`metadata "${key}" is not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -9,7 +9,16 @@ import { writeFileSync } from 'node:fs';
 import { BLOCK_SCALE_KEYS, type BlockScales, type QLayerNorm, type QLinear } from '../golden/qmodel.js';
 import type { PatchMergeScales, QSwinModel, QSwinStage, SwinModelScales } from '../golden/qswin.js';
 import { type SwinConfig, swinShape } from '../golden/zoo.js';
-import { SafetensorsError, type Tensor, type TypedTensorData, decodeSafetensors, encodeSafetensors, readFileBytes, tensor } from './safetensors.js';
+import {
+  SafetensorsError,
+  type Tensor,
+  type TypedTensorData,
+  decodeSafetensors,
+  encodeSafetensors,
+  metadataJson,
+  readFileBytes,
+  tensor,
+} from './safetensors.js';
 
 const SWIN_MODEL_FORMAT = 'ivit-qswin';
 const SWIN_MODEL_FORMAT_VERSION = 1;
@@ -86,14 +95,7 @@ export function decodeSwinModel(buf: Buffer, source: string): QSwinModel {
     fail(`not an I-ViT quantised Swin model (metadata format is ${JSON.stringify(md.format)}, expected "${SWIN_MODEL_FORMAT}")`);
   if (md.version !== String(SWIN_MODEL_FORMAT_VERSION))
     fail(`Swin model format version ${md.version} is not supported (this tool reads ${SWIN_MODEL_FORMAT_VERSION})`);
-  const parse = (key: string): unknown => {
-    if (typeof md[key] !== 'string') fail(`metadata "${key}" is missing`);
-    try {
-      return JSON.parse(md[key]!);
-    } catch (e) {
-      return fail(`metadata "${key}" is not valid JSON (${(e as Error).message})`);
-    }
-  };
+  const parse = (key: string): unknown => metadataJson(md, key, fail);
   const config = parse('config') as SwinConfig;
   if (typeof config !== 'object' || config === null || config.family !== 'swin') fail('metadata "config" is not a Swin configuration');
   let shape: ReturnType<typeof swinShape>;

@@ -1,6 +1,6 @@
 /** I-LayerNorm (numerics.md §5): integer mean, variance sum, 10-step Newton square root, reciprocal, bias. */
 import { INT31_MAX, checkSigned, checkUnsigned, floorDiv, roundHalfEvenDiv, truncDiv } from '../intmath.js';
-import type { SqrtRule } from '../numerics-config.js';
+import type { NumericsConfig, SqrtRule } from '../numerics-config.js';
 import { floorSqrt, newtonSqrt10 } from './isqrt.js';
 
 export interface LayerNormParams {
@@ -10,6 +10,18 @@ export interface LayerNormParams {
   inputBits: number; // 16-bit residual stream
   varianceBits: number;
   outputBits: number;
+}
+
+/** I-LayerNorm's parameters as a numerics preset declares them (the residual stream in, `lnOutputBits` out). */
+export function iLayerNormParams(cfg: NumericsConfig): LayerNormParams {
+  return {
+    sqrt: cfg.sqrt,
+    mean: cfg.lnMean,
+    halve: cfg.lnHalve,
+    inputBits: cfg.residualBits,
+    varianceBits: cfg.lnVarianceBits,
+    outputBits: cfg.lnOutputBits,
+  };
 }
 
 export interface LayerNormResult {
