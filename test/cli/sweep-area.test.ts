@@ -37,6 +37,18 @@ describe('ivit sweep: area columns (yosys synth_ice40, cached)', function () {
     assert.equal(units.find((u) => u.entry.name === 'layernorm')!.options.variant, 'floor');
   });
 
+  it('a preset that replaces an SDU unit is refused, naming it, rather than given I-ViT units (fqvit, an I-BERT swap); requant alone still follows it', () => {
+    const fq = applyOverrides(DEFAULT_CONFIG, ['numerics.preset=fqvit']);
+    assert.throws(() => machineUnits(fq), /numerics preset fqvit replaces shiftmax \(numerics.attention = lis\), layernorm \(numerics.layerNorm = pts\)/);
+    const gelu = applyOverrides(DEFAULT_CONFIG, ['numerics.geluUnit=ibert']);
+    assert.throws(() => machineUnits(gelu), /replaces shiftgelu \(numerics.geluUnit = ibert\)/);
+    const requant = ivit(['rtl', 'requant', '--set', 'numerics.preset=fqvit', '-o', join(dir, 'rq')]);
+    assert.equal(requant.code, 0, requant.stderr);
+    const smx = ivit(['rtl', 'shiftmax', '--set', 'numerics.preset=fqvit', '-o', join(dir, 'smx')]);
+    assert.ok(isCleanUserError(smx), smx.stderr);
+    assert.match(smx.stderr, /replaces shiftmax .*ivit rtl lis/);
+  });
+
   it('beyond 2 lanes the area is the 1-lane figure plus the per-lane increment; 1 and 2 lanes are the synthesised figures', () => {
     const one = { lut: 803, ff: 326, dsp: 0 };
     const two = { lut: 1503, ff: 451, dsp: 1 };
