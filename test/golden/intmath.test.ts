@@ -42,6 +42,12 @@ describe('exact integer primitives', () => {
       }
   });
 
+  it('roundHalfEvenDiv near −2^53, where q·d would pass 2^53 (the counterexample CI drew: −(2^53 − 6) / 51)', () => {
+    for (const n of [-(2 ** 53 - 6), -(2 ** 53 - 1), 2 ** 53 - 1, -(2 ** 53 - 52)])
+      for (const d of [51, 3, 7, 2 ** 20 + 1, 2 ** 52 - 1])
+        assert.equal(BigInt(roundHalfEvenDiv(n, d)), roundHalfEvenDivBig(BigInt(n), BigInt(d)), `${n} / ${d}`);
+  });
+
   it('floorShiftRight is a floor for negative values', () => {
     assert.equal(floorShiftRight(-1, 1), -1);
     assert.equal(floorShiftRight(-4, 4), -1);

@@ -108,8 +108,9 @@ export function roundHalfEvenDivBig(n: bigint, d: bigint): bigint {
 export function roundHalfEvenDiv(n: number, d: number): number {
   if (d <= 0) throw new NumericsInputError(`roundHalfEvenDiv needs a positive divisor, got ${d}`);
   const q = floorDiv(n, d);
-  const rem = n - q * d; // exact: |q·d| ≤ |n| + d
-  const twice = 2 * rem;
+  // not n − q·d: q·d can pass 2^53 when n is near −2^53 (n = −(2^53 − 6), d = 51) and round; floorMod is n % d, exact
+  const rem = floorMod(n, d);
+  const twice = 2 * rem; // exact: doubling never rounds
   if (twice > d) return q + 1;
   if (twice < d) return q;
   return q % 2 === 0 ? q : q + 1;
